@@ -1,0 +1,79 @@
+// One place that talks to capstone (@alexaltea/capstone-js: Capstone 5 compiled to WebAssembly).
+// It initialises in ~75 ms, so load it lazily and once. Its addresses are signed 64-bit, so we
+// always disassemble at base 0 and add the real address as a BigInt ourselves.
+import { createRequire } from 'node:module';
+
+export interface Insn {
+  /** Byte offset of the instruction inside the input buffer. */
+  offset: number;
+  /** Absolute address (base + offset). */
+  address: bigint;
+  size: number;
+  mnemonic: string;
+  opStr: string;
+  bytes: Uint8Array;
+  /** Capstone could not decode these bytes; `mnemonic` is `(bad)`. */
+  bad: boolean;
+}
+
+interface CsInsn { address: bigint | number; size: number; mnemonic: string; op_str: string; bytes: number[] }
+interface CsHandle { disasm(code: number[] | Uint8Array, address: number, count?: number): CsInsn[]; option(opt: number, value: number): void; close(): void }
+interface CsModule { Capstone: new (arch: number, mode: number) => CsHandle; ARCH_X86: number; MODE_64: number; OPT_SYNTAX: number; OPT_SYNTAX_INTEL: number }
+
+let handle: Promise<CsHandle> | undefined;
+
+function loadCapstone(): Promise<CsHandle> {
+  if (!handle) {
+    handle = (async () => {
+      const require = createRequire(import.meta.url);
+      const factory = require('@alexaltea/capstone-js') as () => Promise<CsModule>;
+      const cs = await factory();
+      const h = new cs.Capstone(cs.ARCH_X86, cs.MODE_64);
+      h.option(cs.OPT_SYNTAX, cs.OPT_SYNTAX_INTEL);
+      return h;
+    })();
+  }
+  return handle;
+}
+
+/**
+ * Disassemble x86_64 code linearly. Undecodable bytes become one-byte `(bad)` entries so a
+ * corrupted `Code:` line still yields a full listing instead of stopping at the first bad byte.
+ * `maxInsns` bounds the work for untrusted input.
+ */
+export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_000): Promise<Insn[]> {
+  const cs = await loadCapstone();
+  const out: Insn[] = [];
+  let pos = 0;
+  while (pos < code.length && out.length < maxInsns) {
+    // Capstone stops at the first invalid instruction; resume after it.
+    const chunk = code.subarray(pos, Math.min(code.length, pos + 4096));
+    const got = cs.disasm(Array.from(chunk), 0, Math.min(maxInsns - out.length, 4096));
+    for (const i of got) {
+      const offset = pos + Number(i.address);
+      out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false });
+    }
+    const consumed = got.reduce((n, i) => n + i.size, 0);
+    pos += consumed;
+    if (pos < code.length && consumed < chunk.length && (got.length === 0 || consumed === 0 || out.length < maxInsns)) {
+      if (got.length < Math.min(maxInsns, 4096) || consumed === 0) {
+        out.push({ offset: pos, address: base + BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
+        pos += 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** Decode exactly one instruction at `offset` (for checking that a return address follows a call). */
+export async function decodeAt(code: Uint8Array, offset: number, base = 0n): Promise<Insn | null> {
+  const cs = await loadCapstone();
+  const got = cs.disasm(Array.from(code.subarray(offset, offset + 16)), 0, 1);
+  if (got.length === 0) return null;
+  const i = got[0];
+  return { offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false };
+}
+
+export function formatInsn(i: Insn): string {
+  return i.opStr ? `${i.mnemonic} ${i.opStr}` : i.mnemonic;
+}
