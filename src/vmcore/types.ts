@@ -52,11 +52,3 @@ export class DumpReadError extends Error {
     this.name = 'DumpReadError';
   }
 }
-
-/** Any error caused by the input being malformed: the CLI prints its message on one line, exit 2. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
