@@ -1,0 +1,30 @@
+import { diagnoseLog, hazardMatched, type LogDiagnosis } from '../../analyzers/diagnosis.js';
+import { analyzeLogText } from '../../analyzers/log-analysis.js';
+import { InputError } from '../../util/errors.js';
+import { readLogFile, readStdin, sniffFile } from '../input.js';
+import { renderLogDiagnosis } from '../render/diagnosis-render.js';
+import { runAnalyzeDump } from './analyze-dump.js';
+
+export interface AnalyzeOptions { json?: boolean; markdown?: boolean; systemMap?: string; vmlinux?: string }
+
+export async function runAnalyze(input: string, opts: AnalyzeOptions): Promise<{ text: string; code: number }> {
+  if (opts.json && opts.markdown) throw new InputError('choose one of --json and --markdown');
+  if (input !== '-') {
+    const { kind } = sniffFile(input);
+    if (kind === 'makedumpfile-flattened') throw new InputError(`${input} is in makedumpfile's flattened format (-F): convert it first with: makedumpfile -R ${input}.kdump < ${input}`);
+    if (kind !== 'log') return runAnalyzeDump(input, opts);
+  }
+  const log = input === '-' ? await readStdin() : readLogFile(input);
+  const analysis = await analyzeLogText(log.text);
+  analysis.notes.unshift(...log.notes);
+  const diagnosis: LogDiagnosis = diagnoseLog(analysis, input === '-' ? '<stdin>' : input);
+  const text = opts.json ? JSON.stringify(diagnosis, jsonReplacer, 2) + '\n' : renderLogDiagnosis(diagnosis, opts.markdown ? 'markdown' : 'text');
+  return { text, code: hazardMatched(diagnosis.reports) ? 1 : 0 };
+}
+
+/** JSON output: RegExps and BigInts never leak; BigInt becomes a hex string. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return '0x' + value.toString(16);
+  if (value instanceof RegExp) return value.source;
+  return value;
+}

@@ -1,0 +1,81 @@
+// The ktriage command line. Exit codes: 0 analysed and no known hazard matched, 1 a known hazard
+// matched (CI can gate on it), 2 usage error or unreadable input (one line on stderr).
+import { Command, CommanderError, Option } from 'commander';
+import { InputError } from '../util/errors.js';
+import { sanitizeLine } from '../util/sanitize.js';
+import { explainPreemptCount } from './commands/explain.js';
+import { runAnalyze } from './commands/analyze.js';
+import { registerDumpCommands } from './commands/dump-commands.js';
+
+export const EXIT_OK = 0;
+export const EXIT_HAZARD = 1;
+export const EXIT_USAGE = 2;
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = new Command();
+  program
+    .name('ktriage')
+    .description('Diagnose Linux kernel crashes from vmcores and console logs')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showSuggestionAfterError(true);
+
+  const explain = program.command('explain').description('explain a raw kernel value');
+  explain
+    .command('preempt-count <value>')
+    .description('decode a preempt_count value bit by bit (hex, decimal, or negative decimal as crash prints it)')
+    .addOption(new Option('--arch <arch>', 'architecture').choices(['x86_64', 'arm64']).default('x86_64'))
+    .option('--kernel <release>', 'kernel release, selects the bit layout (e.g. 5.14.0-284.11.1.el9_2.x86_64)')
+    .option('--json', 'print JSON')
+    .allowUnknownOption(false)
+    .action((value: string, opts: { arch: string; kernel?: string; json?: boolean }) => {
+      const r = explainPreemptCount(value, opts);
+      out(r.text);
+      code = r.code;
+    });
+
+  program
+    .command('analyze <input>')
+    .description('diagnose a console log (file, or - for stdin) or a vmcore')
+    .option('--json', 'print JSON')
+    .option('--markdown', 'print Markdown (for bug trackers)')
+    .option('--system-map <file>', 'System.map for symbols (vmcore)')
+    .option('--vmlinux <file>', 'vmlinux for symbols (vmcore)')
+    .action(async (input: string, opts: { json?: boolean; markdown?: boolean; systemMap?: string; vmlinux?: string }) => {
+      const r = await runAnalyze(input, opts);
+      out(r.text);
+      code = r.code;
+    });
+
+  registerDumpCommands(program, (r) => {
+    out(r.text);
+    code = r.code;
+  });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; commander already printed its one-line error otherwise
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    process.stderr.write(`ktriage: ${oneLine(e)}\n`);
+    if (process.env.KTRIAGE_DEBUG && e instanceof Error && !(e instanceof InputError)) process.stderr.write(`${e.stack}\n`);
+    return EXIT_USAGE;
+  }
+  return code;
+}
+
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = sanitizeLine(msg).trim();
+  if (e instanceof InputError) return line;
+  // Anything else is a bug in ktriage or input we did not anticipate: still one line.
+  return `internal error: ${line} (set KTRIAGE_DEBUG=1 for a stack trace)`;
+}
