@@ -6,6 +6,7 @@ import { sanitizeLine } from '../util/sanitize.js';
 import { explainPreemptCount } from './commands/explain.js';
 import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
+import { runRegress } from './commands/regress.js';
 
 export const EXIT_OK = 0;
 export const EXIT_HAZARD = 1;
@@ -49,6 +50,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--vmlinux <file>', 'vmlinux for symbols (vmcore)')
     .action(async (input: string, opts: { json?: boolean; markdown?: boolean; systemMap?: string; vmlinux?: string }) => {
       const r = await runAnalyze(input, opts);
+      out(r.text);
+      code = r.code;
+    });
+
+  program
+    .command('regress <dir>')
+    .description('run every fixture with an expected.json under <dir> and compare with a fresh analysis')
+    .option('--update', 'rewrite expected.json from the current analysis (after a human checked it)')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .action(async (dir: string, opts: { update?: boolean; junit?: string }) => {
+      const r = await runRegress(dir, opts);
       out(r.text);
       code = r.code;
     });
