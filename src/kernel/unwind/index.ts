@@ -1,0 +1,25 @@
+// Backtraces from a dump's memory: ORC unwinding (vmlinux and modules), exception frames, IRQ and
+// IST stacks, frame-scanning fallback, crash-style output.
+export * from './types.js';
+export { PagedMemory, UnreadableMemoryError } from './memory.js';
+export {
+  decodeOrcEntry,
+  decodeOrcFlags,
+  orcVersionForRelease,
+  isTerminal,
+  OrcTable,
+  KernelOrc,
+  OrcFormatError,
+  LOOKUP_BLOCK_SIZE,
+  ORC_ENTRY_SIZE,
+  type OrcEntry,
+  type OrcType,
+  type OrcVersion,
+  type OrcLookupResult,
+  type KernelOrcSymbols,
+} from './orc.js';
+export { ModuleSet, readModules, type ModuleInfo } from './modules.js';
+export { CpuStacks, THREAD_SIZE, IRQ_STACK_SIZE } from './stacks.js';
+export { precededByCall, scanForReturn } from './scan.js';
+export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type UnwinderInput, type UnwindOptions, type UnwindStep } from './unwinder.js';
+export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines } from './format.js';

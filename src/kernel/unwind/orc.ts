@@ -1,0 +1,271 @@
+// ORC unwind tables, read lazily from the dump's memory.
+//
+// struct orc_entry is 6 bytes: s16 sp_offset, s16 bp_offset, then 16 bits of flags whose layout
+// changed twice (bit 0 = least significant bit of the little-endian u16):
+//
+//   version 1 (v4.14 .. v6.2):  sp_reg 0-3, bp_reg 4-7, type 8-9 (CALL 0, REGS 1, REGS_PARTIAL 2), end 10
+//   version 2 (v6.3):           sp_reg 0-3, bp_reg 4-7, type 8-9, signal 10, end 11
+//   version 3 (v6.4 .. v7.0):   sp_reg 0-3, bp_reg 4-7, type 8-10 (UNDEFINED 0, END_OF_STACK 1,
+//                               CALL 2, REGS 3, REGS_PARTIAL 4), signal 11
+//
+// (arch/x86/include/asm/orc_types.h; v1 checked against the .orc_unwind section of Debian's
+// 6.1.0-56 vmlinux: flag high bytes are only 0x00, 0x01, 0x02 and 0x04.) Linux 7.1 changed the
+// format again (identified by .orc_header); we refuse it rather than misread it.
+//
+// .orc_unwind_ip holds s32 PC-relative addresses (entry i: &ip[i] + ip[i]), sorted for vmlinux at
+// build time and for modules at load time. orc_lookup (filled at boot by unwind_init) holds, per
+// 256-byte block of [_stext, _etext), the index of the first ORC entry covering that block, so a
+// lookup reads two u32s, a handful of ip entries and one orc entry.
+
+import type { UnwindMemory } from './types.js';
+
+export const ORC_REG_UNDEFINED = 0;
+export const ORC_REG_PREV_SP = 1;
+export const ORC_REG_DX = 2;
+export const ORC_REG_DI = 3;
+export const ORC_REG_BP = 4;
+export const ORC_REG_SP = 5;
+export const ORC_REG_R10 = 6;
+export const ORC_REG_R13 = 7;
+export const ORC_REG_BP_INDIRECT = 8;
+export const ORC_REG_SP_INDIRECT = 9;
+
+export type OrcVersion = 1 | 2 | 3;
+export type OrcType = 'undefined' | 'end_of_stack' | 'call' | 'regs' | 'regs_partial';
+
+export interface OrcEntry {
+  spOffset: number;
+  bpOffset: number;
+  spReg: number;
+  bpReg: number;
+  type: OrcType;
+  /** The next frame's ip is used literally (interrupt/exception), not ip-1. */
+  signal: boolean;
+  /** v1/v2 `end` bit: sp_reg UNDEFINED with end set marks the end of the stack. */
+  end: boolean;
+  /** Raw flags word, for diagnostics. */
+  flags: number;
+}
+
+export const ORC_ENTRY_SIZE = 6;
+export const LOOKUP_BLOCK_ORDER = 8;
+export const LOOKUP_BLOCK_SIZE = 1 << LOOKUP_BLOCK_ORDER;
+
+export class OrcFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrcFormatError';
+  }
+}
+
+/** Choose the ORC layout from the kernel release string (e.g. `6.1.0-56-amd64`). */
+export function orcVersionForRelease(release: string): OrcVersion {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) throw new OrcFormatError(`cannot tell the ORC format from kernel release '${release}'`);
+  const v = Number(m[1]) * 1000 + Number(m[2]);
+  if (v < 4014) throw new OrcFormatError(`kernel ${release} predates the ORC unwinder (4.14)`);
+  if (v >= 7001) throw new OrcFormatError(`kernel ${release}: ORC format of Linux 7.1+ (.orc_header) is not supported`);
+  if (v <= 6002) return 1;
+  if (v === 6003) return 2;
+  return 3;
+}
+
+export function decodeOrcFlags(spOffset: number, bpOffset: number, flags: number, version: OrcVersion): OrcEntry {
+  const spReg = flags & 0xf;
+  const bpReg = (flags >> 4) & 0xf;
+  let type: OrcType;
+  let signal: boolean;
+  let end: boolean;
+  if (version === 3) {
+    const t = (flags >> 8) & 7;
+    type = (['undefined', 'end_of_stack', 'call', 'regs', 'regs_partial'] as const)[t] ?? 'undefined';
+    signal = (flags & 0x800) !== 0;
+    end = type === 'end_of_stack';
+  } else {
+    const t = (flags >> 8) & 3;
+    type = (['call', 'regs', 'regs_partial', 'undefined'] as const)[t];
+    if (version === 2) {
+      signal = (flags & 0x400) !== 0;
+      end = (flags & 0x800) !== 0;
+    } else {
+      signal = type === 'regs' || type === 'regs_partial';
+      end = (flags & 0x400) !== 0;
+    }
+  }
+  return { spOffset, bpOffset, spReg, bpReg, type, signal, end, flags };
+}
+
+export function decodeOrcEntry(buf: Buffer, offset: number, version: OrcVersion): OrcEntry {
+  return decodeOrcFlags(buf.readInt16LE(offset), buf.readInt16LE(offset + 2), buf.readUInt16LE(offset + 4), version);
+}
+
+/** An entry that says "this frame cannot be unwound": sp_reg UNDEFINED and no end marker. */
+export function isTerminal(e: OrcEntry, version: OrcVersion): 'end' | 'error' | null {
+  if (version === 3) {
+    if (e.type === 'undefined') return 'error';
+    if (e.type === 'end_of_stack') return 'end';
+    return null;
+  }
+  if (e.spReg === ORC_REG_UNDEFINED) return e.end ? 'end' : 'error';
+  return null;
+}
+
+export interface OrcLookupResult {
+  entry: OrcEntry;
+  /** Address of the ORC entry's first covered instruction. */
+  ip: bigint;
+  index: number;
+}
+
+/** One ip/entry table pair: vmlinux's or a module's. */
+export class OrcTable {
+  /** Reads done (ip entries + orc entries), for tests of the "read little" property. */
+  reads = 0;
+
+  constructor(
+    private readonly mem: UnwindMemory,
+    readonly ipTable: bigint,
+    readonly unwindTable: bigint,
+    readonly count: number,
+    readonly version: OrcVersion,
+  ) {
+    if (!Number.isInteger(count) || count < 0 || count > 16_000_000) throw new OrcFormatError(`implausible ORC entry count ${count}`);
+  }
+
+  ipAt(i: number): bigint {
+    this.reads++;
+    const addr = this.ipTable + BigInt(i * 4);
+    const rel = this.mem.read(addr, 4).readInt32LE(0);
+    return addr + BigInt(rel);
+  }
+
+  entryAt(i: number): OrcEntry {
+    this.reads++;
+    const buf = this.mem.read(this.unwindTable + BigInt(i * ORC_ENTRY_SIZE), ORC_ENTRY_SIZE);
+    return decodeOrcEntry(buf, 0, this.version);
+  }
+
+  /**
+   * __orc_find(): the last entry in [first, first+num) whose ip <= target. Reads the ip range in
+   * one go when small (a lookup block), else probes entry by entry (binary search).
+   */
+  findIn(first: number, num: number, ip: bigint): OrcLookupResult | null {
+    if (num <= 0 || first < 0 || first + num > this.count) return null;
+    let lo = first;
+    let hi = first + num - 1;
+    let found = -1;
+    if (num <= 512) {
+      this.reads++;
+      const base = this.ipTable + BigInt(first * 4);
+      const buf = this.mem.read(base, num * 4);
+      const at = (i: number) => base + BigInt((i - first) * 4) + BigInt(buf.readInt32LE((i - first) * 4));
+      while (lo <= hi) {
+        const mid = lo + ((hi - lo) >> 1);
+        if (at(mid) <= ip) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      if (found < 0) found = first; // the kernel returns the first entry in this case too
+      return { entry: this.entryAt(found), ip: at(found), index: found };
+    }
+    while (lo <= hi) {
+      const mid = lo + ((hi - lo) >> 1);
+      if (this.ipAt(mid) <= ip) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0) found = first;
+    return { entry: this.entryAt(found), ip: this.ipAt(found), index: found };
+  }
+
+  find(ip: bigint): OrcLookupResult | null {
+    return this.findIn(0, this.count, ip);
+  }
+}
+
+export interface KernelOrcSymbols {
+  startOrcUnwindIp: bigint;
+  stopOrcUnwindIp: bigint;
+  startOrcUnwind: bigint;
+  stopOrcUnwind?: bigint;
+  /** orc_lookup / orc_lookup_end (optional: plain binary search without them). */
+  orcLookup?: bigint;
+  orcLookupEnd?: bigint;
+  /** _stext/_etext: the range orc_lookup covers. */
+  stext?: bigint;
+  etext?: bigint;
+  /** The kernel's lookup_num_blocks variable (static; present with KALLSYMS_ALL). */
+  lookupNumBlocks?: bigint;
+}
+
+/** vmlinux's ORC: orc_lookup fast path over [_stext, _etext), binary search elsewhere. */
+export class KernelOrc {
+  readonly table: OrcTable;
+  private numBlocks = 0;
+  private lookupUsable = false;
+  lookupHits = 0;
+  searchHits = 0;
+  private bounds?: [bigint, bigint];
+
+  constructor(private readonly mem: UnwindMemory, private readonly syms: KernelOrcSymbols, readonly version: OrcVersion) {
+    const ipBytes = syms.stopOrcUnwindIp - syms.startOrcUnwindIp;
+    if (ipBytes <= 0n || ipBytes % 4n !== 0n) throw new OrcFormatError('bad __start/__stop_orc_unwind_ip range');
+    const count = Number(ipBytes / 4n);
+    if (syms.stopOrcUnwind !== undefined && syms.stopOrcUnwind - syms.startOrcUnwind !== BigInt(count * ORC_ENTRY_SIZE)) {
+      throw new OrcFormatError(`ORC tables disagree: ${count} ips but ${syms.stopOrcUnwind - syms.startOrcUnwind} bytes of entries`);
+    }
+    this.table = new OrcTable(mem, syms.startOrcUnwindIp, syms.startOrcUnwind, count, version);
+    this.initLookup();
+  }
+
+  get count(): number {
+    return this.table.count;
+  }
+
+  private initLookup(): void {
+    const { orcLookup, orcLookupEnd, stext, etext } = this.syms;
+    if (orcLookup === undefined || stext === undefined || etext === undefined) return;
+    let n = 0;
+    try {
+      if (this.syms.lookupNumBlocks !== undefined) n = this.mem.read(this.syms.lookupNumBlocks, 4).readUInt32LE(0);
+    } catch {
+      n = 0;
+    }
+    const expected = Number((etext - stext + BigInt(LOOKUP_BLOCK_SIZE) - 1n) / BigInt(LOOKUP_BLOCK_SIZE)) + 1;
+    if (n === 0) n = expected;
+    if (orcLookupEnd !== undefined && BigInt(n * 4) > orcLookupEnd - orcLookup) return;
+    if (n < 2 || n > 4_000_000) return;
+    // Sanity: the table was filled at boot (unwind_init). An unfilled (zero) table has a last
+    // block index of 0; a filled one ends near the table's entry count.
+    try {
+      const last = this.mem.read(orcLookup + BigInt((n - 1) * 4), 4).readUInt32LE(0);
+      if (last === 0 || last > this.table.count) return;
+    } catch {
+      return;
+    }
+    this.numBlocks = n;
+    this.lookupUsable = true;
+  }
+
+  /** orc_find() for a vmlinux address; null if the address is outside vmlinux's table. */
+  find(ip: bigint): OrcLookupResult | null {
+    const { stext, etext, orcLookup } = this.syms;
+    if (this.lookupUsable && orcLookup !== undefined && stext !== undefined && etext !== undefined && ip >= stext && ip < etext) {
+      const idx = Number((ip - stext) / BigInt(LOOKUP_BLOCK_SIZE));
+      if (idx < this.numBlocks - 1) {
+        const b = this.mem.read(orcLookup + BigInt(idx * 4), 8);
+        const start = b.readUInt32LE(0);
+        const stop = b.readUInt32LE(4) + 1;
+        if (start < this.table.count && stop <= this.table.count && stop > start) {
+          const r = this.table.findIn(start, stop - start, ip);
+          if (r && r.ip <= ip) {
+            this.lookupHits++;
+            return r;
+          }
+        }
+      }
+    }
+    if (this.table.count === 0) return null;
+    // Outside the fast range (e.g. .init.text, or orc_lookup unusable): binary search.
+    this.bounds ??= [this.table.ipAt(0), this.table.ipAt(this.table.count - 1)];
+    if (ip < this.bounds[0] || ip > this.bounds[1]) return null;
+    this.searchHits++;
+    return this.table.find(ip);
+  }
+}

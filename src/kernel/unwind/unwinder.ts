@@ -1,0 +1,532 @@
+// The ORC unwinder, following arch/x86/kernel/unwind_orc.c (unwind_next_frame) step by step, on
+// the dump's memory: start from a CPU's saved registers, look up the ORC entry of each ip
+// (ip - 1 for return addresses), compute the caller's sp/bp, and follow pt_regs (ORC_TYPE_REGS)
+// and iret frames (ORC_TYPE_REGS_PARTIAL) through exception entries and stack switches. When ORC
+// has no answer, frame scanning (scan.ts) takes over and its frames are marked unreliable.
+
+import { PagedMemory } from './memory.js';
+import {
+  KernelOrc,
+  ORC_REG_BP,
+  ORC_REG_BP_INDIRECT,
+  ORC_REG_DI,
+  ORC_REG_DX,
+  ORC_REG_PREV_SP,
+  ORC_REG_R10,
+  ORC_REG_R13,
+  ORC_REG_SP,
+  ORC_REG_SP_INDIRECT,
+  ORC_REG_UNDEFINED,
+  OrcFormatError,
+  isTerminal,
+  orcVersionForRelease,
+  type OrcLookupResult,
+  type OrcVersion,
+} from './orc.js';
+import { ModuleSet, readModules } from './modules.js';
+import { scanForReturn } from './scan.js';
+import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, type StackContext } from './stacks.js';
+import type {
+  Backtrace,
+  ExceptionInfo,
+  Frame,
+  RegisterSet,
+  StackKind,
+  StackRegion,
+  SymbolInfo,
+  UnwindCpuInput,
+  UnwindMemory,
+  UnwindSymbols,
+  UnwindTypes,
+} from './types.js';
+
+/** x86_64 struct pt_regs, in order (8 bytes each). */
+export const PT_REGS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'] as const;
+export type PtRegName = (typeof PT_REGS)[number];
+export const PT_REGS_SIZE = PT_REGS.length * 8;
+export const IRET_FRAME_OFFSET = 16 * 8;
+export const IRET_FRAME_SIZE = 5 * 8;
+
+export const MAX_FRAMES = 256;
+
+export interface UnwinderInput {
+  memory: UnwindMemory;
+  symbols: UnwindSymbols;
+  types?: UnwindTypes;
+  /** OSRELEASE (decides the ORC entry layout). */
+  release: string;
+  cpus: UnwindCpuInput[];
+  /** Task identity for headers (pid/comm), when the caller knows it. */
+  describeTask?(task: bigint): { pid?: number; comm?: string } | undefined;
+}
+
+export interface UnwindOptions {
+  maxFrames?: number;
+  /** Scan the stack when ORC fails (default true). */
+  scan?: boolean;
+}
+
+/** One unwinder state, as the kernel's struct unwind_state holds it after each step. */
+export interface UnwindStep {
+  ip: bigint;
+  sp: bigint;
+  bp: bigint;
+  /** How this state was reached from the previous one. */
+  via: 'start' | 'call' | 'regs' | 'regs_partial' | 'scan';
+  /** For 'call' and 'scan': the stack slot the return address was read from. */
+  slot?: bigint;
+  /** For 'regs'/'regs_partial' (and 'start'): the registers of the interrupted context. */
+  regs?: RegisterSet;
+  regsAddress?: bigint;
+  stack: StackKind;
+  reliable: boolean;
+}
+
+/** Normalise NT_PRSTATUS register names (user_regs_struct: ip/rip, flags/eflags...). */
+export function normalizeRegs(r: RegisterSet): Record<PtRegName, bigint> {
+  const pick = (...names: string[]): bigint => {
+    for (const n of names) if (r[n] !== undefined) return r[n];
+    return 0n;
+  };
+  return {
+    r15: pick('r15'), r14: pick('r14'), r13: pick('r13'), r12: pick('r12'),
+    bp: pick('bp', 'rbp'), bx: pick('bx', 'rbx'), r11: pick('r11'), r10: pick('r10'), r9: pick('r9'), r8: pick('r8'),
+    ax: pick('ax', 'rax'), cx: pick('cx', 'rcx'), dx: pick('dx', 'rdx'), si: pick('si', 'rsi'), di: pick('di', 'rdi'),
+    orig_ax: pick('orig_ax', 'orig_rax'), ip: pick('ip', 'rip'), cs: pick('cs'), flags: pick('flags', 'eflags', 'rflags'),
+    sp: pick('sp', 'rsp'), ss: pick('ss'),
+  };
+}
+
+export function decodePtRegs(buf: Buffer, partial: boolean): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  PT_REGS.forEach((n, i) => {
+    if (partial && i < 16) return;
+    out[n] = buf.readBigUInt64LE(partial ? (i - 16) * 8 : i * 8);
+  });
+  return out;
+}
+
+interface State {
+  ip: bigint;
+  sp: bigint;
+  bp: bigint;
+  /** Registers of the current state's pt_regs (full or iret-only). */
+  regs: Record<string, bigint> | null;
+  fullRegs: boolean;
+  prevRegs: Record<string, bigint> | null;
+  signal: boolean;
+  region: StackRegion | undefined;
+}
+
+export class Unwinder {
+  readonly mem: PagedMemory;
+  readonly version: OrcVersion | null;
+  readonly kernelOrc: KernelOrc | null;
+  readonly modules: ModuleSet;
+  readonly problems: string[] = [];
+  private readonly stext?: bigint;
+  private readonly etext?: bigint;
+  private readonly sinittext?: bigint;
+  private readonly einittext?: bigint;
+
+  constructor(private readonly input: UnwinderInput) {
+    this.mem = input.memory instanceof PagedMemory ? input.memory : new PagedMemory(input.memory);
+    const s = input.symbols;
+    this.stext = s.lookup('_stext');
+    this.etext = s.lookup('_etext');
+    this.sinittext = s.lookup('_sinittext');
+    this.einittext = s.lookup('_einittext');
+    let version: OrcVersion | null = null;
+    try {
+      version = orcVersionForRelease(input.release);
+    } catch (e) {
+      this.problems.push((e as Error).message);
+    }
+    this.version = version;
+    let korc: KernelOrc | null = null;
+    if (version !== null) {
+      const startIp = s.lookup('__start_orc_unwind_ip');
+      const stopIp = s.lookup('__stop_orc_unwind_ip');
+      const start = s.lookup('__start_orc_unwind');
+      if (s.lookup('__start_orc_header') !== undefined && version !== 3) {
+        this.problems.push('kernel has .orc_header but its release suggests an older ORC format');
+      }
+      if (startIp !== undefined && stopIp !== undefined && start !== undefined) {
+        try {
+          korc = new KernelOrc(this.mem, {
+            startOrcUnwindIp: startIp,
+            stopOrcUnwindIp: stopIp,
+            startOrcUnwind: start,
+            stopOrcUnwind: s.lookup('__stop_orc_unwind'),
+            orcLookup: s.lookup('orc_lookup'),
+            orcLookupEnd: s.lookup('orc_lookup_end'),
+            stext: this.stext,
+            etext: this.etext,
+            lookupNumBlocks: s.lookup('lookup_num_blocks'),
+          }, version);
+        } catch (e) {
+          this.problems.push(e instanceof OrcFormatError ? e.message : `ORC tables unreadable: ${(e as Error).message}`);
+        }
+      } else {
+        this.problems.push('no ORC tables (__start_orc_unwind_ip not in the symbols): frame scanning only');
+      }
+    }
+    this.kernelOrc = korc;
+    const mods = readModules(this.mem, s, input.types, version);
+    if (mods.problem) this.problems.push(mods.problem);
+    this.modules = new ModuleSet(this.mem, mods.modules);
+  }
+
+  symbolize(addr: bigint): SymbolInfo | null {
+    return this.modules.symbolize(addr) ?? this.input.symbols.symbolize(addr);
+  }
+
+  isKernelText(addr: bigint): boolean {
+    if (this.stext !== undefined && this.etext !== undefined && addr >= this.stext && addr < this.etext) return true;
+    if (this.sinittext !== undefined && this.einittext !== undefined && addr >= this.sinittext && addr < this.einittext) return true;
+    const m = this.modules.find(addr);
+    if (m) return addr < m.base + m.textSize;
+    if (this.stext === undefined) return this.input.symbols.symbolize(addr) !== null;
+    return false;
+  }
+
+  /** orc_find() */
+  orcFind(ip: bigint): OrcLookupResult | null {
+    const m = this.modules.find(ip);
+    if (m) return m.orc ? m.orc.find(ip) : null;
+    return this.kernelOrc ? this.kernelOrc.find(ip) : null;
+  }
+
+  private perCpuAddress(cpu: number, symbol: string): bigint | undefined {
+    const c = this.input.cpus.find((x) => x.cpu === cpu);
+    const off = this.input.symbols.lookup(symbol);
+    if (!c || c.perCpuOffset === undefined || off === undefined) return undefined;
+    return c.perCpuOffset + off;
+  }
+
+  cpuStacks(cpu: number): CpuStacks {
+    const c = this.input.cpus.find((x) => x.cpu === cpu);
+    const ctx: StackContext = { mem: this.mem, syms: this.input.symbols, types: this.input.types, perCpuAddress: (n, s) => this.perCpuAddress(n, s) };
+    const regions: StackRegion[] = [];
+    const t = taskStackRegion(ctx, c?.task);
+    if (t) regions.push(t);
+    const irq = irqStackRegion(ctx, cpu);
+    if (irq) regions.push(irq);
+    regions.push(...exceptionStackRegions(ctx, cpu));
+    return new CpuStacks(regions);
+  }
+
+  /** The raw ORC walk for one CPU, from its NT_PRSTATUS registers. */
+  async walk(cpu: number, opts: UnwindOptions = {}): Promise<{ steps: UnwindStep[]; stopped: string; usedFallback: boolean; warnings: string[] }> {
+    const c = this.input.cpus.find((x) => x.cpu === cpu);
+    if (!c) throw new Error(`no registers for CPU ${cpu}`);
+    const regs = normalizeRegs(c.regs);
+    return this.walkFrom(regs, this.cpuStacks(cpu), opts);
+  }
+
+  async walkFrom(startRegs: Record<PtRegName, bigint>, stacks: CpuStacks, opts: UnwindOptions = {}): Promise<{ steps: UnwindStep[]; stopped: string; usedFallback: boolean; warnings: string[] }> {
+    const maxFrames = opts.maxFrames ?? MAX_FRAMES;
+    const scan = opts.scan ?? true;
+    const warnings: string[] = [];
+    let usedFallback = false;
+    const st: State = {
+      ip: startRegs.ip,
+      sp: startRegs.sp,
+      bp: startRegs.bp,
+      regs: { ...startRegs },
+      fullRegs: true,
+      prevRegs: null,
+      signal: true,
+      region: stacks.find(startRegs.sp),
+    };
+    const steps: UnwindStep[] = [
+      { ip: st.ip, sp: st.sp, bp: st.bp, via: 'start', regs: { ...startRegs }, stack: st.region?.kind ?? 'unknown', reliable: true },
+    ];
+    const visited = new Set<string>();
+    let stopped = 'end';
+
+    // deref_stack_reg(): read a word that must lie on a known stack (when stacks are known).
+    const onStack = (addr: bigint, len: number): StackRegion | undefined | false => {
+      if (!stacks.known) return undefined;
+      const r = stacks.contains(addr, len);
+      return r ?? false;
+    };
+    const derefWord = (addr: bigint): bigint | null => {
+      if (onStack(addr, 8) === false) return null;
+      return this.mem.tryU64(addr) ?? null;
+    };
+    const getReg = (name: PtRegName): bigint | null => {
+      if (!st.regs) return null;
+      if (st.fullRegs) return st.regs[name] ?? null;
+      if (st.prevRegs) return st.prevRegs[name] ?? null;
+      return null;
+    };
+
+    while (steps.length < maxFrames) {
+      if (st.regs && st.regs.cs !== undefined && (st.regs.cs & 3n) !== 0n) break; // user mode: the end
+      const key = `${st.ip}:${st.sp}`;
+      if (visited.has(key)) {
+        stopped = 'loop detected';
+        break;
+      }
+      visited.add(key);
+
+      const prevSp = st.sp;
+      const prevKind = st.region?.kind;
+      const err = (why: string): string => `${why} at ${this.describe(st.ip)}`;
+      let failure: string | null = null;
+
+      const found = this.version !== null ? this.orcFind(st.signal ? st.ip : st.ip - 1n) : null;
+      if (!found) {
+        failure = err(st.ip === 0n ? 'ip is 0' : 'no ORC data');
+      } else {
+        const orc = found.entry;
+        const term = isTerminal(orc, this.version as OrcVersion);
+        if (term === 'end') break;
+        if (term === 'error') {
+          failure = err('ORC entry is undefined');
+        } else {
+          let sp: bigint | null = null;
+          let indirect = false;
+          switch (orc.spReg) {
+            case ORC_REG_SP: sp = st.sp + BigInt(orc.spOffset); break;
+            case ORC_REG_BP: sp = st.bp + BigInt(orc.spOffset); break;
+            case ORC_REG_SP_INDIRECT: sp = st.sp; indirect = true; break;
+            case ORC_REG_BP_INDIRECT: sp = st.bp + BigInt(orc.spOffset); indirect = true; break;
+            case ORC_REG_R10: sp = getReg('r10'); break;
+            case ORC_REG_R13: sp = getReg('r13'); break;
+            case ORC_REG_DI: sp = getReg('di'); break;
+            case ORC_REG_DX: sp = getReg('dx'); break;
+            default: sp = null;
+          }
+          if (sp !== null && indirect) {
+            sp = derefWord(sp);
+            if (sp !== null && orc.spReg === ORC_REG_SP_INDIRECT) sp += BigInt(orc.spOffset);
+          }
+          if (sp === null) {
+            failure = err(`cannot compute the previous sp (sp_reg ${orc.spReg})`);
+          } else {
+            sp = BigInt.asUintN(64, sp);
+            let step: UnwindStep | null = null;
+            if (orc.type === 'call') {
+              const slot = sp - 8n;
+              const ip = derefWord(slot);
+              if (ip === null) failure = err('return address not on a known stack');
+              else {
+                st.ip = ip;
+                st.sp = sp;
+                st.regs = null;
+                st.prevRegs = null;
+                st.signal = false;
+                step = { ip, sp, bp: 0n, via: 'call', slot, stack: 'unknown', reliable: true };
+              }
+            } else if (orc.type === 'regs') {
+              const ok = onStack(sp, PT_REGS_SIZE);
+              let buf: Buffer | null = null;
+              if (ok !== false) {
+                try {
+                  buf = this.mem.read(sp, PT_REGS_SIZE);
+                } catch {
+                  buf = null;
+                }
+              }
+              if (!buf) failure = err('pt_regs not on a known stack');
+              else {
+                const r = decodePtRegs(buf, false);
+                st.ip = r.ip;
+                st.sp = r.sp;
+                st.regs = r;
+                st.prevRegs = null;
+                st.fullRegs = true;
+                st.signal = this.version === 1 ? true : orc.signal;
+                step = { ip: r.ip, sp: r.sp, bp: 0n, via: 'regs', regs: r, regsAddress: sp, stack: 'unknown', reliable: true };
+              }
+            } else if (orc.type === 'regs_partial') {
+              const ok = onStack(sp, IRET_FRAME_SIZE);
+              let buf: Buffer | null = null;
+              if (ok !== false) {
+                try {
+                  buf = this.mem.read(sp, IRET_FRAME_SIZE);
+                } catch {
+                  buf = null;
+                }
+              }
+              if (!buf) failure = err('iret frame not on a known stack');
+              else {
+                const r = decodePtRegs(buf, true);
+                st.ip = r.ip;
+                st.sp = r.sp;
+                if (st.fullRegs && st.regs) st.prevRegs = st.regs;
+                st.regs = r;
+                st.fullRegs = false;
+                st.signal = this.version === 1 ? true : orc.signal;
+                step = { ip: r.ip, sp: r.sp, bp: 0n, via: 'regs_partial', regs: r, regsAddress: sp - BigInt(IRET_FRAME_OFFSET), stack: 'unknown', reliable: true };
+              }
+            } else {
+              failure = err(`unexpected ORC type ${orc.type}`);
+            }
+
+            if (!failure && step) {
+              // Find BP
+              switch (orc.bpReg) {
+                case ORC_REG_UNDEFINED: {
+                  const v = getReg('bp');
+                  if (v !== null) st.bp = v;
+                  break;
+                }
+                case ORC_REG_PREV_SP: {
+                  const v = derefWord(sp + BigInt(orc.bpOffset));
+                  if (v === null) failure = err('saved bp not on a known stack');
+                  else st.bp = v;
+                  break;
+                }
+                case ORC_REG_BP: {
+                  const v = derefWord(st.bp + BigInt(orc.bpOffset));
+                  if (v === null) failure = err('saved bp not on a known stack');
+                  else st.bp = v;
+                  break;
+                }
+                default:
+                  failure = err(`unknown bp_reg ${orc.bpReg}`);
+              }
+            }
+            if (!failure && step) {
+              const newRegion = stacks.find(st.sp);
+              // Prevent a loop on bad ORC data: within one stack, sp must grow.
+              const sameStack = newRegion ? prevKind === newRegion.kind : !stacks.known && prevSp - st.sp < 16384n;
+              if (sameStack && st.sp <= prevSp) {
+                failure = err('stack going in the wrong direction');
+              } else {
+                st.region = newRegion ?? st.region;
+                step.bp = st.bp;
+                step.stack = newRegion?.kind ?? 'unknown';
+                if (step.via === 'call') step.stack = (stacks.find(step.slot as bigint) ?? newRegion)?.kind ?? 'unknown';
+                steps.push(step);
+                continue;
+              }
+            }
+          }
+        }
+      }
+
+      // ORC could not continue.
+      if (!scan) {
+        stopped = failure ?? 'stopped';
+        break;
+      }
+      warnings.push(`ORC: ${failure}; scanning the stack`);
+      usedFallback = true;
+      const region = st.region ?? stacks.find(st.sp);
+      const end = region ? region.end : st.sp + 16384n;
+      const hit = await scanForReturn(this.mem, st.sp, end, (a) => this.isKernelText(a));
+      if (!hit) {
+        stopped = failure ?? 'stopped';
+        break;
+      }
+      st.ip = hit.ret;
+      st.sp = hit.slot + 8n;
+      st.regs = null;
+      st.prevRegs = null;
+      st.signal = false;
+      steps.push({ ip: hit.ret, sp: st.sp, bp: st.bp, via: 'scan', slot: hit.slot, stack: region?.kind ?? 'unknown', reliable: false });
+    }
+    if (steps.length >= maxFrames) stopped = `stopped after ${maxFrames} frames`;
+    return { steps, stopped, usedFallback, warnings };
+  }
+
+  describe(addr: bigint): string {
+    const s = this.symbolize(addr);
+    if (!s) return `0x${addr.toString(16)}`;
+    return `${s.name}+0x${s.offset.toString(16)}${s.module ? ` [${s.module}]` : ''}`;
+  }
+
+  /** Frames as crash's `bt` shows them. */
+  async backtrace(cpu: number, opts: UnwindOptions = {}): Promise<Backtrace> {
+    const c = this.input.cpus.find((x) => x.cpu === cpu);
+    const w = await this.walk(cpu, opts);
+    const frames = this.toFrames(w.steps);
+    const who = c?.task !== undefined ? this.input.describeTask?.(c.task) : undefined;
+    return { cpu, task: c?.task, pid: who?.pid, comm: who?.comm, frames, stopped: w.stopped, usedFallback: w.usedFallback, warnings: [...w.warnings] };
+  }
+
+  async backtraceAll(opts: UnwindOptions = {}): Promise<Backtrace[]> {
+    const out: Backtrace[] = [];
+    for (const c of [...this.input.cpus].sort((a, b) => a.cpu - b.cpu)) {
+      try {
+        out.push(await this.backtrace(c.cpu, opts));
+      } catch (e) {
+        out.push({ cpu: c.cpu, task: c.task, frames: [], stopped: `error: ${(e as Error).message}`, usedFallback: false, warnings: [] });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * crash's presentation of the walk: one numbered line per function with the stack slot of its
+   * return address; an exception frame (pt_regs) is printed under the entry-code line that
+   * pushed it, and the interrupted function gets its own line only when the exception switched
+   * stacks (crash prints `--- <X stack> ---` there).
+   */
+  toFrames(steps: UnwindStep[]): Frame[] {
+    const frames: Frame[] = [];
+    const mk = (s: UnwindStep, sp: bigint): Frame => {
+      const sym = this.symbolize(s.ip);
+      return {
+        index: frames.length,
+        sp,
+        pc: s.ip,
+        function: sym?.name ?? `0x${s.ip.toString(16)}`,
+        offset: sym?.offset ?? 0n,
+        size: sym?.size ?? 0n,
+        module: sym?.module,
+        stack: s.stack,
+        reliable: s.reliable,
+      };
+    };
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      if (s.via === 'start') {
+        frames.push(mk(s, s.sp));
+        continue;
+      }
+      if (s.via === 'call' || s.via === 'scan') {
+        frames.push(mk(s, s.slot as bigint));
+        continue;
+      }
+      // regs / regs_partial: attach to the previous line.
+      const prev = frames[frames.length - 1];
+      const r = s.regs as Record<string, bigint>;
+      const user = r.cs !== undefined && (r.cs & 3n) !== 0n;
+      const ex: ExceptionInfo = {
+        rip: user ? `0x${s.ip.toString(16)}` : this.crashSymbol(s.ip),
+        ripAddress: s.ip,
+        registers: r,
+        regsAddress: s.regsAddress as bigint,
+        userMode: user,
+        partial: s.via === 'regs_partial',
+      };
+      if (prev && !prev.exception) prev.exception = ex;
+      if (user) continue;
+      const regsStack = this.stackOfAddress(steps, s.regsAddress as bigint);
+      if (regsStack !== s.stack) {
+        // Stack switch: crash shows the interrupted function on the new stack at the saved sp.
+        frames.push(mk(s, s.sp));
+      }
+    }
+    return frames;
+  }
+
+  private stackOfAddress(steps: UnwindStep[], addr: bigint): StackKind {
+    // The pt_regs sits on the stack of the frame that pushed it (the previous step's stack).
+    const i = steps.findIndex((s) => s.regsAddress === addr);
+    if (i > 0) return steps[i - 1].stack;
+    return 'unknown';
+  }
+
+  /** `func+off` with a decimal offset, as crash prints `[exception RIP: irq_fpu_usable+57]`. */
+  crashSymbol(addr: bigint): string {
+    const s = this.symbolize(addr);
+    if (!s) return `unknown or invalid address`;
+    return s.offset === 0n ? s.name : `${s.name}+${s.offset.toString(10)}`;
+  }
+}
