@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Boot Debian's kernel in QEMU (TCG) with the hazard module and a buffered-read
+workload; detect the WARN+panic (buggy) or a clean run (seed-fix, deferred);
+after a panic, dump the guest through QMP and/or let an in-guest kdump
+capture kernel write a makedumpfile dump.
+
+Non-interactive; prints a summary and exits 0 when the run did what the mode
+is expected to do (buggy: panic with the irq_fpu_usable WARN from the kprobe
+path; the fixed modes: no WARN, clean rmmod, events counted).
+
+Example:
+  run.py --mode buggy --cpus 2 --out /tmp/run1 --dump elf,kdump-zlib
+  run.py --mode deferred --secs 180 --out /tmp/run2
+  run.py --mode buggy --kdump lzo --out /tmp/run3
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class QMP:
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())  # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise RuntimeError("QMP connection closed")
+            resp = json.loads(line)
+            if "event" in resp:
+                continue
+            if "error" in resp:
+                raise RuntimeError(f"QMP {name}: {resp['error']}")
+            return resp.get("return")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def kver_default():
+    return sorted(os.listdir("/lib/modules"), key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)])[-1]
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def uptime_of(line):
+    m = re.match(r"\[\s*(\d+\.\d+)\]", line)
+    return float(m.group(1)) if m else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", default="buggy", choices=["buggy", "seed-fix", "deferred"])
+    ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--mem", default="256M")
+    ap.add_argument("--secs", type=int, default=180, help="workload duration for the fixed modes")
+    ap.add_argument("--timeout", type=int, default=300, help="bound on the whole guest run after boot (s)")
+    ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--readers", type=int, default=0, help="reader processes (default: vCPUs)")
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--name", default=None, help="basename of dump files (default: <mode>-<cpus>cpu)")
+    ap.add_argument("--dump", default="", help="after a panic, QMP dump-guest-memory formats: comma list of "
+                    "elf, elf-paging, kdump-zlib, kdump-lzo, kdump-snappy, all (= every supported one)")
+    ap.add_argument("--kdump", default="", help="in-guest kdump: capture kernel runs makedumpfile -F -d 31 with "
+                    "this compression (lzo, zlib); the host rebuilds the file with makedumpfile -R")
+    ap.add_argument("--crashkernel", default="112M")
+    ap.add_argument("--kver", default=None)
+    ap.add_argument("--ko", default=os.path.join(HERE, "..", "hazard.ko"))
+    ap.add_argument("--extra-append", default="")
+    a = ap.parse_args()
+
+    kver = a.kver or kver_default()
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    name = a.name or f"{a.mode}-{a.cpus}cpu"
+    readers = a.readers or a.cpus
+    initrd = os.path.join(out, "initramfs.cpio.gz")
+    env = dict(os.environ, KVER=kver, HAZARD_KO=os.path.abspath(a.ko))
+    subprocess.run([os.path.join(HERE, "build-initramfs.sh"), initrd] + (["--kdump"] if a.kdump else []),
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+
+    serial = os.path.join(out, "serial.log")
+    flat = os.path.join(out, "vmcore.flat")
+    qmp_path = os.path.join(out, "qmp.sock")
+    for p in (serial, flat, qmp_path):
+        if os.path.exists(p):
+            os.unlink(p)
+
+    append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
+              f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers}")
+    if a.kdump:
+        append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump}"
+    if a.extra_append:
+        append += " " + a.extra_append
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", str(a.cpus), "-m", a.mem,
+           "-kernel", f"/boot/vmlinuz-{kver}", "-initrd", initrd, "-append", append,
+           "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
+           "-device", "vmcoreinfo",
+           "-chardev", f"file,id=s0,path={serial}", "-serial", "chardev:s0",
+           "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    if a.kdump:
+        cmd += ["-chardev", f"file,id=s1,path={flat}", "-serial", "chardev:s1"]
+    with open(os.path.join(out, "qemu-cmdline.txt"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    log(f"booting {kver} mode={a.mode} cpus={a.cpus} mem={a.mem} kdump={a.kdump or 'no'} -> {out}")
+    t_boot = time.time()
+    qemu = subprocess.Popen(cmd, stdout=open(os.path.join(out, "qemu.out"), "w"), stderr=subprocess.STDOUT)
+    qmp = QMP(qmp_path)
+
+    result = {"mode": a.mode, "cpus": a.cpus, "mem": a.mem, "kver": kver, "ok": False}
+    t_work = None
+    state = "running"
+    deadline = None
+    while True:
+        time.sleep(0.5)
+        text = read(serial)
+        if t_work is None and "WORKLOAD START" in text:
+            t_work = time.time()
+            deadline = t_work + a.timeout
+            log(f"workload started ({t_work - t_boot:.1f} s after boot)")
+        if "---[ end Kernel panic" in text:
+            state = "panic"
+            break
+        if "CAPTURE-DONE" in text:
+            state = "kdump"
+            break
+        if "HAZARD-RESULT" in text:
+            state = "result"
+            break
+        if qemu.poll() is not None:
+            state = "exited"
+            break
+        if deadline is None and time.time() - t_boot > 240:
+            state = "boot-timeout"
+            break
+        if deadline is not None and time.time() > deadline:
+            state = "timeout"
+            break
+    t_end = time.time()
+    text = read(serial)
+    result["state"] = state
+
+    warn = re.search(r"^(\[\s*\d+\.\d+\]) WARNING: CPU: (\d+) PID: \d+ at (\S+) (\S+)", text, re.M)
+    start = re.search(r"WORKLOAD START (\d+\.\d+)", text)
+    if warn:
+        result["warn_cpu"] = int(warn.group(2))
+        result["warn_at"] = warn.group(4)
+        if start:
+            result["guest_secs_to_warn"] = round(uptime_of(warn.group(1)) - float(start.group(1)), 2)
+    if t_work is not None:
+        result["host_secs_workload"] = round(t_end - t_work, 1)
+    probe = re.search(r"hazard: kprobe at (\S+) \(offset (\d+)\) ftrace=(\d)", text)
+    if probe:
+        result["probe"] = probe.group(0)
+
+    if state in ("panic", "kdump"):
+        trace = text[warn.start():] if warn else ""
+        kp_path = all(s in trace for s in ("irq_fpu_usable", "kmem_cache_alloc", "post+", "[hazard]",
+                                           "kprobe_int3_handler", "copy_page_to_iter"))
+        result["warn_from_kprobe_path"] = kp_path
+        result["panic_on_warn"] = "panic_on_warn set" in text or state == "kdump"
+        result["ok"] = a.mode == "buggy" and bool(warn) and "irq_fpu_usable" in (result.get("warn_at") or "")
+        if state == "kdump":
+            result["ok"] = result["ok"] or a.mode == "buggy"  # WARN text may only be in the dump's log
+    elif state == "result":
+        m = re.search(r"HAZARD-RESULT .*", text)
+        result["guest_result"] = m.group(0) if m else ""
+        kv = dict(re.findall(r"(\w+)=(\S+)", result["guest_result"]))
+        result["ok"] = (a.mode != "buggy" and kv.get("status") == "survived" and kv.get("rmmod") == "0"
+                        and kv.get("warnings") == "0" and kv.get("leaked") == "0"
+                        and kv.get("events", "0").isdigit() and int(kv["events"]) > 0)
+        st = re.search(r"---- /sys/kernel/debug/hazard/stats\n(.*?)\n----", text, re.S)
+        if st:
+            result["stats"] = st.group(1).replace("\r", "")
+
+    dumps = {}
+    if state == "panic" and a.dump:
+        qmp.cmd("stop")
+        caps = qmp.cmd("query-dump-guest-memory-capability")["formats"]
+        result["qemu_dump_formats"] = caps
+        want = [w.strip() for w in a.dump.split(",") if w.strip()]
+        if "all" in want:
+            want = ["elf", "elf-paging"] + [c for c in caps if c.startswith("kdump-")]
+        for w in want:
+            fmt = "elf" if w.startswith("elf") else w
+            if fmt not in caps:
+                log(f"QEMU cannot dump {fmt}; skipped")
+                continue
+            suffix = {"elf": "elf", "elf-paging": "paging.elf"}.get(w, w)
+            path = os.path.join(out, f"{name}.{suffix}")
+            t0 = time.time()
+            qmp.cmd("dump-guest-memory", paging=(w == "elf-paging"), protocol=f"file:{path}", format=fmt)
+            # dump-guest-memory returns when done unless detach=true; poll anyway.
+            while True:
+                st = qmp.cmd("query-dump")
+                if st["status"] != "active":
+                    break
+                time.sleep(0.5)
+            dumps[w] = {"path": path, "bytes": os.path.getsize(path), "secs": round(time.time() - t0, 1)}
+            log(f"dumped {w}: {path} ({os.path.getsize(path)} bytes, {time.time() - t0:.1f} s)")
+    qmp.close()
+    if qemu.poll() is None:
+        qemu.kill()
+    qemu.wait()
+
+    if state == "kdump":
+        kd = os.path.join(out, f"{name}.kdump-{a.kdump}")
+        if os.path.exists(kd):
+            os.unlink(kd)
+        with open(flat, "rb") as f:
+            r = subprocess.run(["makedumpfile", "-R", kd], stdin=f, capture_output=True, text=True)
+        if r.returncode == 0:
+            dumps[f"kdump-{a.kdump}-d31"] = {"path": kd, "bytes": os.path.getsize(kd)}
+            log(f"kdump capture: {kd} ({os.path.getsize(kd)} bytes)")
+        else:
+            log(f"makedumpfile -R failed: {r.stdout} {r.stderr}")
+            result["ok"] = False
+        os.unlink(flat)
+    result["dumps"] = dumps
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    for k in ("state", "probe", "warn_at", "warn_cpu", "guest_secs_to_warn", "host_secs_workload",
+              "warn_from_kprobe_path", "guest_result"):
+        if k in result:
+            log(f"{k}: {result[k]}")
+    if "stats" in result:
+        print(result["stats"])
+    log(f"RESULT {'OK' if result['ok'] else 'FAIL'} mode={a.mode} cpus={a.cpus}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
