@@ -67,11 +67,8 @@ export class ModuleSet {
     const key = `${m.name}:${off}`;
     let n = this.names.get(key);
     if (n !== undefined) return n;
-    n = '';
     try {
-      const buf = this.mem.read(m.strtab + BigInt(off), 256);
-      const z = buf.indexOf(0);
-      n = buf.subarray(0, z < 0 ? buf.length : z).toString('latin1');
+      n = readCString(this.mem, m.strtab + BigInt(off), 256);
     } catch {
       n = '';
     }
@@ -121,7 +118,14 @@ function isMappingSymbol(name: string): boolean {
 }
 
 function readCString(mem: PagedMemory, addr: bigint, max: number): string {
-  const buf = mem.read(addr, max);
+  let buf: Buffer;
+  try {
+    buf = mem.read(addr, max);
+  } catch {
+    // The string may end just before an unreadable page: read up to the page end.
+    const toPageEnd = Number(0x1000n - (addr & 0xfffn));
+    buf = mem.read(addr, Math.min(max, toPageEnd));
+  }
   const z = buf.indexOf(0);
   return buf.subarray(0, z < 0 ? max : z).toString('latin1');
 }

@@ -286,7 +286,7 @@ export class Unwinder {
         if (term === 'error') {
           failure = err('ORC entry is undefined');
         } else {
-          let sp: bigint | null = null;
+          let sp: bigint | null;
           let indirect = false;
           switch (orc.spReg) {
             case ORC_REG_SP: sp = st.sp + BigInt(orc.spOffset); break;

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { Unwinder } from '../../src/kernel/unwind/unwinder.js';
+import { crashStyle } from '../../src/kernel/unwind/format.js';
+import type { UnwindTypes } from '../../src/kernel/unwind/types.js';
+import { FakeMemory, FakeSymbols, writeOrcTables, type OrcSpec } from './synthetic.js';
+
+// A miniature of the incident: panic <- asm_exc_invalid_op [exception RIP: irq_fpu_usable+57] <-
+// blake2s_compress <- post [hazard] <- kprobe_int3_handler <- asm_exc_int3 [exception RIP:
+// copy_page_to_iter+7] <- entry_SYSCALL_64_after_hwframe (user regs).
+const STEXT = 0xffffffff81000000n;
+const f = (off: number) => STEXT + BigInt(off);
+const PANIC = f(0x500), E = f(0x3000), A = f(0x1000), B = f(0x2000), D = f(0x5000), E2 = f(0x6000), F = f(0x7000), G = f(0x8000);
+const ETEXT = f(0x9000);
+const MOD_BASE = 0xffffffffc0000000n;
+const POST = MOD_BASE + 0x10n;
+const T = 0xffffc90000010000n; // task stack
+const S0 = T + 0x3000n;
+const R1 = S0 + 0x100n;
+const R2 = R1 + 56n + 168n + 0x40n;
+const TASK = 0xffff888000100000n;
+const MODULE = 0xffff888000200000n;
+const MODULES_HEAD = 0xffffffff82800000n;
+
+const types: UnwindTypes = {
+  offsetOf(s, m) {
+    const t: Record<string, number> = {
+      'task_struct.stack': 0x20,
+      'module.list': 8, 'module.name': 24, 'module.core_layout.base': 0x100, 'module.core_layout.size': 0x108, 'module.core_layout.text_size': 0x10c,
+      'module.arch.num_orcs': 0x200, 'module.arch.orc_unwind_ip': 0x208, 'module.arch.orc_unwind': 0x210, 'module.kallsyms': 0x220,
+      'mod_kallsyms.symtab': 0, 'mod_kallsyms.num_symtab': 8, 'mod_kallsyms.strtab': 16,
+    };
+    return t[`${s}.${m}`];
+  },
+  sizeOf: () => undefined,
+};
+
+function ptRegs(r: Record<string, bigint>): Buffer {
+  const names = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'];
+  const b = Buffer.alloc(168);
+  names.forEach((n, i) => b.writeBigUInt64LE(BigInt.asUintN(64, r[n] ?? 0n), i * 8));
+  return b;
+}
+
+function build(opts: { breakD?: boolean } = {}) {
+  const mem = new FakeMemory();
+  mem.map(STEXT, 0x9000); // text (zeros, plus call instructions where the scanner needs them)
+  mem.write(E2 + 0x30n, Buffer.from([0xe8, 0, 0, 0, 0])); // call before E2+0x35
+  const orc: OrcSpec[] = [
+    { ip: STEXT, spReg: 5, spOffset: 8, type: 'call' },
+    { ip: PANIC, spReg: 5, spOffset: 8, type: 'call' },
+    { ip: A, spReg: 5, spOffset: 8, type: 'call' },
+    { ip: B, spReg: 5, spOffset: 24, bpReg: 1, bpOffset: -16, type: 'call' },
+    { ip: E, spReg: 5, spOffset: 0, type: 'regs' },
+    { ip: D, spReg: opts.breakD ? 0 : 5, spOffset: 8, type: 'call' },
+    { ip: E2, spReg: 5, spOffset: 0, type: 'regs' },
+    { ip: F, spReg: 5, spOffset: 8, type: 'call' },
+    { ip: G, spReg: 5, spOffset: 0, type: 'regs' },
+    { ip: ETEXT, spReg: 0, spOffset: 0, type: 'call', end: true },
+  ];
+  const lk = { ipTable: 0xffffffff82000000n, unwindTable: 0xffffffff82100000n, lookup: 0xffffffff82200000n, stext: STEXT, etext: ETEXT };
+  const { lookupBlocks } = writeOrcTables(mem, orc, lk, 1);
+  // module: text [MOD_BASE, +0x1000), ORC for post, kallsyms
+  mem.map(MOD_BASE, 0x1000);
+  writeOrcTables(mem, [{ ip: MOD_BASE, spReg: 5, spOffset: 8, type: 'call' }, { ip: POST, spReg: 5, spOffset: 16, type: 'call' }, { ip: MOD_BASE + 0xa0n, spReg: 0, spOffset: 0, type: 'call', end: true }],
+    { ipTable: MOD_BASE + 0x2000n, unwindTable: MOD_BASE + 0x3000n }, 1);
+  const m = mem.map(MODULE, 0x400);
+  m.writeBigUInt64LE(MODULES_HEAD, 8);
+  m.write('hazard\0', 24);
+  m.writeBigUInt64LE(MOD_BASE, 0x100);
+  m.writeUInt32LE(0x1000, 0x108);
+  m.writeUInt32LE(0xa0, 0x10c);
+  m.writeUInt32LE(3, 0x200);
+  m.writeBigUInt64LE(MOD_BASE + 0x2000n, 0x208);
+  m.writeBigUInt64LE(MOD_BASE + 0x3000n, 0x210);
+  m.writeBigUInt64LE(MODULE + 0x300n, 0x220);
+  const symtab = MOD_BASE + 0x4000n, strtab = MOD_BASE + 0x5000n;
+  m.writeBigUInt64LE(symtab, 0x300);
+  m.writeUInt32LE(3, 0x308);
+  m.writeBigUInt64LE(strtab, 0x310);
+  const st = mem.map(symtab, 72);
+  st.writeUInt32LE(1, 24); st.writeUInt16LE(2, 24 + 6); st.writeBigUInt64LE(POST, 24 + 8); // post
+  st.writeUInt32LE(6, 48); st.writeUInt16LE(2, 48 + 6); st.writeBigUInt64LE(POST + 0x90n, 48 + 8); // post_end
+  mem.map(strtab, 32).write('\0post\0post_end\0', 0);
+  mem.map(MODULES_HEAD, 16).writeBigUInt64LE(MODULE + 8n, 0);
+  // task and its stack
+  mem.map(TASK, 0x100).writeBigUInt64LE(T, 0x20);
+  mem.map(T, 0x4000);
+  mem.writeU64(S0, E + 0x30n);
+  mem.write(S0 + 8n, ptRegs({ ip: A + 57n, sp: R1, cs: 0x10n, ss: 0x18n, flags: 0x10006n, bp: 0xb0b0n, ax: 0x1234n, orig_ax: -1n }));
+  mem.writeU64(R1, B + 0x20n);
+  mem.writeU64(R1 + 16n, 0xbeefn); // saved bp
+  mem.writeU64(R1 + 24n, POST + 0x28n);
+  mem.writeU64(R1 + 40n, D + 0x10n);
+  mem.writeU64(R1 + 48n, E2 + 0x35n);
+  mem.write(R1 + 56n, ptRegs({ ip: F + 7n, sp: R2, cs: 0x10n, ss: 0x18n, flags: 0x202n }));
+  mem.writeU64(R2, G + 0x20n);
+  mem.write(R2 + 8n, ptRegs({ ip: 0x47cf2an, sp: 0x7fff37724ff8n, cs: 0x33n, ss: 0x2bn, flags: 0x246n, orig_ax: 0x28n }));
+
+  const syms = new FakeSymbols([
+    { name: '_stext', address: STEXT }, { name: '_etext', address: ETEXT },
+    { name: 'panic', address: PANIC, size: 0x100n }, { name: 'irq_fpu_usable', address: A, size: 0x50n },
+    { name: 'blake2s_compress', address: B, size: 0xa0n }, { name: 'asm_exc_invalid_op', address: E, size: 0x40n },
+    { name: 'kprobe_int3_handler', address: D, size: 0x1b0n }, { name: 'asm_exc_int3', address: E2, size: 0x40n },
+    { name: 'copy_page_to_iter', address: F, size: 0x1e0n }, { name: 'entry_SYSCALL_64_after_hwframe', address: G, size: 0x100n },
+    { name: '__start_orc_unwind_ip', address: lk.ipTable }, { name: '__stop_orc_unwind_ip', address: lk.ipTable + BigInt(orc.length * 4) },
+    { name: '__start_orc_unwind', address: lk.unwindTable }, { name: '__stop_orc_unwind', address: lk.unwindTable + BigInt(orc.length * 6) },
+    { name: 'orc_lookup', address: lk.lookup }, { name: 'orc_lookup_end', address: lk.lookup + BigInt(lookupBlocks * 4) },
+    { name: 'modules', address: MODULES_HEAD },
+  ]);
+  const regs = { ip: PANIC + 0x18n, sp: S0, bp: 0n, cs: 0x10n, ss: 0x18n, flags: 0x46n };
+  return new Unwinder({ memory: mem, symbols: syms, types, release: '6.1.0-56-amd64', cpus: [{ cpu: 0, regs, task: TASK }] });
+}
+
+describe('ORC unwinder on a synthetic kernel', () => {
+  it('walks through two exception frames, a module frame, and stops at user mode', async () => {
+    const u = build();
+    expect(u.problems).toEqual([]);
+    const bt = await u.backtrace(0);
+    expect(bt.stopped).toBe('end');
+    expect(bt.frames.map((x) => x.function)).toEqual(['panic', 'asm_exc_invalid_op', 'blake2s_compress', 'post', 'kprobe_int3_handler', 'asm_exc_int3', 'entry_SYSCALL_64_after_hwframe']);
+    expect(bt.frames.map((x) => x.sp)).toEqual([S0, S0, R1, R1 + 24n, R1 + 40n, R1 + 48n, R2]);
+    expect(bt.frames[3]).toMatchObject({ module: 'hazard', offset: 0x28n, size: 0x90n, reliable: true, stack: 'task' });
+    expect(bt.frames[1].exception).toMatchObject({ rip: 'irq_fpu_usable+57', userMode: false, regsAddress: S0 + 8n });
+    expect(bt.frames[5].exception).toMatchObject({ rip: 'copy_page_to_iter+7', userMode: false });
+    expect(bt.frames[6].exception).toMatchObject({ userMode: true, ripAddress: 0x47cf2an });
+    expect(bt.usedFallback).toBe(false);
+    const text = crashStyle(bt);
+    expect(text).toContain(` #3 [${(R1 + 24n).toString(16)}] post at ${(POST + 0x28n).toString(16)} [hazard]`);
+    expect(text).toContain('    [exception RIP: irq_fpu_usable+57]');
+    expect(text).toMatch(/RIP: ffffffff81001039  RSP: [0-9a-f]{16}  RFLAGS: 00010006/);
+    expect(text).toMatch(/ORIG_RAX: 0000000000000028  CS: 0033  SS: 002b/);
+  });
+
+  it('falls back to stack scanning (capstone-validated call sites) where ORC has no answer', async () => {
+    const u = build({ breakD: true });
+    const bt = await u.backtrace(0);
+    expect(bt.usedFallback).toBe(true);
+    expect(bt.frames.map((x) => x.function)).toEqual(['panic', 'asm_exc_invalid_op', 'blake2s_compress', 'post', 'kprobe_int3_handler', 'asm_exc_int3', 'entry_SYSCALL_64_after_hwframe']);
+    expect(bt.frames[5].reliable).toBe(false);
+    expect(bt.frames[6].reliable).toBe(true);
+    expect(bt.warnings.join()).toMatch(/kprobe_int3_handler/);
+  });
+
+  it('stops on a loop instead of spinning', async () => {
+    const u = build();
+    const mem = (u.mem as unknown as { inner: FakeMemory }).inner;
+    mem.writeU64(R1, A + 0x20n); // irq_fpu_usable "returns" into itself at the same sp forever
+    const bt = await u.backtrace(0, { scan: false });
+    expect(bt.frames.length).toBeLessThan(10);
+    expect(bt.stopped).not.toBe('end');
+  });
+});
