@@ -260,7 +260,7 @@ function makeFinding(
     handler: { function: h.function, kind: h.kind, context: h.context, mechanism: h.mechanism },
     path,
     callee,
-    callSite: { function: f.name, offset: insn.secOff - f.start, section: f.section.name, sectionOffset: insn.secOff },
+    callSite: { function: f.name, offset: insn.secOff - f.start, section: f.section.name, sectionOffset: insn.secOff, fileOffset: f.section.offset + insn.secOff, length: insn.size },
     gfp: gfp !== null ? { value: gfp, name: gfpName(gfp), maySleep: gfpMaySleep(gfp) } : null,
     conditions,
     why: whyCtx,

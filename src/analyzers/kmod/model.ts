@@ -21,7 +21,7 @@ export interface LintFinding {
   /** The unsafe kernel function called. */
   callee: string;
   /** The call instruction: function symbol, offset in it, section and offset in the section. */
-  callSite: { function: string; offset: number; section: string; sectionOffset: number };
+  callSite: { function: string; offset: number; section: string; sectionOffset: number; fileOffset: number; length: number };
   /** Allocation flags passed, when a constant. */
   gfp: { value: number; name: string; maySleep: boolean } | null;
   /** Conditions on module globals the path needs (`in post: hmode != 2`). */
