@@ -9,7 +9,9 @@ import type { StackKind, StackRegion, UnwindSymbols, UnwindTypes } from './types
 
 export const THREAD_SIZE = 16384n;
 export const IRQ_STACK_SIZE = 16384n;
-const EXCEPTION_STKSZ = 4096n;
+// EXCEPTION_STKSZ = PAGE_SIZE << EXCEPTION_STACK_ORDER (1 without KASAN) = 8 KiB; guard pages are 4 KiB.
+const EXCEPTION_STKSZ = 8192n;
+const GUARD = 4096n;
 
 const ESTACKS: { member: string; kind: StackKind }[] = [
   { member: 'DF_stack', kind: 'exception:#DF' },
@@ -61,8 +63,8 @@ export function exceptionStackRegions(ctx: StackContext, cpu: number): StackRegi
   ESTACKS.forEach(({ member, kind }, i) => {
     const off = ctx.types?.offsetOf('cea_exception_stacks', member);
     const guard = ctx.types?.offsetOf('cea_exception_stacks', `${member}_guard`);
-    // Default layout without BTF: [guard 4K][stack 4K] per stack, in the order above.
-    const begin = base + (off !== undefined ? BigInt(off) : BigInt(i) * 2n * EXCEPTION_STKSZ + EXCEPTION_STKSZ);
+    // Default layout without BTF: [guard 4K][stack 8K] per stack, in the order above.
+    const begin = base + (off !== undefined ? BigInt(off) : BigInt(i) * (GUARD + EXCEPTION_STKSZ) + GUARD);
     let size = EXCEPTION_STKSZ;
     if (off !== undefined && guard !== undefined) {
       const nextGuard = ctx.types?.offsetOf('cea_exception_stacks', i + 1 < ESTACKS.length ? `${ESTACKS[i + 1].member}_guard` : 'IST_top_guard');

@@ -49,6 +49,20 @@ export const IRET_FRAME_SIZE = 5 * 8;
 
 export const MAX_FRAMES = 256;
 
+/** crash's exception_functions_5_8 (x86_64.c): entries whose pt_regs crash prints as an eframe. */
+export const CRASH_EXCEPTION_FUNCTIONS = new Set([
+  'asm_exc_invalid_tss', 'asm_exc_segment_not_present', 'asm_exc_alignment_check', 'asm_exc_general_protection',
+  'asm_exc_page_fault', 'asm_exc_divide_error', 'asm_exc_overflow', 'asm_exc_bounds', 'asm_exc_invalid_op',
+  'asm_exc_device_not_available', 'asm_exc_coproc_segment_overrun', 'asm_exc_spurious_interrupt_bug',
+  'asm_exc_coprocessor_error', 'asm_exc_simd_coprocessor_error', 'asm_exc_debug', 'xen_asm_exc_stack_segment',
+  'xen_asm_exc_xen_hypervisor_callback', 'xen_asm_exc_int3',
+  // pre-5.8 names
+  'invalid_TSS', 'segment_not_present', 'alignment_check', 'xen_stack_segment', 'general_protection', 'page_fault',
+  'divide_error', 'overflow', 'bounds', 'invalid_op', 'device_not_available', 'coprocessor_segment_overrun',
+  'spurious_interrupt_bug', 'coprocessor_error', 'simd_coprocessor_error', 'xen_hypervisor_callback', 'xen_debug',
+  'xen_int3', 'async_page_fault',
+]);
+
 export interface UnwinderInput {
   memory: UnwindMemory;
   symbols: UnwindSymbols;
@@ -497,6 +511,7 @@ export class Unwinder {
       const prev = frames[frames.length - 1];
       const r = s.regs as Record<string, bigint>;
       const user = r.cs !== undefined && (r.cs & 3n) !== 0n;
+      const partialStep = s.via === 'regs_partial';
       const ex: ExceptionInfo = {
         rip: user ? `0x${s.ip.toString(16)}` : this.crashSymbol(s.ip),
         ripAddress: s.ip,
@@ -511,6 +526,11 @@ export class Unwinder {
       if (regsStack !== s.stack) {
         // Stack switch: crash shows the interrupted function on the new stack at the saved sp.
         frames.push(mk(s, s.sp));
+      } else if (prev && !partialStep && !CRASH_EXCEPTION_FUNCTIONS.has(prev.function)) {
+        // crash only decodes pt_regs under the entry points of its exception_functions list
+        // (x86_64.c; asm_exc_int3 is not in it): for the others it finds pt_regs->ip while
+        // scanning and prints the interrupted function as a frame at that stack slot.
+        frames.push(mk(s, (s.regsAddress as bigint) + BigInt(IRET_FRAME_OFFSET)));
       }
     }
     return frames;
