@@ -24,7 +24,7 @@ import {
   type OrcVersion,
 } from './orc.js';
 import { ModuleSet, readModules } from './modules.js';
-import { scanForReturn } from './scan.js';
+import { precededByCall, scanForReturn } from './scan.js';
 import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, type StackContext } from './stacks.js';
 import type {
   Backtrace,
@@ -48,6 +48,9 @@ export const IRET_FRAME_OFFSET = 16 * 8;
 export const IRET_FRAME_SIZE = 5 * 8;
 
 export const MAX_FRAMES = 256;
+
+/** Functions a CPU sits in after kdump saved its registers (see Unwinder.findDeeperStart). */
+export const STOP_FUNCTIONS = new Set(['machine_kexec', 'crash_nmi_callback']);
 
 /** crash's exception_functions_5_8 (x86_64.c): entries whose pt_regs crash prints as an eframe. */
 export const CRASH_EXCEPTION_FUNCTIONS = new Set([
@@ -78,6 +81,8 @@ export interface UnwindOptions {
   maxFrames?: number;
   /** Scan the stack when ORC fails (default true). */
   scan?: boolean;
+  /** Look below the saved registers for kdump's machine_kexec / crash_nmi_callback frames (default true). */
+  deeperStart?: boolean;
 }
 
 /** One unwinder state, as the kernel's struct unwind_state holds it after each step. */
@@ -118,6 +123,15 @@ export function decodePtRegs(buf: Buffer, partial: boolean): Record<string, bigi
     out[n] = buf.readBigUInt64LE(partial ? (i - 16) * 8 : i * 8);
   });
   return out;
+}
+
+export interface WalkResult {
+  steps: UnwindStep[];
+  stopped: string;
+  usedFallback: boolean;
+  warnings: string[];
+  /** Set when the walk was extended below the saved registers (see findDeeperStart). */
+  deeperStart?: string;
 }
 
 interface State {
@@ -231,31 +245,83 @@ export class Unwinder {
   }
 
   /** The raw ORC walk for one CPU, from its NT_PRSTATUS registers. */
-  async walk(cpu: number, opts: UnwindOptions = {}): Promise<{ steps: UnwindStep[]; stopped: string; usedFallback: boolean; warnings: string[] }> {
+  async walk(cpu: number, opts: UnwindOptions = {}): Promise<WalkResult> {
     const c = this.input.cpus.find((x) => x.cpu === cpu);
     if (!c) throw new Error(`no registers for CPU ${cpu}`);
     const regs = normalizeRegs(c.regs);
-    return this.walkFrom(regs, this.cpuStacks(cpu), opts);
+    const stacks = this.cpuStacks(cpu);
+    const main = await this.walkFrom(regs, stacks, opts);
+    if (opts.deeperStart === false) return main;
+    return (await this.findDeeperStart(regs, main, stacks, opts)) ?? main;
   }
 
-  async walkFrom(startRegs: Record<PtRegName, bigint>, stacks: CpuStacks, opts: UnwindOptions = {}): Promise<{ steps: UnwindStep[]; stopped: string; usedFallback: boolean; warnings: string[] }> {
+  /**
+   * kdump saves a CPU's registers before the CPU stops: the panic CPU's in __crash_kexec
+   * (crash_setup_regs) just before it calls machine_kexec, every other CPU's from the NMI's pt_regs
+   * in crash_nmi_callback (the interrupted context, not the NMI handler). crash therefore starts
+   * such traces at a stack word pointing into machine_kexec or crash_nmi_callback
+   * (x86_64_get_dumpfile_stack_frame). We do the same, but accept a candidate only when the ORC
+   * walk from it joins the walk from the saved registers (same ip and sp), so a stale word cannot
+   * invent frames.
+   */
+  async findDeeperStart(regs: Record<PtRegName, bigint>, main: WalkResult, stacks: CpuStacks, opts: UnwindOptions): Promise<WalkResult | null> {
+    if (main.steps.some((s) => STOP_FUNCTIONS.has(this.symbolize(s.ip)?.name ?? ''))) return null;
+    const areas: { from: bigint; to: bigint }[] = [];
+    const startRegion = stacks.find(regs.sp);
+    const below = regs.sp - 4096n;
+    areas.push({ from: startRegion && startRegion.begin > below ? startRegion.begin : below, to: regs.sp });
+    for (const r of stacks.regions) if (r.kind === 'nmi' && r !== startRegion) areas.push({ from: r.begin, to: r.end });
+    const key = (s: UnwindStep) => `${s.ip}:${s.sp}`;
+    const mainIndex = new Map<string, number>();
+    main.steps.forEach((s, i) => { if (!mainIndex.has(key(s))) mainIndex.set(key(s), i); });
+    for (const area of areas) {
+      // nearest the top first: the live frame is above any stale copy
+      for (let slot = (area.to - 8n) & ~7n; slot >= area.from; slot -= 8n) {
+        const v = this.mem.tryU64(slot);
+        if (v === undefined) break;
+        const sym = this.symbolize(v);
+        if (!sym || !STOP_FUNCTIONS.has(sym.name) || sym.offset === 0n) continue;
+        if (!(await precededByCall(this.mem, v))) continue;
+        const deeper = await this.walkFromSlot(slot, v, stacks, { ...opts, scan: false, maxFrames: 64 });
+        for (let k = 1; k < deeper.steps.length; k++) {
+          const m = mainIndex.get(key(deeper.steps[k]));
+          if (m === undefined) continue;
+          const steps = [...deeper.steps.slice(0, k + 1), ...main.steps.slice(m + 1)];
+          const dropped = main.steps.slice(0, m + 1).filter((s) => !s.reliable).length;
+          return {
+            steps,
+            stopped: main.stopped,
+            usedFallback: steps.some((s) => !s.reliable),
+            warnings: dropped > 0 ? main.warnings.slice(dropped) : main.warnings,
+            deeperStart: `started at ${sym.name}+0x${sym.offset.toString(16)} found at ${slot.toString(16)} (joins the saved registers' walk at ${this.describe(deeper.steps[k].ip)})`,
+          };
+        }
+      }
+    }
+    return null;
+  }
+
+  async walkFrom(startRegs: Record<PtRegName, bigint>, stacks: CpuStacks, opts: UnwindOptions = {}): Promise<WalkResult> {
+    const region = stacks.find(startRegs.sp);
+    const st: State = { ip: startRegs.ip, sp: startRegs.sp, bp: startRegs.bp, regs: { ...startRegs }, fullRegs: true, prevRegs: null, signal: true, region };
+    const first: UnwindStep = { ip: st.ip, sp: st.sp, bp: st.bp, via: 'start', regs: { ...startRegs }, stack: region?.kind ?? 'unknown', reliable: true };
+    return this.walkState(st, first, stacks, opts);
+  }
+
+  /** Walk from a return address found at `slot` (as if a callee had just returned to it). */
+  async walkFromSlot(slot: bigint, ret: bigint, stacks: CpuStacks, opts: UnwindOptions = {}): Promise<WalkResult> {
+    const region = stacks.find(slot);
+    const st: State = { ip: ret, sp: slot + 8n, bp: 0n, regs: null, fullRegs: false, prevRegs: null, signal: false, region };
+    const first: UnwindStep = { ip: ret, sp: slot + 8n, bp: 0n, via: 'call', slot, stack: region?.kind ?? 'unknown', reliable: true };
+    return this.walkState(st, first, stacks, opts);
+  }
+
+  private async walkState(st: State, first: UnwindStep, stacks: CpuStacks, opts: UnwindOptions): Promise<WalkResult> {
     const maxFrames = opts.maxFrames ?? MAX_FRAMES;
     const scan = opts.scan ?? true;
     const warnings: string[] = [];
     let usedFallback = false;
-    const st: State = {
-      ip: startRegs.ip,
-      sp: startRegs.sp,
-      bp: startRegs.bp,
-      regs: { ...startRegs },
-      fullRegs: true,
-      prevRegs: null,
-      signal: true,
-      region: stacks.find(startRegs.sp),
-    };
-    const steps: UnwindStep[] = [
-      { ip: st.ip, sp: st.sp, bp: st.bp, via: 'start', regs: { ...startRegs }, stack: st.region?.kind ?? 'unknown', reliable: true },
-    ];
+    const steps: UnwindStep[] = [first];
     const visited = new Set<string>();
     let stopped = 'end';
 
@@ -460,7 +526,9 @@ export class Unwinder {
     const w = await this.walk(cpu, opts);
     const frames = this.toFrames(w.steps);
     const who = c?.task !== undefined ? this.input.describeTask?.(c.task) : undefined;
-    return { cpu, task: c?.task, pid: who?.pid, comm: who?.comm, frames, stopped: w.stopped, usedFallback: w.usedFallback, warnings: [...w.warnings] };
+    const warnings = [...w.warnings];
+    if (w.deeperStart) warnings.push(w.deeperStart);
+    return { cpu, task: c?.task, pid: who?.pid, comm: who?.comm, frames, stopped: w.stopped, usedFallback: w.usedFallback, warnings };
   }
 
   async backtraceAll(opts: UnwindOptions = {}): Promise<Backtrace[]> {

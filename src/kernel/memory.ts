@@ -1,0 +1,301 @@
+// x86_64 kernel virtual memory over a dump's physical memory.
+//
+// Translation rules (arch/x86/include/asm/page_64.h __phys_addr, pgtable_64_types.h):
+//  - kernel image [__START_KERNEL_map, +KERNEL_IMAGE_SIZE): paddr = vaddr - __START_KERNEL_map + phys_base
+//  - direct map [page_offset_base, +2^46 (4-level) / 2^52 (5-level)): paddr = vaddr - page_offset_base,
+//    once page_offset_base is known (CONFIG_RANDOMIZE_MEMORY makes it a variable, not in VMCOREINFO)
+//  - anything else (vmalloc, vmemmap, modules, fixmap, cpu_entry_area, per-CPU areas in vmalloc):
+//    walk the page tables from init_top_pgt (PML5 with pgtable_l5_enabled, else PML4), honouring
+//    1 GiB (PUD PS) and 2 MiB (PMD PS) leaves. Entry address bits 12..51; sme_mask cleared.
+
+import { DumpReadError, type DumpFile } from '../vmcore/types.js';
+import type { VmcoreInfo } from './vmcoreinfo.js';
+
+export const START_KERNEL_MAP = 0xffffffff80000000n;
+const DEFAULT_KERNEL_IMAGE_SIZE = 1n << 30n;
+const PTE_PRESENT = 1n;
+const PTE_PSE = 1n << 7n;
+const PTE_ADDR_MASK = 0x000ffffffffff000n;
+const PAGE = 4096n;
+const PAGE_N = 4096;
+/** Largest single virtual read; beyond this the caller is asking for something absurd. */
+export const MAX_VIRTUAL_READ = 256 * 1024 * 1024;
+
+export class TranslationError extends Error {
+  constructor(message: string, readonly vaddr: bigint) {
+    super(message);
+    this.name = 'TranslationError';
+  }
+}
+
+const hex = (v: bigint) => '0x' + BigInt.asUintN(64, v).toString(16);
+
+export interface Translation {
+  paddr: bigint;
+  /** How the address was translated. */
+  via: 'image' | 'direct-map' | 'page-table';
+  /** Size of the page holding it (4 KiB, 2 MiB, 1 GiB); for image/direct-map rules 4 KiB. */
+  pageSize: bigint;
+}
+
+export interface KernelMemoryOptions {
+  /** Override page table root (physical address of the top level table). */
+  pgdPhys?: bigint;
+  /** Bounded translation cache size (entries of 4 KiB virtual pages). */
+  cacheEntries?: number;
+}
+
+export class KernelMemory {
+  readonly physBase: bigint;
+  readonly levels: 4 | 5;
+  readonly imageSize: bigint;
+  readonly smeMask: bigint;
+  /** Physical address of init_top_pgt, or undefined when VMCOREINFO has no SYMBOL(init_top_pgt). */
+  readonly pgdPhys?: bigint;
+  private pageOffsetBase?: bigint;
+  private readonly tcache = new Map<bigint, bigint | TranslationError>();
+  private readonly cacheEntries: number;
+  /** Number of page-table walks performed (for tests and the bench). */
+  walks = 0;
+
+  constructor(readonly dump: DumpFile, readonly vmcoreinfo: VmcoreInfo, opts: KernelMemoryOptions = {}) {
+    this.physBase = vmcoreinfo.physBase ?? 0n;
+    this.levels = vmcoreinfo.pgtableL5 ? 5 : 4;
+    const ksize = vmcoreinfo.numbers.get('KERNEL_IMAGE_SIZE');
+    this.imageSize = ksize !== undefined && ksize > 0n && ksize <= 1n << 31n ? ksize : DEFAULT_KERNEL_IMAGE_SIZE;
+    this.smeMask = BigInt.asUintN(64, vmcoreinfo.numbers.get('sme_mask') ?? 0n);
+    this.cacheEntries = opts.cacheEntries ?? 65536;
+    if (opts.pgdPhys !== undefined) this.pgdPhys = opts.pgdPhys;
+    else {
+      const top = vmcoreinfo.symbols.get('init_top_pgt') ?? vmcoreinfo.symbols.get('swapper_pg_dir');
+      if (top !== undefined && this.isImageAddress(top)) this.pgdPhys = this.imageToPhys(top);
+    }
+  }
+
+  isImageAddress(vaddr: bigint): boolean {
+    return vaddr >= START_KERNEL_MAP && vaddr < START_KERNEL_MAP + this.imageSize;
+  }
+
+  private imageToPhys(vaddr: bigint): bigint {
+    return BigInt.asUintN(64, vaddr - START_KERNEL_MAP + this.physBase);
+  }
+
+  /** Direct-map base (page_offset_base), once known. */
+  get directMapBase(): bigint | undefined {
+    return this.pageOffsetBase;
+  }
+
+  /** Enable the direct-map shortcut. The value is sanity-checked (canonical, 1 GiB aligned). */
+  setPageOffsetBase(base: bigint): void {
+    base = BigInt.asUintN(64, base);
+    if (base < 0xff00000000000000n || (base & ((1n << 30n) - 1n)) !== 0n) {
+      throw new TranslationError(`implausible page_offset_base ${hex(base)}`, base);
+    }
+    this.pageOffsetBase = base;
+  }
+
+  private directMapSpan(): bigint {
+    return this.levels === 5 ? 1n << 52n : 1n << 46n;
+  }
+
+  /** Translate a kernel virtual address to a physical one; throws TranslationError. */
+  translate(vaddr: bigint): bigint {
+    return this.translateDetailed(vaddr).paddr;
+  }
+
+  translateDetailed(vaddr: bigint): Translation {
+    vaddr = BigInt.asUintN(64, vaddr);
+    if (this.isImageAddress(vaddr)) return { paddr: this.imageToPhys(vaddr), via: 'image', pageSize: PAGE };
+    const pob = this.pageOffsetBase;
+    if (pob !== undefined && vaddr >= pob && vaddr < pob + this.directMapSpan()) {
+      return { paddr: vaddr - pob, via: 'direct-map', pageSize: PAGE };
+    }
+    return this.walk(vaddr);
+  }
+
+  /** Page-table walk only (no image or direct-map shortcut). */
+  walk(vaddr: bigint): Translation {
+    vaddr = BigInt.asUintN(64, vaddr);
+    const page = vaddr & ~(PAGE - 1n);
+    const cached = this.tcache.get(page);
+    if (cached !== undefined) {
+      if (cached instanceof TranslationError) throw cached;
+      return { paddr: cached + (vaddr - page), via: 'page-table', pageSize: PAGE };
+    }
+    try {
+      const t = this.walkUncached(vaddr);
+      this.cachePut(page, t.paddr - (vaddr - page));
+      return t;
+    } catch (e) {
+      if (e instanceof TranslationError) this.cachePut(page, e);
+      throw e;
+    }
+  }
+
+  private cachePut(page: bigint, v: bigint | TranslationError): void {
+    if (this.tcache.size >= this.cacheEntries) this.tcache.clear();
+    this.tcache.set(page, v);
+  }
+
+  private walkUncached(vaddr: bigint): Translation {
+    if (this.pgdPhys === undefined) {
+      throw new TranslationError(`cannot translate ${hex(vaddr)}: VMCOREINFO has no SYMBOL(init_top_pgt)`, vaddr);
+    }
+    // Canonical check: bits above the top translated bit must all equal it.
+    const topBit = this.levels === 5 ? 56n : 47n;
+    const high = vaddr >> topBit;
+    const allOnes = (1n << (64n - topBit)) - 1n;
+    if (high !== 0n && high !== allOnes) throw new TranslationError(`${hex(vaddr)} is not a canonical address`, vaddr);
+    this.walks++;
+    let table = this.pgdPhys;
+    const seen = new Set<bigint>();
+    const names = ['PTE', 'PMD', 'PUD', 'P4D', 'PGD'];
+    for (let level: number = this.levels; level >= 1; level--) {
+      if (seen.has(table)) {
+        throw new TranslationError(`page table loop translating ${hex(vaddr)}: table ${hex(table)} reached twice`, vaddr);
+      }
+      seen.add(table);
+      const shift = 12n + 9n * BigInt(level - 1);
+      const index = (vaddr >> shift) & 0x1ffn;
+      const name = level === this.levels && level >= 4 ? 'PGD' : names[level - 1];
+      let entry: bigint;
+      try {
+        entry = this.dump.readPhysical(table + index * 8n, 8).readBigUInt64LE(0);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new TranslationError(`cannot translate ${hex(vaddr)}: ${name} table at ${hex(table)} unreadable (${why})`, vaddr);
+      }
+      entry &= ~this.smeMask;
+      if ((entry & PTE_PRESENT) === 0n) {
+        throw new TranslationError(`${hex(vaddr)} is not mapped (${name} entry ${hex(entry)} not present)`, vaddr);
+      }
+      const next = entry & PTE_ADDR_MASK;
+      if ((level === 3 || level === 2) && (entry & PTE_PSE) !== 0n) {
+        const size = 1n << shift;
+        const base = next & ~(size - 1n);
+        return { paddr: base + (vaddr & (size - 1n)), via: 'page-table', pageSize: size };
+      }
+      if (level === 1) return { paddr: next + (vaddr & (PAGE - 1n)), via: 'page-table', pageSize: PAGE };
+      table = next;
+    }
+    /* c8 ignore next */
+    throw new TranslationError(`cannot translate ${hex(vaddr)}`, vaddr);
+  }
+
+  /** Physical read straight from the dump. */
+  readPhysical(paddr: bigint, len: number): Buffer {
+    return this.dump.readPhysical(paddr, len);
+  }
+
+  /** Read kernel virtual memory; throws TranslationError or DumpReadError. Reads may cross pages. */
+  readVirtual(vaddr: bigint, len: number): Buffer {
+    if (!Number.isInteger(len) || len < 0 || len > MAX_VIRTUAL_READ) {
+      throw new TranslationError(`refusing to read ${len} bytes at ${hex(vaddr)}`, vaddr);
+    }
+    vaddr = BigInt.asUintN(64, vaddr);
+    if (len === 0) return Buffer.alloc(0);
+    // Fast path: image and direct map are physically contiguous.
+    if (this.isImageAddress(vaddr) && this.isImageAddress(vaddr + BigInt(len - 1))) {
+      return this.readPhysicalChecked(this.imageToPhys(vaddr), len, vaddr);
+    }
+    const out = Buffer.alloc(len);
+    let done = 0;
+    // Coalesce physically contiguous pages into one physical read.
+    let runP = -1n;
+    let runStart = 0;
+    let runLen = 0;
+    const flush = () => {
+      if (runLen > 0) this.readPhysicalChecked(runP, runLen, vaddr + BigInt(runStart)).copy(out, runStart);
+      runLen = 0;
+    };
+    while (done < len) {
+      const a = vaddr + BigInt(done);
+      const off = Number(a & (PAGE - 1n));
+      const n = Math.min(PAGE_N - off, len - done);
+      const p = this.translate(a);
+      if (runLen > 0 && runP + BigInt(runLen) === p) runLen += n;
+      else {
+        flush();
+        runP = p;
+        runStart = done;
+        runLen = n;
+      }
+      done += n;
+    }
+    flush();
+    return out;
+  }
+
+  private readPhysicalChecked(paddr: bigint, len: number, vaddr: bigint): Buffer {
+    const b = this.dump.readPhysical(paddr, len);
+    if (b.length !== len) {
+      throw new DumpReadError(`short read at ${hex(vaddr)} (physical ${hex(paddr)}): ${b.length} of ${len} bytes`, paddr);
+    }
+    return b;
+  }
+
+  /** UnwindMemory compatibility. */
+  read(vaddr: bigint, len: number): Buffer {
+    return this.readVirtual(vaddr, len);
+  }
+
+  readU8(vaddr: bigint): number {
+    return this.readVirtual(vaddr, 1)[0];
+  }
+  readU16(vaddr: bigint): number {
+    return this.readVirtual(vaddr, 2).readUInt16LE(0);
+  }
+  readU32(vaddr: bigint): number {
+    return this.readVirtual(vaddr, 4).readUInt32LE(0);
+  }
+  readI32(vaddr: bigint): number {
+    return this.readVirtual(vaddr, 4).readInt32LE(0);
+  }
+  readU64(vaddr: bigint): bigint {
+    return this.readVirtual(vaddr, 8).readBigUInt64LE(0);
+  }
+  readI64(vaddr: bigint): bigint {
+    return this.readVirtual(vaddr, 8).readBigInt64LE(0);
+  }
+  readPointer(vaddr: bigint): bigint {
+    return this.readU64(vaddr);
+  }
+
+  /** A NUL-terminated string of at most `max` bytes (latin1 → utf8 best effort). */
+  readCString(vaddr: bigint, max = 256): string {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let a = BigInt.asUintN(64, vaddr);
+    while (got < max) {
+      const n = Math.min(max - got, PAGE_N - Number(a & (PAGE - 1n)));
+      const b = this.readVirtual(a, n);
+      const z = b.indexOf(0);
+      if (z >= 0) {
+        chunks.push(b.subarray(0, z));
+        break;
+      }
+      chunks.push(b);
+      got += n;
+      a += BigInt(n);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** Like readVirtual but returns undefined instead of throwing. */
+  tryRead(vaddr: bigint, len: number): Buffer | undefined {
+    try {
+      return this.readVirtual(vaddr, len);
+    } catch {
+      return undefined;
+    }
+  }
+
+  tryU64(vaddr: bigint): bigint | undefined {
+    const b = this.tryRead(vaddr, 8);
+    return b?.readBigUInt64LE(0);
+  }
+
+  isReadable(vaddr: bigint, len = 1): boolean {
+    return this.tryRead(vaddr, len) !== undefined;
+  }
+}
