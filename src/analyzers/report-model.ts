@@ -100,6 +100,17 @@ export interface CrashReport {
   startLine: number;
   endLine: number;
   corrupted: boolean;
+  /** A `crash` utility backtrace (`crash> bt`) found in the log and attached to this report. */
+  crashBacktrace?: CrashBacktrace;
+}
+
+/** A backtrace printed by the `crash` utility's `bt` command. */
+export interface CrashBacktrace {
+  pid: number | null;
+  cpu: number | null;
+  comm: string | null;
+  frames: Frame[];
+  exceptions: ExceptionBlock[];
 }
 
 export interface LogAnalysis {

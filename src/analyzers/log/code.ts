@@ -1,0 +1,74 @@
+// Decoding of the oops `Code:` line with capstone (src/util/disasm.ts).
+//
+// The byte in `<..>` is where RIP points (the faulting instruction). Bytes after it decode
+// linearly from the mark. Bytes before it have no known instruction boundary: try each start
+// offset 0..15 and keep the first whose instructions end exactly at the mark. `(..)` marks (arm,
+// and x86 when RIP is not at an instruction start) are treated the same way.
+import type { CodeDecode, DecodedInstruction } from '../report-model.js';
+import { disassemble, formatInsn, type Insn } from '../../util/disasm.js';
+import { sanitizeLine } from '../../util/sanitize.js';
+
+export interface ParsedCode { bytes: Uint8Array; mark: number; raw: string }
+
+/** Parse the hex bytes of a `Code:` line (with or without the `Code:` prefix). */
+export function parseCodeBytes(line: string): ParsedCode | null {
+  const raw = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
+  const toks = raw.split(/\s+/).filter(Boolean);
+  const bytes: number[] = [];
+  let mark = -1;
+  for (const tok of toks) {
+    const m = /^([<(]?)([0-9a-fA-F]{2})([>)]?)$/.exec(tok);
+    if (!m) {
+      if (/^Bad$|^RIP$|^Unable$/.test(tok)) return null;
+      continue;
+    }
+    if (m[1] && mark < 0) mark = bytes.length;
+    bytes.push(parseInt(m[2], 16));
+    if (bytes.length >= 256) break;
+  }
+  if (!bytes.length) return null;
+  return { bytes: Uint8Array.from(bytes), mark: mark < 0 ? 0 : mark, raw };
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+function toDecoded(i: Insn, shift: number, faulting: boolean): DecodedInstruction {
+  return { address: i.offset + shift, bytes: hex(i.bytes), text: formatInsn(i), faulting };
+}
+
+/** Decode a `Code:` line; the faulting instruction is the one at the marked byte. */
+export async function decodeCodeLine(line: string): Promise<CodeDecode> {
+  const raw = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
+  const p = parseCodeBytes(line);
+  if (!p) return { raw, instructions: [], faultingInstruction: null, isUd2: false, note: 'no code bytes' };
+  const { bytes, mark } = p;
+  const out: DecodedInstruction[] = [];
+  let note: string | undefined;
+  // Bytes before the mark: find an alignment ending exactly at the mark.
+  if (mark > 0) {
+    let best: Insn[] | null = null;
+    let bestStart = 0;
+    for (let start = 0; start < Math.min(16, mark); start++) {
+      const ins = await disassemble(bytes.subarray(start, mark), 0n, 64);
+      const ends = ins.length > 0 && !ins.some((x) => x.bad) && ins[ins.length - 1].offset + ins[ins.length - 1].size === mark - start;
+      if (ends) { best = ins; bestStart = start; break; }
+    }
+    if (best) {
+      for (const i of best) out.push(toDecoded(i, bestStart, false));
+    } else {
+      note = 'no instruction boundary before the marked byte was found';
+    }
+  }
+  const after = await disassemble(bytes.subarray(mark), 0n, 64);
+  // Stop at the first undecodable byte after the faulting instruction (the line is cut anywhere).
+  for (let k = 0; k < after.length; k++) {
+    const i = after[k];
+    if (i.bad && k > 0) break;
+    out.push(toDecoded(i, mark, k === 0));
+  }
+  const fault = out.find((x) => x.faulting) ?? null;
+  const isUd2 = bytes[mark] === 0x0f && bytes[mark + 1] === 0x0b;
+  return { raw, instructions: out, faultingInstruction: fault ? fault.text : null, isUd2, ...(note ? { note } : {}) };
+}

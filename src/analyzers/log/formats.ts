@@ -1,0 +1,194 @@
+// The oops format table: one entry per kind of kernel crash report. Data, not code scattered
+// around: the parser walks this table in order and takes the first entry whose `header` matches a
+// log line. The idea of a table of report formats (header, title template, where the guilty frame
+// is found, which frames to skip) comes from syzkaller's pkg/report; the table itself is written
+// for ktriage.
+//
+// Title templates: `{1}`..`{9}` are the header's capture groups, `{R1}`.. the `report` regexp's
+// groups, `{FUNC}` the guilty function (found through `frame`; `corrupted` when none is found).
+import type { ReportKind } from '../report-model.js';
+
+/** One step of the search for the guilty frame, run over the report's lines in order. */
+export type FrameStep =
+  /** Move past the first line (at or after the cursor) matching; fail the recipe if none does. */
+  | { at: RegExp }
+  /** Like `at` but optional. */
+  | { maybe: RegExp }
+  /** Candidate function from capture group 1 of the first line matching (optional). */
+  | { fn: RegExp }
+  /** Candidate function from the header's capture group `n`. */
+  | { hdr: number }
+  /** Parse a backtrace from the cursor: the first frame that is not skipped. */
+  | { stack: true }
+  /** Stall heuristic: the syscall (or the handler before a multiplexing syscall) in the trace. */
+  | { stall: true };
+
+export type SkipSet = 'always' | 'stall' | 'hang';
+
+export interface OopsFormat {
+  id: string;
+  kind: ReportKind;
+  /** Matched against one normalised line (anywhere in it). */
+  header: RegExp;
+  /** Optional check over the report's first lines joined with `\n`; its groups feed `{R1}`... */
+  report?: RegExp;
+  /** Title template. */
+  title: string;
+  /** Recipes tried in order; absent: the title has no function. */
+  frame?: FrameStep[][];
+  /** Extra skip sets (`always` is always applied). */
+  skip?: SkipSet[];
+  /** Extra frames to skip for this format (regex sources). */
+  skipExtra?: string[];
+  /** A line that looks like a report but is not one (ignored). */
+  suppress?: boolean;
+}
+
+// The function name as printed in a RIP/PC line.
+const RIP_FN = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc|ERA|IAOQ\[0\])\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
+const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
+const LR_FN = /^\s*(?:lr|LR is at)\s*:?\s*([A-Za-z_$][\w.$]*)\+0x/;
+const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\[<[0-9a-f]+>\] )/;
+
+const RIP_STACK: FrameStep[][] = [
+  [{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }],
+];
+const HDR_RIP_STACK: FrameStep[][] = [
+  [{ hdr: 1 }, { fn: RIP_FN }, { stack: true }],
+];
+const STACK: FrameStep[][] = [[{ stack: true }]];
+const KASAN_STACK: FrameStep[][] = [[{ at: CALL_TRACE }, { stack: true }], [{ stack: true }]];
+const LOCKDEP_AT = /\bat: (?:\[<[0-9a-f]+>\]\s*)?([A-Za-z_$][\w.$]*)\+0x/;
+
+// Syzkaller-style title shapes are kept; kinds follow ktriage's ReportKind.
+export const OOPS_FORMATS: readonly OopsFormat[] = [
+  // ---- not crashes (suppressed) ----
+  { id: 'nmi-handler-slow', kind: 'other', header: /INFO: NMI handler \(.*\) took too long to run/, title: '', suppress: true },
+  { id: 'lockdep-off', kind: 'other', header: /INFO: lockdep is turned off/, title: '', suppress: true },
+  { id: 'stall-ended', kind: 'other', header: /INFO: Stall ended before state dump start/, title: '', suppress: true },
+  { id: 'warn-ssh', kind: 'other', header: /WARNING: \/etc\/ssh/, title: '', suppress: true },
+  { id: 'bug-not-tainted', kind: 'other', header: /BUG \S+ \((?:Not tainted|Tainted: [A-Z ]+)\): kasan: bad access detected/, title: '', suppress: true },
+
+  // ---- sanitizers ----
+  { id: 'kasan-old-addr', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, title: 'KASAN: {1} in {2} at addr {3}' },
+  { id: 'kasan-on-address', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) on address/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1}' },
+  { id: 'kasan-double-free', kind: 'KASAN', header: /BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in/, title: 'KASAN: invalid-free in {FUNC}', frame: KASAN_STACK, skipExtra: ['kfree.*', 'kmem_cache_free.*', 'slab_free.*', 'free_.*'] },
+  { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in /, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kasan-other', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+)/, title: 'KASAN: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kmsan', kind: 'KMSAN', header: /BUG: KMSAN: ([a-z-]+)/, title: 'KMSAN: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kcsan-pair', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)? \/ ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s*$/, title: 'KCSAN: {1} in {2} / {3}' },
+  { id: 'kcsan-assert', kind: 'KCSAN', header: /BUG: KCSAN: assert: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: assert: {1} in {2}' },
+  { id: 'kcsan', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: {1} in {2}' },
+  { id: 'kfence', kind: 'KASAN', header: /BUG: KFENCE: ([a-z -]+?) in /, title: 'KFENCE: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'ubsan-old', kind: 'UBSAN', header: /UBSAN: Undefined behaviour in/, title: 'UBSAN: undefined-behaviour in {FUNC}', frame: KASAN_STACK, skipExtra: ['ubsan.*'] },
+  { id: 'ubsan', kind: 'UBSAN', header: /UBSAN: ([a-z-]+) in /, title: 'UBSAN: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'memleak', kind: 'BUG', header: /BUG: memory leak/, title: 'memory leak in {FUNC}', frame: [[{ at: /^\s*backtrace(?: \(crc [0-9a-f]+\))?:/ }, { stack: true }]], skipExtra: ['alloc_.*', '__alloc_.*', 'kmem.*', 'kzalloc.*', 'kmalloc.*', 'new_.*_alloc', '.*_alloc_node', 'pcpu_.*', '__kmalloc.*'] },
+
+  // ---- BUG: ... ----
+  { id: 'bug-paging-request', kind: 'BUG', header: /BUG: unable to handle kernel paging request/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-null-old', kind: 'BUG', header: /BUG: unable to handle kernel NULL pointer dereference/, title: 'BUG: unable to handle kernel NULL pointer dereference in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-null', kind: 'BUG', header: /BUG: kernel NULL pointer dereference/, title: 'BUG: unable to handle kernel NULL pointer dereference in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-page-fault', kind: 'BUG', header: /BUG: unable to handle page fault for address/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-unable-other', kind: 'BUG', header: /BUG: unable to handle kernel ([a-z ]+)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
+  { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
+  { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
+  { id: 'bug-soft-lockup-new', kind: 'soft lockup', header: /watchdog: BUG: soft lockup/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
+  { id: 'bug-sleeping', kind: 'BUG', header: /BUG: sleeping function called from invalid context/, title: 'BUG: sleeping function called from invalid context in {FUNC}', frame: STACK, skipExtra: ['might_.*', '__might_.*', 'lock_.*', 'mutex_.*', 'down_.*'] },
+  { id: 'bug-sched-atomic', kind: 'BUG', header: /BUG: scheduling while atomic/, title: 'BUG: scheduling while atomic in {FUNC}', frame: STACK, skip: ['hang'] },
+  { id: 'bug-this-cpu', kind: 'BUG', header: /BUG: using (__this_cpu_\w+|smp_processor_id)\(\) in preemptible/, title: 'BUG: using {1}() in preemptible code in {FUNC}', frame: STACK, skipExtra: ['check_preemption_disabled', 'debug_smp_processor_id', '__this_cpu_preempt_check'] },
+  { id: 'bug-locks-held', kind: 'lockdep', header: /BUG: still has locks held!/, title: 'BUG: still has locks held in {FUNC}', frame: STACK },
+  { id: 'bug-lock-held-user', kind: 'lockdep', header: /BUG: lock held when returning to user space/, title: 'BUG: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
+  { id: 'bug-bad-unlock', kind: 'lockdep', header: /BUG: bad unlock balance detected!/, title: 'WARNING: bad unlock balance in {FUNC}', frame: [[{ maybe: /is trying to release lock/ }, { fn: LOCKDEP_AT }, { stack: true }]] },
+  { id: 'bug-held-freed', kind: 'lockdep', header: /BUG: held lock freed!/, title: 'WARNING: held lock freed in {FUNC}', frame: STACK },
+  { id: 'bug-rss-counter', kind: 'BUG', header: /BUG: Bad rss-counter state/, title: 'BUG: Bad rss-counter state' },
+  { id: 'bug-nr-ptes', kind: 'BUG', header: /BUG: non-zero (nr_ptes|pgtables_bytes|nr_pmds) on freeing mm/, title: 'BUG: non-zero {1} on freeing mm' },
+  { id: 'bug-dentry', kind: 'BUG', header: /BUG: Dentry .* still in use/, title: 'BUG: Dentry still in use in {FUNC}', frame: STACK, skipExtra: ['umount_check', 'd_walk', 'shrink_dcache_for_umount', 'do_one_tree'] },
+  { id: 'bug-bad-page-state', kind: 'BUG', header: /BUG: Bad page state/, title: 'BUG: Bad page state in {FUNC}', frame: STACK, skipExtra: ['bad_page', 'free_.*page.*', '__free_.*', 'check_new_page.*', 'prep_new_page', 'get_page_from_freelist', 'free_unref_page.*', 'release_pages', 'put_page', '__put_page', 'folio_put', '__folio_put.*', 'free_pcp.*', 'free_pages.*', 'check_free_page.*'] },
+  { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map in {FUNC}', frame: STACK, skipExtra: ['print_bad_pte', 'vm_normal_page', 'zap_.*', 'unmap_.*'] },
+  { id: 'bug-workqueue-lockup', kind: 'BUG', header: /BUG: workqueue lockup/, title: 'BUG: workqueue lockup' },
+  { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ at: /last function: / }, { stack: true }]] },
+  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK|IRQ) stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-invalid-wait', kind: 'lockdep', header: /BUG: Invalid wait context/, title: 'BUG: Invalid wait context in {FUNC}', frame: STACK },
+  { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
+  { id: 'bug-kmalloc-size', kind: 'BUG', header: /BUG: (?:looking up invalid subclass|key \S+ has not been registered!|unable to allocate)/, title: 'BUG: {0}', },
+  { id: 'bug-generic', kind: 'BUG', header: /BUG: ([A-Za-z][\w ,'-]*?)(?:[:!]|$)/, title: 'BUG: {1} in {FUNC}', frame: RIP_STACK },
+
+  // ---- lockdep ----
+  { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]], skipExtra: ['mutex_lock.*', 'down_.*', 'lock_sock.*', 'rtnl_lock'] },
+  { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-irq-inversion', kind: 'lockdep', header: /(?:WARNING|INFO): possible irq lock inversion dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-safe-unsafe', kind: 'lockdep', header: /(?:WARNING|INFO): [A-Z]+-(?:safe|irq-safe) -> [A-Z]+-(?:unsafe|irq-unsafe) lock order detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious RCU usage/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
+  { id: 'lockdep-bad-unlock', kind: 'lockdep', header: /WARNING: bad unlock balance detected!/, title: 'WARNING: bad unlock balance in {FUNC}', frame: [[{ maybe: /is trying to release lock/ }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-held-freed', kind: 'lockdep', header: /WARNING: held lock freed!/, title: 'WARNING: held lock freed in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-nested', kind: 'lockdep', header: /WARNING: [Nn]ested lock was not taken/, title: 'WARNING: nested lock was not taken in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-user', kind: 'lockdep', header: /WARNING: lock held when returning to user space/, title: 'WARNING: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
+  { id: 'lockdep-register-key', kind: 'lockdep', header: /INFO: trying to register non-static key/, title: 'INFO: trying to register non-static key in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-bad-magic', kind: 'lockdep', header: /(?:WARNING|BUG): (?:lock|bad) (?:held|contention)/, title: 'WARNING: locking bug in {FUNC}', frame: STACK },
+
+  // ---- WARNING ----
+  { id: 'warn-bp', kind: 'WARNING', header: /WARNING: kernel stack regs at [0-9a-f]+ in [^ ]+ has bad '(\w+)' value/, title: "WARNING: kernel stack regs has bad '{1}' value" },
+  { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
+  { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ fn: RIP_FN }, { at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-odebug', kind: 'WARNING', header: /WARNING: .* at lib\/debugobjects\.c:\d+/, title: 'WARNING: ODEBUG bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-lockdep', kind: 'lockdep', header: /WARNING: .* at kernel\/locking\/(?:lockdep|mutex|rwsem|spinlock_debug|lockdep_internals)[\w.]*:\d+/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-usercopy', kind: 'WARNING', header: /WARNING: .* at mm\/usercopy\.c:\d+/, title: 'WARNING: bad usercopy in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-proc-reg', kind: 'WARNING', header: /WARNING: .* at fs\/proc\/generic\.c:\d+/, title: 'WARNING: proc registration bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['proc_.*', '__proc_.*'] },
+  { id: 'warn-kobject', kind: 'WARNING', header: /WARNING: .* at lib\/kobject\.c:\d+/, title: 'WARNING: kobject bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-zero-vmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/vmalloc\.c:\d+/, report: /(zero-size) vmalloc|(vmalloc)/, title: 'WARNING: zero-size vmalloc in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-kmalloc', kind: 'WARNING', header: /WARNING: .* at (?:mm\/(?:util|slab_common|page_alloc|slab|slub)\.c|mm\/page_alloc\.c):\d+ (?:kvmalloc|__kmalloc|kmalloc|__alloc_pages|krealloc|kmalloc_|__kvmalloc|__alloc_pages_\w+|kmalloc_slab|kmalloc_large|__kmalloc_large)/, title: 'WARNING: kmalloc bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-usb-urb', kind: 'WARNING', header: /WARNING: .* at drivers\/usb\/core\/urb\.c:\d+ (usb_submit_urb)/, title: 'WARNING in {FUNC}/{1}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['usb_submit_urb', 'usb_start_wait_urb', 'usb_bulk_msg', 'usb_interrupt_msg', 'usb_control_msg', 'usb_internal_control_msg'] },
+  { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: \d+ at \S+\s+([A-Za-z_$][\w.$]*)\+0x/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
+  { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
+  { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
+  { id: 'warn-generic', kind: 'WARNING', header: /WARNING: ([A-Za-z][^\n]*)$/, title: 'WARNING: {1}' },
+
+  // ---- INFO: stalls and hangs ----
+  { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
+  { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks detected stalls/, title: 'INFO: rcu_tasks detected stalls' },
+  { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
+  { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
+  { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}' },
+  { id: 'info-generic', kind: 'other', header: /INFO: ([A-Za-z][^\n]*)$/, title: 'INFO: {1}' },
+
+  // ---- faults ----
+  { id: 'gpf', kind: 'general protection fault', header: /general protection fault(?:, (?:probably for non-canonical address|maybe for address) \S+?)?: [0-9a-f]{4}/, title: 'general protection fault in {FUNC}', frame: RIP_STACK },
+  { id: 'stack-segment', kind: 'general protection fault', header: /stack segment: [0-9a-f]{4}/, title: 'stack segment fault in {FUNC}', frame: RIP_STACK },
+  { id: 'divide-error', kind: 'Oops', header: /divide error: [0-9a-f]{4}/, title: 'divide error in {FUNC}', frame: RIP_STACK },
+  { id: 'invalid-opcode', kind: 'Oops', header: /invalid opcode: [0-9a-f]{4}/, title: 'invalid opcode in {FUNC}', frame: RIP_STACK },
+  { id: 'double-fault', kind: 'Oops', header: /PANIC: double fault/, title: 'PANIC: double fault in {FUNC}', frame: RIP_STACK },
+  { id: 'stack-overflow', kind: 'Oops', header: /kernel stack overflow \(/, title: 'kernel stack overflow in {FUNC}', frame: RIP_STACK },
+  { id: 'kernel-bug', kind: 'BUG', header: /kernel BUG at (\S+?):?(\d+)!?/, title: 'kernel BUG in {FUNC}', frame: RIP_STACK },
+  { id: 'kernel-bug-ppc', kind: 'BUG', header: /Kernel BUG at ([0-9a-f]+)/, title: 'kernel BUG in {FUNC}', frame: RIP_STACK },
+  { id: 'unhandled-fault', kind: 'Oops', header: /Unhandled fault: /, title: 'Unhandled fault in {FUNC}', frame: [[{ fn: PC_IS_AT }, { fn: RIP_FN }, { stack: true }]] },
+  { id: 'unable-to-handle', kind: 'Oops', header: /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory|execute from non-executable memory|read from unreadable memory)/, title: 'Unable to handle kernel {1} in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }]] },
+  { id: 'internal-error', kind: 'Oops', header: /Internal error: /, title: 'Internal error in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }]] },
+  { id: 'oops', kind: 'Oops', header: /^\s*Oops(?: - [a-z ]+)?: [0-9a-f]{4}/, title: 'Oops in {FUNC}', frame: RIP_STACK },
+
+  // ---- kprobes, watchdogs ----
+  { id: 'kprobe-unrecoverable', kind: 'kprobe', header: /Unrecoverable kprobe detected/, title: 'Unrecoverable kprobe detected in {FUNC}', frame: RIP_STACK },
+  { id: 'kprobe-recursion', kind: 'kprobe', header: /kprobe: (?:Unrecoverable kprobe|reentered) .*|kprobes: (?:Failed to recover|Unexpected recursion)/, title: 'kprobe recursion in {FUNC}', frame: RIP_STACK },
+  { id: 'hard-lockup', kind: 'hard lockup', header: /(?:Watchdog detected hard LOCKUP on cpu \d+|NMI watchdog: Watchdog detected hard LOCKUP)/, title: 'hard lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { stall: true }]], skip: ['stall'] },
+  { id: 'unregister-netdevice', kind: 'other', header: /unregister_netdevice: waiting for (\S+) to become free/, title: 'unregister_netdevice: waiting for DEV to become free' },
+  { id: 'vfs-close', kind: 'other', header: /VFS: Close: file count is 0/, title: 'VFS: Close: file count is zero (use-after-free)' },
+  { id: 'vfs-busy', kind: 'other', header: /VFS: Busy inodes after unmount/, title: 'VFS: Busy inodes after unmount (use-after-free)' },
+  { id: 'reboot', kind: 'other', header: /^(?:Booting the kernel\.|Decompressing Linux\.\.\.|Linux version \d+\.\d+\S* .*#\d+)/, title: 'unexpected kernel reboot', suppress: true },
+
+  // ---- panics ----
+  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([A-Za-z_$][\w.$]*)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
+  { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'] },
+  { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
+  { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set' },
+  { id: 'panic-n-tty', kind: 'panic', header: /Kernel panic - not syncing: Couldn't open N_TTY ldisc/, title: "kernel panic: Couldn't open N_TTY ldisc" },
+  { id: 'panic-fatal-exc', kind: 'panic', header: /Kernel panic - not syncing: (?:.*: )?Fatal exception/, title: 'kernel panic: Fatal exception' },
+  { id: 'panic', kind: 'panic', header: /Kernel panic - not syncing: (.*?)(?:\s*\.\.\.)?\s*$/, title: 'kernel panic: {1}' },
+];
+
+export const PANIC_LINE = /Kernel panic - not syncing: /;
+
+/** Cheap pre-filter: a line that can start a report contains one of these. */
+export const HEADER_HINT = /BUG|WARNING|INFO:|KASAN|KMSAN|KCSAN|UBSAN|panic|PANIC|fault|error:|Oops|kprobe|LOCKUP|unregister_netdevice|VFS:|Internal error|Unable to handle|stack segment|stack overflow|Booting the kernel|Decompressing Linux/;

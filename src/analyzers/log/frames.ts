@@ -1,0 +1,155 @@
+// Parsing of single backtrace lines: the kernel's own formats (x86 `func+0x1/0x2 [mod]`, old
+// `[<ffffffff81000000>] func+0x1/0x2`, arm `[<c0100000>] (func) from [<...>]`, arm64 `func+0x1/0x2`,
+// symbolised `func+0x1/0x2 file.c:123` and kmemleak `[<addr>] func file.c:123 [inline]`),
+// `crash` backtraces (`#3 [ffff...] func at ffff... [mod]`), and logs that lost their `+`.
+import type { Frame, FrameContext } from '../report-model.js';
+
+const HEX = /^0x[0-9a-f]+$/i;
+
+export interface OffsetSplit { name: string; offset: number; size: number }
+
+/**
+ * Split `name+0xOFF/0xSIZE`, also when the `+` was lost (`irq_fpu_usable0x39/0x50`,
+ * `extract_entropy.constprop.00x94/0x250`). Without the `+` the split is ambiguous for names ending
+ * in digits: prefer a split where both numbers are hex with `0x` and offset < size.
+ */
+export function splitSymOffset(token: string): OffsetSplit | null {
+  const slash = token.lastIndexOf('/');
+  if (slash < 0) return null;
+  const sizeStr = token.slice(slash + 1);
+  if (!HEX.test(sizeStr)) return null;
+  const size = parseInt(sizeStr, 16);
+  const left = token.slice(0, slash);
+  const plus = left.lastIndexOf('+');
+  if (plus > 0 && HEX.test(left.slice(plus + 1))) {
+    return { name: left.slice(0, plus), offset: parseInt(left.slice(plus + 1), 16), size };
+  }
+  // Lost `+`: try every `0x` occurrence as the start of the offset.
+  let fallback: OffsetSplit | null = null;
+  for (let i = left.indexOf('0x', 1); i > 0; i = left.indexOf('0x', i + 1)) {
+    const off = left.slice(i);
+    if (!HEX.test(off)) continue;
+    const name = left.slice(0, i);
+    if (!/^[A-Za-z_$][\w.$]*$/.test(name)) continue;
+    const cand = { name, offset: parseInt(off, 16), size };
+    if (cand.offset < size || (size === 0 && cand.offset === 0)) return cand;
+    fallback ??= cand;
+  }
+  return fallback;
+}
+
+/** `extract_entropy.constprop.0` -> `extract_entropy`: the name syzkaller-style titles use. */
+export function baseFunctionName(name: string): string {
+  const m = /^[A-Za-z0-9_$]+/.exec(name);
+  return m ? m[0] : name;
+}
+
+const SYMTOKEN = String.raw`([A-Za-z_$.][\w.$]*?\+?0x[0-9a-fA-F]+/0x[0-9a-fA-F]+)`;
+// x86/arm64/ppc: ` [<ffffffff81000000>] ? func+0x1/0x2 [mod]` (all parts but the symbol optional)
+const LINUX_FRAME = new RegExp(
+  String.raw`^\s*(?:\[<?([0-9a-f]{6,16})>?\]\s*)?(\?\s+)?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?` + SYMTOKEN +
+    String.raw`(?:\s+\[([\w.-]+)\])?(?:\s+\S+:\d+(?::\d+)?)?(?:\s+\[inline\])?(?:\s+\[([\w.-]+)\])?\s*$`,
+);
+// Symbolised inline frame or kmemleak frame without offset: ` [<00000000a>] func file.c:123 [inline]`
+const INLINE_FRAME = /^\s*(?:\[<?([0-9a-f]{6,16})>?\]\s+)?(\?\s+)?([A-Za-z_][\w.$]*)\s+((?:[\w.-]+\/)*[\w.-]+\.[chSsrl]s?:\d+(?::\d+)?)(?:\s+\[inline\])?\s*$/;
+// Address-only frame: ` ? 0xffffffffc054b002`
+const ADDR_FRAME = /^\s*(\?\s+)?(?:\[<)?(0x[0-9a-f]{8,16}|[0-9a-f]{16})(?:>\])?\s*$/;
+// arm: `[<c0101234>] (func) from [<c0105678>] (caller)`; also `(func+0x1/0x2)` forms.
+const ARM_FRAME = /^\s*\[<([0-9a-f]{8,16})>\]\s+\(([A-Za-z_$][\w.$]*)(?:\+0x([0-9a-f]+)\/0x([0-9a-f]+))?\)(?:\s+from\s+\[<[0-9a-f]+>\]\s+\((?:[^)]*)\))?(?:\s+\[([\w.-]+)\])?\s*$/;
+// arm "Backtrace:" format: `[<c0101234>] (func) from [<...>] (caller)` handled above; also
+// `Function entered at [<c0101234>] from [<...>]` (no names: ignored).
+// crash: `#12 [ffffb6fe00907a48] func at ffffffffa18e2904 [mod]`
+const CRASH_FRAME = /^\s*#(\d{1,4})\s+\[([0-9a-f]{8,16})\]\s+([A-Za-z_$][\w.$]*?)(?:\+(\d+))?\s+at\s+([0-9a-f]{8,16})(?:\s+\[([\w.-]+)\])?\s*$/;
+
+export function mkFrame(p: Partial<Frame>, context: FrameContext): Frame {
+  return {
+    function: p.function ?? null,
+    offset: p.offset ?? null,
+    size: p.size ?? null,
+    module: p.module ?? null,
+    unreliable: p.unreliable ?? false,
+    address: p.address ?? null,
+    context,
+  };
+}
+
+/** Parse one kernel backtrace line. Returns null when the line is not a frame. */
+export function parseFrameLine(text: string, context: FrameContext = 'unknown'): Frame | null {
+  if (text.length > 600) return null;
+  let m = LINUX_FRAME.exec(text);
+  if (m) {
+    const sp = splitSymOffset(m[4]);
+    if (sp && /^[A-Za-z_$]/.test(sp.name)) {
+      const addr = m[1] ?? m[3];
+      return mkFrame({
+        function: sp.name, offset: sp.offset, size: sp.size, module: m[5] ?? m[6] ?? null,
+        unreliable: !!m[2], address: addr ? '0x' + addr : null,
+      }, context);
+    }
+  }
+  m = ARM_FRAME.exec(text);
+  if (m) {
+    return mkFrame({
+      function: m[2], offset: m[3] ? parseInt(m[3], 16) : null, size: m[4] ? parseInt(m[4], 16) : null,
+      module: m[5] ?? null, address: '0x' + m[1],
+    }, context);
+  }
+  m = INLINE_FRAME.exec(text);
+  if (m && !/^(?:RIP|PC|LR|pc|lr|at|in)$/.test(m[3])) {
+    return mkFrame({ function: m[3], unreliable: !!m[2], address: m[1] ? '0x' + m[1] : null }, context);
+  }
+  m = ADDR_FRAME.exec(text);
+  if (m) {
+    const a = m[2].startsWith('0x') ? m[2] : '0x' + m[2];
+    return mkFrame({ unreliable: !!m[1], address: a }, context);
+  }
+  return null;
+}
+
+export interface CrashFrame { index: number; sp: string; frame: Frame }
+
+/** Parse one `crash` `bt` frame line. `known` resolves a `+` lost before a decimal offset. */
+export function parseCrashFrameLine(text: string): CrashFrame | null {
+  const m = CRASH_FRAME.exec(text);
+  if (!m) return null;
+  return {
+    index: parseInt(m[1], 10), sp: m[2],
+    frame: mkFrame({ function: m[3], offset: m[4] ? parseInt(m[4], 10) : null, module: m[6] ?? null, address: '0x' + m[5] }, 'unknown'),
+  };
+}
+
+/**
+ * `crash`'s `[exception RIP: irq_fpu_usable+57]`; when the `+` was lost (`irq_fpu_usable57`),
+ * split the trailing decimal digits off, preferring a name seen elsewhere in the log.
+ */
+export function parseCrashExceptionRip(inner: string, known: Set<string>): Frame {
+  const m = /^([A-Za-z_$][\w.$]*?)\+(\d+)$/.exec(inner);
+  if (m) return mkFrame({ function: m[1], offset: parseInt(m[2], 10) }, 'unknown');
+  const d = /^([A-Za-z_$][\w.$]*?)(\d+)$/.exec(inner);
+  if (d) {
+    const full = d[1] + d[2];
+    for (let cut = d[1].length; cut <= full.length; cut++) {
+      const name = full.slice(0, cut);
+      if (known.has(name) && cut < full.length) return mkFrame({ function: name, offset: parseInt(full.slice(cut), 10) }, 'unknown');
+    }
+    if (known.has(full)) return mkFrame({ function: full }, 'unknown');
+    return mkFrame({ function: d[1], offset: parseInt(d[2], 10) }, 'unknown');
+  }
+  return mkFrame({ function: inner.trim() || null }, 'unknown');
+}
+
+/** `RIP: 0010:func+0x39/0x50`, `RIP: 0033:0x47cf2a`, old `RIP: [<ffffffff81>] func+0x..`, `pc : func+0x..`. */
+export function parseRipValue(value: string): { frame: Frame | null; cs: string | null } {
+  let v = value.trim();
+  let cs: string | null = null;
+  const csm = /^([0-9a-f]{4}):/.exec(v);
+  if (csm) { cs = csm[1]; v = v.slice(csm[0].length); }
+  v = v.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/^\s*\[<[0-9a-f]+>\]\s*/, '');
+  const tok = /^(\S+)(?:\s+\[([\w.-]+)\])?/.exec(v);
+  if (!tok) return { frame: null, cs };
+  if (/^0x[0-9a-f]+$/i.test(tok[1])) return { frame: mkFrame({ address: tok[1] }, 'unknown'), cs };
+  const sp = splitSymOffset(tok[1]);
+  if (sp) return { frame: mkFrame({ function: sp.name, offset: sp.offset, size: sp.size, module: tok[2] ?? null }, 'unknown'), cs };
+  if (/^[A-Za-z_][\w.]*$/.test(tok[1])) return { frame: mkFrame({ function: tok[1] }, 'unknown'), cs };
+  return { frame: null, cs };
+}

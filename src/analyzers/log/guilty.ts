@@ -1,0 +1,167 @@
+// Finding the guilty frame: run a format's frame recipes over the report's lines, skipping the
+// frames listed in skip.ts.
+import { SKIP_ALWAYS, SKIP_HANG, SKIP_STALL } from './skip.js';
+import type { FrameStep, OopsFormat, SkipSet } from './formats.js';
+import { baseFunctionName, parseFrameLine } from './frames.js';
+
+function compileSkip(list: readonly string[]): RegExp {
+  return new RegExp(`^(?:${list.join('|')})$`);
+}
+
+const SKIP_RE: Record<SkipSet, RegExp> = {
+  always: compileSkip(SKIP_ALWAYS),
+  stall: compileSkip(SKIP_STALL),
+  hang: compileSkip(SKIP_HANG),
+};
+const extraCache = new Map<string, RegExp>();
+
+export class Skipper {
+  private readonly res: RegExp[];
+  constructor(fmt: OopsFormat) {
+    this.res = [SKIP_RE.always];
+    for (const s of fmt.skip ?? []) this.res.push(SKIP_RE[s]);
+    if (fmt.skipExtra?.length) {
+      let re = extraCache.get(fmt.id);
+      if (!re) { re = compileSkip(fmt.skipExtra); extraCache.set(fmt.id, re); }
+      this.res.push(re);
+    }
+  }
+  skip(name: string): boolean {
+    const b = baseFunctionName(name);
+    return this.res.some((r) => r.test(b));
+  }
+}
+
+/** A line that ends a backtrace. */
+export const STACK_END = /^\s*(?:Allocated by task|Freed by task|The buggy address|Memory state around|Last potentially related|Uninit was (?:created|stored)|Local variable|Bytes b4|Object at [0-9a-f]|Redzone|Padding|Disabling lock debugging|---\[ end|Kernel Offset|Modules linked in|={20,}|-{20,}|Showing all locks|\d+ locks? held by|no locks held by|NMI backtrace for cpu|Sending NMI|Kernel panic - not syncing|irq event stamp|other info that might help|Reported by Kernel Concurrency|Dumping ftrace|CPU: \d+ PID: \d+|Hardware name:|hardirqs last|softirqs last|The task is|Code: |Mem-Info|Task dump for CPU|rcu: |INFO: |BUG: |WARNING: )/;
+
+/** A stack frame with a function name that counts (reliable). */
+function frameFunc(line: string): string | null {
+  const f = parseFrameLine(line);
+  if (!f || !f.function || f.unreliable) return null;
+  return f.function;
+}
+
+const RIP_ANY = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc)\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
+
+// Frames that dispatch work (syscall entry, softirq, workqueue, timers, ...): in a stall the
+// representative function is the one just above the first of these.
+const STALL_ANCHORS = new RegExp('^(?:' + [
+  'process_one_work', 'do_syscall_\\w+', 'do_fast_syscall_\\w+', 'do_int80_syscall_32', 'entry_SYSCALL\\w*', 'entry_SYSENTER\\w*',
+  'system_call_fastpath', 'sysenter_dispatch', 'tracesys\\w*', 'el0_svc\\w*', 'invoke_syscall', 'ret_fast_syscall', '__sys_trace_return',
+  'netif_receive_skb\\w*', '__netif_receive_skb\\w*', 'process_backlog', 'net_rx_action', 'napi_poll', '__napi_poll',
+  'call_timer_fn', '__run_timers', 'run_timer_softirq', 'expire_timers', '__hrtimer_run_queues', 'hrtimer_run_queues',
+  'tasklet_action\\w*', 'run_ksoftirqd', 'smpboot_thread_fn', 'kthread', 'start_secondary', 'cpu_startup_entry', 'ret_from_fork',
+  'vfs_write', 'vfs_read', 'vfs_writev', 'vfs_readv', 'vfs_iter_read', 'vfs_iter_write', 'do_iter_read', 'do_iter_write',
+  'do_iter_readv_writev', 'call_read_iter', 'call_write_iter', 'new_sync_read', 'new_sync_write', '__vfs_read', '__vfs_write',
+  'vfs_ioctl', 'do_vfs_ioctl', 'ksys_ioctl', 'compat_ioctl', 'compat_sys_ioctl', '__do_compat_sys_ioctl', 'blkdev_ioctl',
+  'blkdev_driver_ioctl', 'sock_ioctl', 'sock_do_ioctl', 'sock_setsockopt', 'sock_getsockopt', '__sys_setsockopt',
+  '__sys_getsockopt', '__sys_connect\\w*', '__sys_accept\\w*', '__sys_bind', '__sys_listen', '__sys_sendto', '__sys_recvfrom',
+  '__sys_sendmsg', '___sys_sendmsg', '__sys_sendmmsg', '__sys_recvmsg', '___sys_recvmsg', '__sys_recvmmsg', 'sock_sendmsg',
+  'sock_recvmsg', 'sock_write_iter', 'sock_read_iter', 'do_splice_\\w+', 'splice_direct_to_actor', 'do_sendfile',
+].join('|') + ')$');
+
+function stallPick(names: string[], skipper: Skipper): string | null {
+  let prev: string | null = null;
+  for (const n of names) {
+    const b = baseFunctionName(n);
+    if (/^smp_call_function/.test(b)) return 'smp_call_function';
+    if (STALL_ANCHORS.test(b)) {
+      if (prev) return prev;
+      continue;
+    }
+    if (skipper.skip(n)) continue;
+    prev = n;
+  }
+  return null;
+}
+
+export interface GuiltyInput {
+  fmt: OopsFormat;
+  header: RegExpExecArray;
+  /** Normalised lines of the report (header first). */
+  lines: string[];
+}
+
+/** Run the format's recipes; returns the raw function name (not yet normalised) or null. */
+export function findGuilty(inp: GuiltyInput): string | null {
+  const { fmt, header, lines } = inp;
+  if (!fmt.frame) return null;
+  const skipper = new Skipper(fmt);
+  for (const recipe of fmt.frame) {
+    const r = runRecipe(recipe, header, lines, skipper);
+    if (r) return r;
+  }
+  return null;
+}
+
+function findLine(lines: string[], from: number, re: RegExp): { idx: number; m: RegExpExecArray } | null {
+  for (let i = from; i < lines.length; i++) {
+    const m = re.exec(lines[i]);
+    if (m) return { idx: i, m };
+  }
+  return null;
+}
+
+function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[], skipper: Skipper): string | null {
+  let cur = 1; // lines[0] is the header
+  for (const st of steps) {
+    if ('at' in st) {
+      const f = findLine(lines, cur, st.at);
+      if (!f) return null;
+      cur = f.idx + 1;
+    } else if ('maybe' in st) {
+      const f = findLine(lines, cur, st.maybe);
+      if (f) cur = f.idx + 1;
+    } else if ('fn' in st) {
+      const f = findLine(lines, cur, st.fn);
+      if (f) {
+        cur = f.idx + 1;
+        const name = f.m[1];
+        if (name && !skipper.skip(name)) return name;
+      }
+    } else if ('hdr' in st) {
+      const name = header[st.hdr];
+      if (name && !skipper.skip(name)) return name;
+    } else if ('stack' in st) {
+      const r = scanStack(lines, cur, skipper);
+      if (r) return r;
+      return null;
+    } else if ('stall' in st) {
+      const names: string[] = [];
+      let started = false;
+      for (let i = cur; i < lines.length && names.length < 200; i++) {
+        const t = lines[i];
+        const rip = RIP_ANY.exec(t);
+        if (rip) { names.push(rip[1]); started = true; continue; }
+        const fn = frameFunc(t);
+        if (fn) { names.push(fn); started = true; continue; }
+        if (started && STACK_END.test(t)) break;
+      }
+      return stallPick(names, skipper) ?? names.find((n) => !skipper.skip(n)) ?? null;
+    }
+  }
+  return null;
+}
+
+function scanStack(lines: string[], from: number, skipper: Skipper): string | null {
+  let started = false;
+  let junk = 0;
+  for (let i = from; i < lines.length; i++) {
+    const t = lines[i];
+    const f = parseFrameLine(t);
+    if (f && f.function) {
+      started = true;
+      junk = 0;
+      if (f.unreliable) continue;
+      if (!skipper.skip(f.function)) return f.function;
+      continue;
+    }
+    if (f) { started = true; continue; } // address-only frame
+    if (started) {
+      if (STACK_END.test(t)) return null;
+      if (++junk > 40) return null;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,123 @@
+// Input normalisation for console logs: make every kernel record one clean line.
+//
+// Handles: CR, ANSI escapes and control characters (via src/util/sanitize.ts), printk timestamps
+// `[   33.336366]`, caller ids `[T123]` / `[ C1]`, syslog and journalctl prefixes
+// (`Nov 25 10:00:00 host kernel: `, ISO timestamps), `<4>` console levels, and logs pasted through
+// web pages that glued every record onto one line (split again at the timestamps) or glued a
+// `crash` backtrace together (split at `#N [` frame markers).
+import { sanitize } from '../../util/sanitize.js';
+
+export interface LogLine {
+  /** Line text with prefixes removed. */
+  text: string;
+  /** 0-based index of the source line in the sanitised input. */
+  src: number;
+  /** Had a printk timestamp or caller id (a kernel record rather than some other text). */
+  kernel: boolean;
+}
+
+/** Longest line we look at; longer lines are cut (1 MB lines must not cost quadratic time). */
+export const MAX_LINE = 4096;
+
+const TS = /^\[\s*\d{1,8}[.,]\d{1,9}\]/;
+const CALLER = /^\[\s*[TC]\d{1,7}\]/;
+const LEVEL = /^<\d{1,2}>/;
+const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
+const JOURNAL_SHORT = /^\S+ kernel: (?=\[)/;
+// Records glued onto one line by a paste: split before each timestamp that is not at the start.
+const MID_TS = /(?<=\S)\s*(?=\[\s*\d{1,8}\.\d{6}\])/g;
+// `crash` backtrace glued onto one line: ` #12 [ffffb6fe00907a48] func at ffff...`.
+const MID_CRASH_FRAME = /\s*(?=#\d{1,3} \[[0-9a-f]{8,16}\] )/g;
+const MID_EXC_RIP = /\s*(?=\[exception RIP: )/g;
+const MID_CRASH_PID = /(?<=\S)\s*(?=PID: \d+\s+TASK: [0-9a-f]+\s+CPU: \d+)/g;
+
+/** Strip one record's prefixes; returns the text and whether it looked like a kernel record. */
+export function stripPrefixes(line: string): { text: string; kernel: boolean } {
+  let s = line;
+  let kernel = false;
+  for (let guard = 0; guard < 6; guard++) {
+    const before = s;
+    let m = SYSLOG.exec(s);
+    if (m) { s = s.slice(m[0].length); kernel = true; }
+    m = JOURNAL_SHORT.exec(s);
+    if (m) { s = s.slice(m[0].length); }
+    m = LEVEL.exec(s);
+    if (m) { s = s.slice(m[0].length); }
+    m = TS.exec(s);
+    if (m) {
+      s = s.slice(m[0].length);
+      kernel = true;
+      // `[  12.345][ T123]` or `[  12.345] [T123]`
+      const c = /^\s?\[\s*[TC]\d{1,7}\]/.exec(s);
+      if (c) s = s.slice(c[0].length);
+      // printk prints one space after the timestamp; keep the rest of the indentation.
+      if (s.startsWith(' ')) s = s.slice(1);
+    } else {
+      m = CALLER.exec(s);
+      if (m) { s = s.slice(m[0].length); kernel = true; if (s.startsWith(' ')) s = s.slice(1); }
+    }
+    if (s === before) break;
+  }
+  return { text: s, kernel };
+}
+
+function countMatches(s: string, re: RegExp, cap: number): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (re.exec(s) && n < cap) {
+    n++;
+    if (re.lastIndex === 0) break;
+  }
+  re.lastIndex = 0;
+  return n;
+}
+
+export interface NormalizeResult {
+  lines: LogLine[];
+  /** The log had glued records that were split again. */
+  repairedGlue: boolean;
+  /** Lines that were cut at MAX_LINE. */
+  longLines: number;
+}
+
+/** Sanitise and split a log into normalised records. */
+export function normalizeLog(input: string, maxLines = Infinity): NormalizeResult {
+  const lines: LogLine[] = [];
+  let repairedGlue = false;
+  let longLines = 0;
+  let pos = 0;
+  let src = 0;
+  const n = input.length;
+  while (pos <= n && lines.length < maxLines) {
+    let nl = input.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    let raw = input.slice(pos, Math.min(nl, pos + MAX_LINE * 16));
+    if (nl - pos > MAX_LINE * 16) longLines++;
+    pos = nl + 1;
+    raw = sanitize(raw.replace(/\r/g, ''));
+    const pieces: string[] = [];
+    // Glued records: several timestamps on one line.
+    if (raw.length > 80 && countMatches(raw, /\[\s*\d{1,8}\.\d{6}\]/g, 4) >= 3) {
+      repairedGlue = true;
+      for (const p of raw.split(MID_TS)) pieces.push(p);
+    } else {
+      pieces.push(raw);
+    }
+    for (let p of pieces) {
+      // Glued `crash` backtrace.
+      let sub: string[] = [p];
+      if (p.length > 80 && countMatches(p, /#\d{1,3} \[[0-9a-f]{8,16}\] /g, 3) >= 2) {
+        repairedGlue = true;
+        sub = p.split(MID_CRASH_PID).flatMap((x) => x.split(MID_CRASH_FRAME)).flatMap((x) => x.split(MID_EXC_RIP));
+      }
+      for (p of sub) {
+        if (p.length > MAX_LINE) { p = p.slice(0, MAX_LINE); longLines++; }
+        const { text, kernel } = stripPrefixes(p);
+        lines.push({ text: text.replace(/\s+$/, ''), src, kernel });
+      }
+    }
+    src++;
+    if (nl >= n) break;
+  }
+  return { lines, repairedGlue, longLines };
+}

@@ -1,0 +1,101 @@
+// Frames that only report, allocate, lock or dispatch: never the guilty frame. Data, not code:
+// each entry is a regular expression source matched against the whole base function name
+// (`extract_entropy.constprop.0` is matched as `extract_entropy`).
+
+/** Skipped in every report kind. */
+export const SKIP_ALWAYS: readonly string[] = [
+  // reporting and trap plumbing
+  'dump_stack(?:_lvl)?', '__dump_stack', 'show_stack', 'show_regs', 'show_trace.*', 'dump_backtrace.*',
+  'print_.*', '__print_.*', 'printk.*', 'vprintk.*', '_printk', 'console_unlock', 'panic', 'nmi_panic', '__warn', '__warn_printk',
+  'warn_slowpath.*', 'check_panic_on_warn', 'report_bug', 'handle_bug', 'fixup_bug', 'do_error_trap', 'do_trap', 'do_invalid_op',
+  'exc_invalid_op', 'invalid_op', 'asm_exc_invalid_op', 'die', '__die', '__die_body', 'oops_end', 'no_context', '__bad_area.*',
+  'bad_area.*', 'do_user_addr_fault', 'do_kern_addr_fault', '__do_page_fault', 'do_page_fault', 'page_fault', 'exc_page_fault',
+  'asm_exc_page_fault', 'page_fault_oops', 'kernelmode_fixup_or_oops', 'handle_page_fault', 'do_general_protection',
+  'exc_general_protection', 'asm_exc_general_protection', 'general_protection', 'error_entry', 'fixup_exception',
+  'ex_handler_.*', 'bug_handler', 'do_debug', 'trace_hardirqs_.*', 'warn_alloc', 'warn_bogus_irq_restore',
+  'kernel_fault', 'do_translation_fault', 'do_mem_abort', 'el1_.*', 'el1h_.*', '__do_kernel_fault', 'do_bad_area', 'die_kernel_fault',
+  '__dabt_svc_.*', 'do_DataAbort', 'do_alignment', 'report_user_fault', 'arm64_notify_die', 'do_undefinstr', 'bug_brk_handler',
+  'call_break_hook', 'brk_handler', 'do_debug_exception', 'el1_dbg', 'el1_sync.*',
+  // sanitizers
+  'kasan_.*', '__kasan_.*', 'kasan', '__asan_.*', 'asan_.*', 'check_memory_region.*', 'memory_is_poisoned.*', 'kmsan_.*',
+  '__msan_.*', 'kmsan', 'kcsan_.*', '__kcsan_.*', '__tsan_.*', 'ubsan_.*', '__ubsan_.*', 'handle_overflow', 'handle_null_ptr_deref',
+  'val_to_string', '__sanitizer_.*', 'write_comp_data', 'kfence_.*', '__kfence_.*', 'kmemleak_.*', 'check_stack_object',
+  'report_.*', 'end_report', 'start_report', 'describe_object.*', 'object_err', 'slab_err', 'check_bytes_and_report',
+  'instrument_.*', 'check_canary.*', 'kunit_.*_assert.*',
+  // lockdep, debug objects, refcount, list and other debug checks
+  'lockdep_.*', '__lock_acquire', 'lock_acquire', 'lock_release', 'lock_acquired', 'lock_contended', 'lock_is_held.*',
+  '__lock_release', 'lock_sync', 'mark_lock.*', 'mark_usage', 'mark_held_locks', 'check_noncircular', 'check_irq_usage',
+  'validate_chain', 'check_prev_add', 'check_prevs_add', 'register_lock_class', 'look_up_lock_class', 'lockdep',
+  'check_flags', 'debug_lockdep_rcu_enabled', 'debug_check_no_locks_.*', 'debug_check_no_obj_freed', '__debug_check_no_obj_freed',
+  'debug_object.*', 'debug_print_object', 'debug_locks_off', 'reacquire_held_locks', 'lock_downgrade',
+  'refcount_.*', '__refcount_.*', 'kref_.*', 'ref_tracker_.*', 'kobject_.*', 'kobj_.*', '__list_add.*', 'list_add.*', '__list_del.*',
+  'list_del.*', 'list_replace.*', 'list_move.*', 'list_splice.*', '__list_.*_valid.*', 'hlist_.*', 'timer_is_static_object',
+  'work_is_static_object', 'should_fail.*', 'fail_dump', 'might_fault', '__might_fault', '__might_sleep', '___might_sleep',
+  'might_sleep', '__might_resched', '__cant_sleep', 'rcu_lockdep_current_cpu_online', 'debug_smp_processor_id',
+  'check_preemption_disabled', '__this_cpu_preempt_check', 'check_stack_usage',
+  // allocators
+  'kmalloc.*', '__kmalloc.*', 'kmem_cache_alloc.*', 'kmem_cache_free.*', 'kmem_cache_zalloc', '__kmem_cache_.*', 'kzalloc.*', 'kcalloc.*',
+  'kmalloc_array.*', 'kvmalloc.*', '__kvmalloc.*', 'kvzalloc.*', 'kvcalloc', 'kvfree.*', 'kfree.*', 'krealloc.*', '__krealloc',
+  'kmemdup.*', 'kstrdup.*', 'kstrndup', 'kmem_.*', '__alloc_pages.*', 'alloc_pages.*', '__get_free_pages', 'get_zeroed_page',
+  'alloc_page_interleave', 'slab_.*', '___slab_alloc', '__slab_alloc.*', '__slab_free', 'slab_alloc.*', 'cache_alloc.*',
+  '____cache_alloc.*', 'new_slab.*', 'allocate_slab', 'alloc_slab_page', 'setup_object', 'shuffle_freelist', 'free_debug_processing',
+  'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
+  '__vfree', 'kasprintf', 'kvasprintf.*', 'stack_depot_.*', '__stack_depot_.*', 'save_stack.*', 'set_track.*', 'trace_kmalloc.*',
+  'trace_kfree.*', 'kmem_cache_alloc_trace', 'alloc_skb.*', '__alloc_skb', 'kmalloc_reserve', 'krealloc_array',
+  // locks
+  '_raw_spin_.*', '__raw_spin_.*', 'do_raw_spin_.*', 'spin_.*', '_raw_read_.*', '__raw_read_.*', '_raw_write_.*', '__raw_write_.*',
+  'do_raw_read_.*', 'do_raw_write_.*', 'queued_spin_lock_slowpath', 'native_queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath',
+  'queued_read_lock_slowpath', 'queued_write_lock_slowpath', 'mutex_lock.*', '__mutex_lock.*', 'mutex_unlock', '__mutex_unlock.*',
+  'mutex_trylock', 'down', 'down_read.*', 'down_write.*', 'up', 'up_read', 'up_write', '__down.*', '__up.*', 'rwsem_.*', '__rwsem_.*',
+  'rt_mutex_.*', '__rt_mutex_.*', 'rt_spin_.*', 'percpu_down_.*', 'percpu_up_.*', '__percpu_down_.*', 'ww_mutex_lock.*',
+  '__ww_mutex_lock.*', 'osq_lock', 'local_bh_enable', '__local_bh_enable_ip', 'raw_spin_rq_lock_nested', 'preempt_schedule.*',
+  // string, copy and user access helpers
+  'memcpy.*', '__memcpy.*', 'memset.*', '__memset.*', 'memmove.*', '__memmove.*', 'memcmp', 'memchr.*', 'memscan', 'bcmp', 'strcmp',
+  'strncmp', 'strlen', 'strnlen', 'strcpy', 'strncpy', 'strlcpy', 'strscpy.*', 'strcat', 'strncat', 'strlcat', 'strchr', 'strrchr',
+  'strstr', 'sized_strscpy', 'fortify_.*', '__fortify_.*', 'copy_to_user.*', 'copy_from_user.*', '_copy_to_user', '_copy_from_user',
+  '__copy_to_user.*', '__copy_from_user.*', 'copy_user_.*', '__copy_user.*', 'raw_copy_.*', 'copyin', 'copyout', 'check_copy_size',
+  '__check_object_size', 'check_object_size', 'usercopy_abort', '__check_heap_object', 'copy_to_iter', 'copy_from_iter',
+  '_copy_to_iter', '_copy_from_iter', 'strncpy_from_user', 'strnlen_user', 'get_user.*', 'put_user.*', '__get_user.*', '__put_user.*',
+  'clear_user', '__clear_user', 'csum_partial_copy.*', 'string', 'pointer', 'vsnprintf', 'snprintf', 'sprintf', 'vsprintf',
+  'scnprintf', 'vscnprintf', 'sscanf', 'vsscanf', 'format_decode', 'number', 'va_format',
+  'dev_printk.*', '__dev_printk', 'dev_info', 'dev_warn', 'dev_err', 'dev_notice', 'dev_crit', 'dev_alert', 'dev_emerg', '_dev_.*',
+  'dev_vprintk_emit', 'netdev_printk', '__netdev_printk', 'netdev_err', 'netdev_warn', 'netdev_info',
+  // thunks and entry glue
+  '__x86_indirect_thunk_.*', '__x86_return_thunk', '__x86_indirect_.*', 'retbleed_.*', 'srso_.*', '__fentry__',
+  'ftrace_.*', 'arch_ftrace_.*', '__sanitizer_cov.*',
+];
+
+/** Extra frames skipped when finding the frame of a stall, lockup or hang. */
+export const SKIP_STALL: readonly string[] = [
+  'apic_timer_interrupt', 'smp_apic_timer_interrupt', '__sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt',
+  'asm_sysvec_apic_timer_interrupt', 'local_apic_timer_interrupt', 'hrtimer_interrupt', '__hrtimer_run_queues', 'hrtimer_run_queues',
+  'tick_sched_timer', 'tick_sched_handle', 'tick_nohz_.*', 'update_process_times', 'rcu_.*', 'print_cpu_stall', 'print_other_cpu_stall',
+  'check_cpu_stall', 'sched_show_task', 'dump_cpu_task', 'nmi_cpu_backtrace.*', 'nmi_trigger_cpumask_backtrace',
+  'arch_trigger_cpumask_backtrace', 'trigger_single_cpu_backtrace', 'trigger_all_cpu_backtrace', 'nmi_handle', 'default_do_nmi',
+  'do_nmi', 'exc_nmi', 'asm_exc_nmi', 'nmi', 'end_repeat_nmi', 'irq_exit.*', '__irq_exit_rcu', 'do_IRQ', 'common_interrupt',
+  'asm_common_interrupt', 'ret_from_intr', 'sysvec_.*', 'asm_sysvec_.*', '__sysvec_.*', 'smp_call_function_.*interrupt',
+  'generic_smp_call_function_.*', 'flush_smp_call_function_.*', 'handle_irq.*', 'gic_handle_irq', 'el1_interrupt', 'el1h_64_irq.*',
+  'el0_interrupt', '__el1_irq', 'call_on_irq_stack', 'do_interrupt_handler', 'irq_enter.*', 'watchdog_timer_fn',
+  'softlockup_fn', 'watchdog_overflow_callback', 'arch_cpu_idle', 'default_idle.*', 'do_idle', 'cpu_startup_entry', 'cpuidle_.*',
+  'native_safe_halt', 'safe_halt', 'acpi_idle_.*', 'schedule', '__schedule', 'schedule_timeout.*', 'schedule_preempt_disabled',
+  'preempt_schedule_irq', 'io_schedule.*', 'context_switch', 'finish_task_switch.*', '__cond_resched', '_cond_resched',
+  'cond_resched', 'retint_kernel', 'irqentry_exit.*', 'raw_irqentry_exit_cond_resched', 'native_irq_return_iret',
+  '__do_softirq', 'do_softirq.*', 'handle_softirqs', 'run_ksoftirqd', 'invoke_softirq', 'smpboot_thread_fn',
+  'lock_timer_base', 'kvm_wait', 'pv_wait', 'native_safe_halt', 'halt', 'arch_local_irq_restore', 'native_restore_fl',
+  'trace_hardirqs_on', 'console_.*', 'serial8250_.*', 'uart_.*', 'wait_for_xmitr', 'io_serial_in', 'delay_tsc', '__const_udelay',
+  '__udelay', 'native_apic_mem_write', 'csd_lock_wait', 'smp_call_function.*', 'on_each_cpu.*', 'stop_machine.*', 'multi_cpu_stop',
+  'cpu_stopper_thread',
+];
+
+/** Extra frames skipped for hung tasks (where the task sleeps is not interesting). */
+export const SKIP_HANG: readonly string[] = [
+  'schedule', '__schedule', 'schedule_timeout.*', 'schedule_preempt_disabled', 'io_schedule.*', 'context_switch',
+  'wait_for_completion.*', '__wait_for_common', 'wait_for_common.*', 'do_wait_for_common', 'bit_wait.*', '__wait_on_bit.*',
+  'out_of_line_wait_on_bit.*', 'wait_on_page_bit.*', 'folio_wait_bit.*', '__folio_lock.*', '__lock_page.*', 'wait_woken',
+  'prepare_to_wait.*', 'finish_wait', 'rwsem_down_.*', '__rwsem_down_.*', 'rt_mutex_.*', 'percpu_rwsem_wait',
+  '__percpu_down_read', 'percpu_down_write', 'flush_work', '__flush_work', 'wait_on_bit.*', 'down_.*', '__down.*',
+  'schedule_hrtimeout.*', 'do_nanosleep', 'hrtimer_nanosleep', 'usleep_range.*', 'msleep', 'ssleep', 'io_wait_event.*',
+  'wait_event.*', '__wait_event.*', 'jbd2_log_wait_commit', 'kthread_stop', 'kthread_park', 'synchronize_rcu_expedited',
+  'synchronize_rcu_tasks.*', 'wait_rcu_gp', '__wait_rcu_gp', '__synchronize_srcu', 'synchronize_srcu.*', 'rcu_barrier',
+  'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'freezer_.*', 'folio_wait_writeback', 'wait_on_page_writeback',
+];
