@@ -41,6 +41,13 @@ if [ $kdump = 1 ]; then
 	install -m 0755 "$here/guest/init" "$cap/init"
 	install -m 0755 "$here/guest/capture.sh" "$cap/capture.sh"
 	copy_bin_with_libs "$cap" /usr/bin/makedumpfile
+	# virtio-9p to write the dumps to the host.
+	for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+		drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
+		drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs \
+		fs/fscache/fscache fs/9p/9p; do
+		install -m 0644 "/lib/modules/$KVER/kernel/$m.ko" "$cap/lib/modules/"
+	done
 	(cd "$cap" && find . | cpio -o -H newc --quiet | gzip -1) > "$tmp/capture.cpio.gz"
 fi
 

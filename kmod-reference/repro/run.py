@@ -92,7 +92,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", default="buggy", choices=["buggy", "seed-fix", "deferred"])
     ap.add_argument("--cpus", type=int, default=2)
-    ap.add_argument("--mem", default="256M")
+    ap.add_argument("--mem", default=None, help="guest RAM (default 256M, 384M with --kdump: kexec_load "
+                    "refuses a capture image bigger than half of the first kernel's free RAM)")
     ap.add_argument("--secs", type=int, default=180, help="workload duration for the fixed modes")
     ap.add_argument("--timeout", type=int, default=300, help="bound on the whole guest run after boot (s)")
     ap.add_argument("--files", type=int, default=300)
@@ -101,15 +102,20 @@ def main():
     ap.add_argument("--name", default=None, help="basename of dump files (default: <mode>-<cpus>cpu)")
     ap.add_argument("--dump", default="", help="after a panic, QMP dump-guest-memory formats: comma list of "
                     "elf, elf-paging, kdump-zlib, kdump-lzo, kdump-snappy, all (= every supported one)")
-    ap.add_argument("--kdump", default="", help="in-guest kdump: capture kernel runs makedumpfile -F -d 31 with "
-                    "this compression (lzo, zlib); the host rebuilds the file with makedumpfile -R")
-    ap.add_argument("--crashkernel", default="112M")
+    ap.add_argument("--kdump", default="", help="in-guest kdump: comma list of makedumpfile -d 31 outputs the capture "
+                    "kernel writes (lzo, zlib, elf; snappy/zstd if makedumpfile has them)")
+    ap.add_argument("--kdump-via", default="9p", choices=["9p", "serial"],
+                    help="9p: files on a virtio-9p share; serial: first format as makedumpfile -F on ttyS1, "
+                    "rebuilt on the host with makedumpfile -R")
+    ap.add_argument("--crashkernel", default="128M")
     ap.add_argument("--kver", default=None)
     ap.add_argument("--ko", default=os.path.join(HERE, "..", "hazard.ko"))
     ap.add_argument("--extra-append", default="")
     a = ap.parse_args()
 
     kver = a.kver or kver_default()
+    if a.mem is None:
+        a.mem = "384M" if a.kdump else "256M"
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
     name = a.name or f"{a.mode}-{a.cpus}cpu"
@@ -129,7 +135,7 @@ def main():
     append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
               f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers}")
     if a.kdump:
-        append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump}"
+        append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump} hz_via={a.kdump_via}"
     if a.extra_append:
         append += " " + a.extra_append
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", str(a.cpus), "-m", a.mem,
@@ -138,8 +144,13 @@ def main():
            "-device", "vmcoreinfo",
            "-chardev", f"file,id=s0,path={serial}", "-serial", "chardev:s0",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
-    if a.kdump:
+    share = os.path.join(out, "kdump-share")
+    if a.kdump and a.kdump_via == "serial":
         cmd += ["-chardev", f"file,id=s1,path={flat}", "-serial", "chardev:s1"]
+    elif a.kdump:
+        shutil.rmtree(share, ignore_errors=True)
+        os.makedirs(share)
+        cmd += ["-virtfs", f"local,path={share},mount_tag=dumps,security_model=none,id=dumps"]
     with open(os.path.join(out, "qemu-cmdline.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     log(f"booting {kver} mode={a.mode} cpus={a.cpus} mem={a.mem} kdump={a.kdump or 'no'} -> {out}")
@@ -201,7 +212,7 @@ def main():
         result["panic_on_warn"] = "panic_on_warn set" in text or state == "kdump"
         result["ok"] = a.mode == "buggy" and bool(warn) and "irq_fpu_usable" in (result.get("warn_at") or "")
         if state == "kdump":
-            result["ok"] = result["ok"] or a.mode == "buggy"  # WARN text may only be in the dump's log
+            result["ok"] = a.mode == "buggy"  # checked against the dump's own log below
     elif state == "result":
         m = re.search(r"HAZARD-RESULT .*", text)
         result["guest_result"] = m.group(0) if m else ""
@@ -243,19 +254,63 @@ def main():
         qemu.kill()
     qemu.wait()
 
+    if a.kdump and state != "kdump":
+        log("kdump was requested but the capture kernel did not report CAPTURE-DONE")
+        result["ok"] = False
     if state == "kdump":
-        kd = os.path.join(out, f"{name}.kdump-{a.kdump}")
-        if os.path.exists(kd):
-            os.unlink(kd)
-        with open(flat, "rb") as f:
-            r = subprocess.run(["makedumpfile", "-R", kd], stdin=f, capture_output=True, text=True)
-        if r.returncode == 0:
-            dumps[f"kdump-{a.kdump}-d31"] = {"path": kd, "bytes": os.path.getsize(kd)}
-            log(f"kdump capture: {kd} ({os.path.getsize(kd)} bytes)")
+        t0 = time.time()
+        names = {"lzo": "kdump-lzo", "zlib": "kdump-zlib", "snappy": "kdump-snappy", "zstd": "kdump-zstd",
+                 "elf": "elf"}
+        produced = []
+        if a.kdump_via == "serial":
+            f = a.kdump.split(",")[0]
+            kd = os.path.join(out, f"{name}.d31.{names.get(f, f)}")
+            if os.path.exists(kd):
+                os.unlink(kd)
+            with open(flat, "rb") as fh:
+                r = subprocess.run(["makedumpfile", "-R", kd], stdin=fh, capture_output=True, text=True)
+            if r.returncode == 0:
+                produced.append((f, kd))
+            else:
+                log(f"makedumpfile -R failed: {r.stdout} {r.stderr}")
+            os.unlink(flat)
         else:
-            log(f"makedumpfile -R failed: {r.stdout} {r.stderr}")
+            for f in a.kdump.split(","):
+                src = os.path.join(share, f"vmcore.{f}")
+                if os.path.exists(src) and os.path.getsize(src) > 0:
+                    kd = os.path.join(out, f"{name}.d31.{names.get(f, f)}")
+                    os.replace(src, kd)
+                    produced.append((f, kd))
+                else:
+                    log(f"capture kernel produced no {f} dump")
+            if os.path.exists(os.path.join(share, "dmesg.txt")):
+                os.replace(os.path.join(share, "dmesg.txt"), os.path.join(out, "dmesg-from-dump.txt"))
+            shutil.rmtree(share, ignore_errors=True)
+        for f, kd in produced:
+            dumps[f"kdump-route-{f}-d31"] = {"path": kd, "bytes": os.path.getsize(kd)}
+            log(f"kdump capture {f}: {kd} ({os.path.getsize(kd)} bytes)")
+        result["capture_host_secs"] = round(t_end - t0, 1)
+        if len(produced) != len(a.kdump.split(",")):
             result["ok"] = False
-        os.unlink(flat)
+        # With kdump loaded the WARN never reaches the console: check the dump's own log.
+        dm = os.path.join(out, "dmesg-from-dump.txt")
+        if produced and not os.path.exists(dm) and not produced[0][0] == "elf":
+            subprocess.run(["makedumpfile", "--dump-dmesg", produced[0][1], dm], capture_output=True)
+        dtext = read(dm)
+        w = re.search(r"^(\[\s*\d+\.\d+\]) WARNING: CPU: (\d+) PID: \d+ at (\S+) (\S+)", dtext, re.M)
+        if w:
+            trace = dtext[w.start():]
+            result["warn_cpu"] = int(w.group(2))
+            result["warn_at"] = w.group(4)
+            result["warn_from_kprobe_path"] = all(
+                x in trace for x in ("irq_fpu_usable", "kmem_cache_alloc", "post+", "[hazard]",
+                                     "kprobe_int3_handler", "copy_page_to_iter"))
+            if start:
+                result["guest_secs_to_warn"] = round(uptime_of(w.group(1)) - float(start.group(1)), 2)
+            result["ok"] = result["ok"] and "irq_fpu_usable" in w.group(4)
+        else:
+            log("no WARNING in the dump's log")
+            result["ok"] = False
     result["dumps"] = dumps
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
