@@ -1,6 +1,6 @@
 // Finding the guilty frame: run a format's frame recipes over the report's lines, skipping the
 // frames listed in skip.ts.
-import { SKIP_ALWAYS, SKIP_HANG, SKIP_STALL } from './skip.js';
+import { SKIP_ALWAYS, SKIP_HANG, SKIP_STALL, SKIP_SUBSTRING } from './skip.js';
 import type { FrameStep, OopsFormat, SkipSet } from './formats.js';
 import { baseFunctionName, parseFrameLine } from './frames.js';
 
@@ -13,12 +13,13 @@ const SKIP_RE: Record<SkipSet, RegExp> = {
   stall: compileSkip(SKIP_STALL),
   hang: compileSkip(SKIP_HANG),
 };
+const SKIP_SUB = new RegExp(SKIP_SUBSTRING.join('|'));
 const extraCache = new Map<string, RegExp>();
 
 export class Skipper {
   private readonly res: RegExp[];
   constructor(fmt: OopsFormat) {
-    this.res = [SKIP_RE.always];
+    this.res = [SKIP_RE.always, SKIP_SUB];
     for (const s of fmt.skip ?? []) this.res.push(SKIP_RE[s]);
     if (fmt.skipExtra?.length) {
       let re = extraCache.get(fmt.id);
@@ -59,6 +60,9 @@ const STALL_ANCHORS = new RegExp('^(?:' + [
   '__sys_getsockopt', '__sys_connect\\w*', '__sys_accept\\w*', '__sys_bind', '__sys_listen', '__sys_sendto', '__sys_recvfrom',
   '__sys_sendmsg', '___sys_sendmsg', '__sys_sendmmsg', '__sys_recvmsg', '___sys_recvmsg', '__sys_recvmmsg', 'sock_sendmsg',
   'sock_recvmsg', 'sock_write_iter', 'sock_read_iter', 'do_splice_\\w+', 'splice_direct_to_actor', 'do_sendfile',
+  'task_work_run', '__fput', '____fput', 'delayed_fput', 'compat_SyS_ioctl', 'C_SYSC_ioctl', 'compat_sys_ioctl', '__do_fault',
+  'handle_mm_fault', 'rtnetlink_rcv_msg', 'nfnetlink_rcv_msg', 'sock_common_setsockopt', 'sock_common_getsockopt',
+  'sock_common_recvmsg', 'genl_rcv_msg', 'genl_family_rcv_msg\\w*',
 ].join('|') + ')$');
 
 function stallPick(names: string[], skipper: Skipper): string | null {
@@ -95,8 +99,11 @@ export function findGuilty(inp: GuiltyInput): string | null {
   return null;
 }
 
-function findLine(lines: string[], from: number, re: RegExp): { idx: number; m: RegExpExecArray } | null {
+const SECTION_END = /^\s*(?:NMI backtrace for cpu|Sending NMI|Kernel panic - not syncing|Showing all locks|---\[ end trace)/;
+
+function findLine(lines: string[], from: number, re: RegExp, bounded = false): { idx: number; m: RegExpExecArray } | null {
   for (let i = from; i < lines.length; i++) {
+    if (bounded && i > from && SECTION_END.test(lines[i])) return null;
     const m = re.exec(lines[i]);
     if (m) return { idx: i, m };
   }
@@ -114,7 +121,7 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
       const f = findLine(lines, cur, st.maybe);
       if (f) cur = f.idx + 1;
     } else if ('fn' in st) {
-      const f = findLine(lines, cur, st.fn);
+      const f = findLine(lines, cur, st.fn, true);
       if (f) {
         cur = f.idx + 1;
         const name = f.m[1];

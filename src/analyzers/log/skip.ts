@@ -60,6 +60,23 @@ export const SKIP_ALWAYS: readonly string[] = [
   'scnprintf', 'vscnprintf', 'sscanf', 'vsscanf', 'format_decode', 'number', 'va_format',
   'dev_printk.*', '__dev_printk', 'dev_info', 'dev_warn', 'dev_err', 'dev_notice', 'dev_crit', 'dev_alert', 'dev_emerg', '_dev_.*',
   'dev_vprintk_emit', 'netdev_printk', '__netdev_printk', 'netdev_err', 'netdev_warn', 'netdev_info',
+  // generic library helpers: trees, lists, bitops, atomics, checksums, devices, timers
+  'rb_.*', '__rb_.*', 'klist_.*', 'idr_.*', 'ida_.*', 'xa_.*', 'xas_.*', '__xa_.*', 'radix_tree_.*', 'rhashtable_.*', '__rhashtable_.*',
+  'crc\\w*', '__crc\\w*', 'crc32.*', 'aes_.*', 'sha\\d+_.*', 'hex_.*', 'strn?str', 'strsep', 'read_word_at_a_time', 'skb_put',
+  '(?:__)?(?:test_and_)?(?:set|clear|change)_bit.*', 'test_bit', 'find_.*_bit', '(?:arch_)?atomic\\w*', '_atomic_dec_and_lock.*',
+  'atomic_dec_and_.*', 'device_del', 'device_unregister', 'device_release', 'device_destroy', 'put_device', 'device_add',
+  'device_for_each_child', 'devres_release_all', 'sysfs_.*', 'kernfs_remove.*', '__kernfs_remove', 'kernfs_put', 'kernfs_get',
+  'del_timer.*', 'try_to_del_timer_sync', '__del_timer.*', 'timer_delete.*', 'lock_timer_base', 'mod_timer', '__mod_timer',
+  'hrtimer_cancel', 'hrtimer_try_to_cancel', 'flush_work', '__flush_work', '__cancel_work_timer', 'cancel_work_sync',
+  'cancel_delayed_work_sync', 'try_to_grab_pending', 'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'destroy_workqueue',
+  'queue_work.*', '__queue_work', 'kthread_stop', 'kthread_park', 'finish_wait', 'prepare_to_wait.*', '__wake_up.*', 'wake_up.*',
+  'complete', 'complete_all', 'add_wait_queue', 'remove_wait_queue', 'usb_kill_urb', 'usb_kill_anchored_urbs', 'usb_poison_urb',
+  'usb_unanchor_urb', 'mutex_remove_waiter', 'mutex_optimistic_spin', '__seqprop.*', 'drop_nlink', 'cleanup_srcu_struct',
+  '__phys_addr', '__virt_to_phys.*', 'virt_to_phys', 'do_tag_check_fault', 'do_mem_abort', 'el1_abort', 'el1h_64_sync.*',
+  'el1_sync_handler', 'el1_da', 'rollback_registered.*', 'unregister_netdevice.*', 'unregister_netdev', 'i2c_del_adapter',
+  'device_remove_.*', 'free_netdev', 'netdev_run_todo', 'synchronize_net', 'call_rcu.*', 'kfree_rcu.*', 'folio_unlock',
+  'unlock_page', 'skb_over_panic', 'skb_under_panic', '__kernel_text_address', 'kernel_text_address', '__read_once.*',
+  'read_once.*', 'arch_stack_walk', 'stack_trace_.*', 'walk_stackframe', 'show_trace_log_lvl',
   // thunks and entry glue
   '__x86_indirect_thunk_.*', '__x86_return_thunk', '__x86_indirect_.*', 'retbleed_.*', 'srso_.*', '__fentry__',
   'ftrace_.*', 'arch_ftrace_.*', '__sanitizer_cov.*',
@@ -84,7 +101,7 @@ export const SKIP_STALL: readonly string[] = [
   'lock_timer_base', 'kvm_wait', 'pv_wait', 'native_safe_halt', 'halt', 'arch_local_irq_restore', 'native_restore_fl',
   'trace_hardirqs_on', 'console_.*', 'serial8250_.*', 'uart_.*', 'wait_for_xmitr', 'io_serial_in', 'delay_tsc', '__const_udelay',
   '__udelay', 'native_apic_mem_write', 'csd_lock_wait', 'smp_call_function.*', 'on_each_cpu.*', 'stop_machine.*', 'multi_cpu_stop',
-  'cpu_stopper_thread',
+  'cpu_stopper_thread', 'unwind_.*', '__unwind_.*', 'orc_find', 'is_bpf_text_address', 'bpf_ksym_find', 'kernel_text_address',
 ];
 
 /** Extra frames skipped for hung tasks (where the task sleeps is not interesting). */
@@ -98,4 +115,13 @@ export const SKIP_HANG: readonly string[] = [
   'wait_event.*', '__wait_event.*', 'jbd2_log_wait_commit', 'kthread_stop', 'kthread_park', 'synchronize_rcu_expedited',
   'synchronize_rcu_tasks.*', 'wait_rcu_gp', '__wait_rcu_gp', '__synchronize_srcu', 'synchronize_srcu.*', 'rcu_barrier',
   'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'freezer_.*', 'folio_wait_writeback', 'wait_on_page_writeback',
+];
+
+/**
+ * Skipped when they occur anywhere in the name (reporting helpers come in many spellings:
+ * `skb_panic`, `__reiserfs_panic`, `perf_trace_init`...).
+ */
+export const SKIP_SUBSTRING: readonly string[] = [
+  'panic', 'kasan', 'kmsan', 'kcsan', 'ubsan', 'sanitizer', 'lockdep', 'debug_object', 'dump_stack', 'printk', 'warn_slowpath',
+  '_trace_', 'refcount_', 'stack_trace',
 ];
