@@ -1,5 +1,7 @@
-// Placeholder until the log parser lands: see src/analyzers/log/.
+// Entry point for console-log analysis used by the CLI and regress: parse + decode Code: bytes.
 import type { LogAnalysis } from './report-model.js';
-export async function analyzeLogText(_text: string): Promise<LogAnalysis> {
-  throw new Error('log parser not available yet');
+import { analyzeLog } from './log/index.js';
+
+export async function analyzeLogText(text: string): Promise<LogAnalysis> {
+  return analyzeLog(text);
 }

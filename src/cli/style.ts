@@ -18,7 +18,7 @@ export function paint(text: string, style: StyleName, on = useColor()): string {
 export function table(head: string[], opts: { colWidths?: number[]; wordWrap?: boolean } = {}): Table.Table {
   const color = useColor();
   return new Table({
-    head: color ? head.map((h) => paint(h, 'bold', true)) : head,
+    head: color ? head.map((h) => paint(h, 'bold', true)) : head.every((h) => h === '') ? [] : head,
     style: { head: [], border: [] },
     wordWrap: opts.wordWrap ?? true,
     wrapOnWordBoundary: false,

@@ -36,6 +36,16 @@ function loadCapstone(): Promise<CsHandle> {
   return handle;
 }
 
+/** capstone.js throws ("cs_disasm failed with code 0") when not even one instruction decodes. */
+function safeDisasm(cs: CsHandle, bytes: Uint8Array, count: number): CsInsn[] {
+  if (bytes.length === 0) return [];
+  try {
+    return cs.disasm(Array.from(bytes), 0, count);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Disassemble x86_64 code linearly. Undecodable bytes become one-byte `(bad)` entries so a
  * corrupted `Code:` line still yields a full listing instead of stopping at the first bad byte.
@@ -48,7 +58,7 @@ export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_00
   while (pos < code.length && out.length < maxInsns) {
     // Capstone stops at the first invalid instruction; resume after it.
     const chunk = code.subarray(pos, Math.min(code.length, pos + 4096));
-    const got = cs.disasm(Array.from(chunk), 0, Math.min(maxInsns - out.length, 4096));
+    const got = safeDisasm(cs, chunk, Math.min(maxInsns - out.length, 4096));
     for (const i of got) {
       const offset = pos + Number(i.address);
       out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false });
@@ -68,7 +78,7 @@ export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_00
 /** Decode exactly one instruction at `offset` (for checking that a return address follows a call). */
 export async function decodeAt(code: Uint8Array, offset: number, base = 0n): Promise<Insn | null> {
   const cs = await loadCapstone();
-  const got = cs.disasm(Array.from(code.subarray(offset, offset + 16)), 0, 1);
+  const got = safeDisasm(cs, code.subarray(offset, offset + 16), 1);
   if (got.length === 0) return null;
   const i = got[0];
   return { offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false };
