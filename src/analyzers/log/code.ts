@@ -5,7 +5,7 @@
 // offset 0..15 and keep the first whose instructions end exactly at the mark. `(..)` marks (arm,
 // and x86 when RIP is not at an instruction start) are treated the same way.
 import type { CodeDecode, DecodedInstruction } from '../report-model.js';
-import { disassemble, formatInsn, type Insn } from '../../util/disasm.js';
+import { decodeAt, formatInsn, type Insn } from '../../util/disasm.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 
 export interface ParsedCode { bytes: Uint8Array; mark: number; raw: string }
@@ -30,6 +30,31 @@ export function parseCodeBytes(line: string): ParsedCode | null {
   return { bytes: Uint8Array.from(bytes), mark: mark < 0 ? 0 : mark, raw };
 }
 
+/**
+ * Linear decode, one instruction at a time: the shared wrapper throws when capstone decodes
+ * nothing at a position, so undecodable bytes become one-byte `(bad)` entries here.
+ */
+async function linear(code: Uint8Array, max: number): Promise<Insn[]> {
+  const out: Insn[] = [];
+  let pos = 0;
+  while (pos < code.length && out.length < max) {
+    let i: Insn | null = null;
+    try {
+      i = await decodeAt(code, pos);
+    } catch {
+      i = null;
+    }
+    if (i && i.size > 0 && pos + i.size <= code.length) {
+      out.push(i);
+      pos += i.size;
+    } else {
+      out.push({ offset: pos, address: BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
+      pos += 1;
+    }
+  }
+  return out;
+}
+
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
@@ -51,7 +76,7 @@ export async function decodeCodeLine(line: string): Promise<CodeDecode> {
     let best: Insn[] | null = null;
     let bestStart = 0;
     for (let start = 0; start < Math.min(16, mark); start++) {
-      const ins = await disassemble(bytes.subarray(start, mark), 0n, 64);
+      const ins = await linear(bytes.subarray(start, mark), 64);
       const ends = ins.length > 0 && !ins.some((x) => x.bad) && ins[ins.length - 1].offset + ins[ins.length - 1].size === mark - start;
       if (ends) { best = ins; bestStart = start; break; }
     }
@@ -61,7 +86,7 @@ export async function decodeCodeLine(line: string): Promise<CodeDecode> {
       note = 'no instruction boundary before the marked byte was found';
     }
   }
-  const after = await disassemble(bytes.subarray(mark), 0n, 64);
+  const after = await linear(bytes.subarray(mark), 64);
   // Stop at the first undecodable byte after the faulting instruction (the line is cut anywhere).
   for (let k = 0; k < after.length; k++) {
     const i = after[k];

@@ -45,7 +45,7 @@ export interface OopsFormat {
 }
 
 // The function name as printed in a RIP/PC line.
-const RIP_FN = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc|ERA|IAOQ\[0\])\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
+const RIP_FN = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc|ERA|IAOQ\[0\])\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/;
 const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
 const LR_FN = /^\s*(?:lr|LR is at)\s*:?\s*([A-Za-z_$][\w.$]*)\+0x/;
 const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\[<[0-9a-f]+>\] )/;
@@ -141,7 +141,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-zero-vmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/vmalloc\.c:\d+/, report: /(zero-size) vmalloc|(vmalloc)/, title: 'WARNING: zero-size vmalloc in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-kmalloc', kind: 'WARNING', header: /WARNING: .* at (?:mm\/(?:util|slab_common|page_alloc|slab|slub)\.c|mm\/page_alloc\.c):\d+ (?:kvmalloc|__kmalloc|kmalloc|__alloc_pages|krealloc|kmalloc_|__kvmalloc|__alloc_pages_\w+|kmalloc_slab|kmalloc_large|__kmalloc_large)/, title: 'WARNING: kmalloc bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-usb-urb', kind: 'WARNING', header: /WARNING: .* at drivers\/usb\/core\/urb\.c:\d+ (usb_submit_urb)/, title: 'WARNING in {FUNC}/{1}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['usb_submit_urb', 'usb_start_wait_urb', 'usb_bulk_msg', 'usb_interrupt_msg', 'usb_control_msg', 'usb_internal_control_msg'] },
-  { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: \d+ at \S+\s+([A-Za-z_$][\w.$]*)\+0x/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
+  { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: \d+ at \S+\s+([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
   { id: 'warn-new-refcount', kind: 'WARNING', header: /WARNING: (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+ at /, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },

@@ -74,8 +74,10 @@ export function mkFrame(p: Partial<Frame>, context: FrameContext): Frame {
 }
 
 /** Parse one kernel backtrace line. Returns null when the line is not a frame. */
-export function parseFrameLine(text: string, context: FrameContext = 'unknown'): Frame | null {
-  if (text.length > 600) return null;
+export function parseFrameLine(line: string, context: FrameContext = 'unknown'): Frame | null {
+  if (line.length > 600) return null;
+  // a paste cut short: `filemap_read0x18a/0x320......`
+  const text = line.replace(/(?:\.{3,}|\u2026+)$/, '');
   let m = LINUX_FRAME.exec(text);
   if (m) {
     const sp = splitSymOffset(m[4]);
@@ -110,7 +112,7 @@ export interface CrashFrame { index: number; sp: string; frame: Frame }
 
 /** Parse one `crash` `bt` frame line. `known` resolves a `+` lost before a decimal offset. */
 export function parseCrashFrameLine(text: string): CrashFrame | null {
-  const m = CRASH_FRAME.exec(text);
+  const m = CRASH_FRAME.exec(text.replace(/(?:\.{3,}|\u2026+)$/, ''));
   if (!m) return null;
   return {
     index: parseInt(m[1], 10), sp: m[2],

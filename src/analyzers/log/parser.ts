@@ -108,7 +108,7 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
   const panics: string[] = [];
   for (const t of texts) {
     const p = /Kernel panic - not syncing: .*/.exec(t);
-    if (p && panics.length < 100) panics.push(clean(p[0]));
+    if (p && panics.length < 100 && !/^\s*-+\[ end/.test(t)) panics.push(clean(p[0]));
   }
   let kernelRelease: string | null = null;
   for (const r of reports) if (r.kernelRelease) { kernelRelease = r.kernelRelease; break; }
@@ -142,7 +142,7 @@ function clean(s: string): string {
 
 const REG_LINE = /^\s*(?:R[A-Z0-9]{1,3}|E[A-Z]{2}|[FGCDES]S|knlGS|CR\d|DR\d|PKRU|ORIG_RAX|EFLAGS|x\d{1,2}|pc|lr|sp|pstate)\s*:/;
 const REG_PAIR = /\b([A-Za-z][A-Za-z0-9_]{0,7})\s?:\s?(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})\b/g;
-const CPU_LINE = /\bCPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.*?)(?: Kdump: \w+)?\s+(Not tainted|Tainted: [A-Z ]+?)\s+(.*)$/;
+const CPU_LINE = /\bCPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.*?)(?: Kdump: \w+)?\s+(Not tainted|Tainted: [A-Z ]+?)\s+((?:[-\d]|\S*\d).*)$/;
 const CPU_SHORT = /\bCPU: (\d+) PID: (\d+)\b/;
 const RELEASE = /(\d+\.\d+(?:\.\d+)?[\w.+~-]*)\s+#/;
 
