@@ -94,7 +94,8 @@ export function normalizeLog(input: string, maxLines = Infinity): NormalizeResul
     let raw = input.slice(pos, Math.min(nl, pos + MAX_LINE * 16));
     if (nl - pos > MAX_LINE * 16) longLines++;
     pos = nl + 1;
-    raw = sanitize(raw.replace(/\r/g, ''));
+    // C1 CSI (0x9b) sequences: drop their parameters too, not just the introducer.
+    raw = sanitize(raw.replace(/\r/g, '').replace(/\x9b[0-?]*[ -/]*[@-~]?/g, ''));
     const pieces: string[] = [];
     // Glued records: several timestamps on one line.
     if (raw.length > 80 && countMatches(raw, /\[\s*\d{1,8}\.\d{6}\]/g, 4) >= 3) {

@@ -73,7 +73,7 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
         cur.bodyEnd = Math.min(cur.bodyEnd, hit.i);
         cur.panicEnd = panicTailEnd(texts, hit.i, hits);
         continue;
-      } else if (hit.i - cur.hit.i <= ABSORB) {
+      } else if (hit.i - cur.hit.i <= ABSORB && !endsBetween(texts, cur.hit.i, hit.i)) {
         continue;
       }
     }
@@ -119,6 +119,11 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
     }
   }
   return { reports, panics, kernelRelease, lines: lines.length, notes };
+}
+
+function endsBetween(texts: string[], a: number, b: number): boolean {
+  for (let i = a + 1; i < b; i++) if (END_TRACE.test(texts[i])) return true;
+  return false;
 }
 
 function panicTailEnd(texts: string[], from: number, hits: Hit[]): number {
