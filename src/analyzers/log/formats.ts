@@ -132,7 +132,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // ---- WARNING ----
   { id: 'warn-bp', kind: 'WARNING', header: /WARNING: kernel stack regs at [0-9a-f]+ in [^ ]+ has bad '(\w+)' value/, title: "WARNING: kernel stack regs has bad '{1}' value" },
   { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
-  { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ fn: RIP_FN }, { at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-odebug', kind: 'WARNING', header: /WARNING: .* at lib\/debugobjects\.c:\d+/, title: 'WARNING: ODEBUG bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-lockdep', kind: 'lockdep', header: /WARNING: .* at kernel\/locking\/(?:lockdep|mutex|rwsem|spinlock_debug|lockdep_internals)[\w.]*:\d+/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-usercopy', kind: 'WARNING', header: /WARNING: .* at mm\/usercopy\.c:\d+/, title: 'WARNING: bad usercopy in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
@@ -145,7 +145,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
   { id: 'warn-new-refcount', kind: 'WARNING', header: /WARNING: (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+ at /, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'warn-new', kind: 'WARNING', header: /WARNING: \S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
+  { id: 'warn-new', kind: 'WARNING', header: /WARNING: \S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }], [{ hdr: 1 }]] },
   { id: 'warn-new-noname', kind: 'WARNING', header: /WARNING: \S+:\d+ at \S+, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
 
   // ---- INFO: stalls and hangs ----

@@ -151,11 +151,22 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
   return null;
 }
 
+// arm: `[<c0101234>] (callee) from [<c0105678>] (caller+0x1/0x2)`: the caller is where the
+// return address points, so it is the frame that counts.
+const ARM_FROM = /^\s*\[<[0-9a-f]+>\]\s+\([^)]*\)\s+from\s+\[<([0-9a-f]+)>\]\s+\(([A-Za-z_$][\w.$]*?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\)/;
+
 function scanStack(lines: string[], from: number, skipper: Skipper): string | null {
   let started = false;
   let junk = 0;
   for (let i = from; i < lines.length; i++) {
     const t = lines[i];
+    const arm = ARM_FROM.exec(t);
+    if (arm) {
+      started = true;
+      junk = 0;
+      if (!skipper.skip(arm[2])) return arm[2];
+      continue;
+    }
     const f = parseFrameLine(t);
     if (f && f.function) {
       started = true;

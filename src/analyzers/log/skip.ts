@@ -36,7 +36,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   // allocators
   'kmalloc.*', '__kmalloc.*', 'kmem_cache_alloc.*', 'kmem_cache_free.*', 'kmem_cache_zalloc', '__kmem_cache_.*', 'kzalloc.*', 'kcalloc.*',
   'kmalloc_array.*', 'kvmalloc.*', '__kvmalloc.*', 'kvzalloc.*', 'kvcalloc', 'kvfree.*', 'kfree.*', 'krealloc.*', '__krealloc',
-  'kmemdup.*', 'kstrdup.*', 'kstrndup', 'kmem_.*', '__alloc_pages.*', 'alloc_pages.*', '__get_free_pages', 'get_zeroed_page',
+  'kmemdup.*', 'free_large_kmalloc', '__alloc_frozen_pages.*', 'alloc_frozen_pages.*', '.*alloc.*_noprof', 'kstrdup.*', 'kstrndup', 'kmem_.*', '__alloc_pages.*', 'alloc_pages.*', '__get_free_pages', 'get_zeroed_page',
   'alloc_page_interleave', 'slab_.*', '___slab_alloc', '__slab_alloc.*', '__slab_free', 'slab_alloc.*', 'cache_alloc.*',
   '____cache_alloc.*', 'new_slab.*', 'allocate_slab', 'alloc_slab_page', 'setup_object', 'shuffle_freelist', 'free_debug_processing',
   'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
@@ -74,7 +74,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'usb_unanchor_urb', 'mutex_remove_waiter', 'mutex_optimistic_spin', '__seqprop.*', 'drop_nlink', 'cleanup_srcu_struct',
   '__phys_addr', '__virt_to_phys.*', 'virt_to_phys', 'do_tag_check_fault', 'do_mem_abort', 'el1_abort', 'el1h_64_sync.*',
   'el1_sync_handler', 'el1_da', 'rollback_registered.*', 'unregister_netdevice.*', 'unregister_netdev', 'i2c_del_adapter',
-  'device_remove_.*', 'free_netdev', 'netdev_run_todo', 'synchronize_net', 'call_rcu.*', 'kfree_rcu.*', 'folio_unlock',
+  'device_remove_.*', 'synchronize_net', 'dpm_sysfs_remove', 'dput', 'fast_dput', 'call_rcu.*', 'kfree_rcu.*', 'folio_unlock',
   'unlock_page', 'skb_over_panic', 'skb_under_panic', '__kernel_text_address', 'kernel_text_address', '__read_once.*',
   'read_once.*', 'arch_stack_walk', 'stack_trace_.*', 'walk_stackframe', 'show_trace_log_lvl',
   // thunks and entry glue
@@ -112,7 +112,7 @@ export const SKIP_HANG: readonly string[] = [
   'prepare_to_wait.*', 'finish_wait', 'rwsem_down_.*', '__rwsem_down_.*', 'rt_mutex_.*', 'percpu_rwsem_wait',
   '__percpu_down_read', 'percpu_down_write', 'flush_work', '__flush_work', 'wait_on_bit.*', 'down_.*', '__down.*',
   'schedule_hrtimeout.*', 'do_nanosleep', 'hrtimer_nanosleep', 'usleep_range.*', 'msleep', 'ssleep', 'io_wait_event.*',
-  'wait_event.*', '__wait_event.*', 'jbd2_log_wait_commit', 'kthread_stop', 'kthread_park', 'synchronize_rcu_expedited',
+  'wait_event.*', '__wait_event.*', 'jbd2_log_wait_commit', 'kthread_stop', 'kthread_park',
   'synchronize_rcu_tasks.*', 'wait_rcu_gp', '__wait_rcu_gp', '__synchronize_srcu', 'synchronize_srcu.*', 'rcu_barrier',
   'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'freezer_.*', 'folio_wait_writeback', 'wait_on_page_writeback',
 ];
