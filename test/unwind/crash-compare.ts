@@ -5,9 +5,10 @@
 //  crash-start   crash does not start from the NT_PRSTATUS registers of a QEMU/netdump dump's active
 //                task: x86_64_get_dumpfile_stack_frame() scans the stack for a word pointing into
 //                panic / crash_kexec / stop_this_cpu... and starts there. Our leading frames below
-//                crash's #0 (e.g. delay_tsc under panic's mdelay loop) are live frames crash skips;
-//                when crash starts from a stale word of the same function below the live sp
-//                (stop_this_cpu+0x4d vs the live stop_this_cpu+0x6b), the names still agree.
+//                crash's #0 (e.g. delay_tsc under panic's mdelay loop) are live frames crash skips.
+//  match-name    same function at the same place in the chain, but crash printed a stale stack
+//                word for it (stop_this_cpu+0x4d below the live sp; copy_page_to_iter under an
+//                int3 whose pt_regs crash does not decode), so its slot/pc differ from ours.
 //  crash-scan    crash sizes frames with ORC only when the CFA is sp-based; for a bp-based frame
 //                (do_syscall_64: add_random_kstack_offset()'s alloca) it scans the stack and prints
 //                stale return addresses as frames (the kernel's own trace prints them with `?`).
@@ -83,7 +84,7 @@ const hex = (v: bigint) => v.toString(16);
  */
 export function compareWithCrash(ours: Backtrace, crash: CrashBt, bpBasedAt: (f: Frame) => boolean): CompareResult {
   const table: string[] = [];
-  const cats: Record<string, number> = { 'crash-start': 0, 'crash-scan': 0, 'crash-bogus': 0, mismatch: 0 };
+  const cats: Record<string, number> = { match: 0, 'match-name': 0, 'crash-start': 0, 'crash-scan': 0, 'crash-bogus': 0, mismatch: 0 };
   const fmtO = (f?: Frame) => (f ? `#${f.index} [${hex(f.sp)}] ${f.function}${f.module ? ` [${f.module}]` : ''}${f.exception && !f.exception.userMode ? ` {${f.exception.rip}}` : ''}` : '');
   const fmtC = (f?: CrashFrame) => (f ? `#${f.index} [${hex(f.sp)}] ${f.name}${f.module ? ` [${f.module}]` : ''}${f.exceptionRip ? ` {${f.exceptionRip}}` : ''}` : '');
   const row = (o: Frame | undefined, c: CrashFrame | undefined, v: string) => {
@@ -97,13 +98,9 @@ export function compareWithCrash(ours: Backtrace, crash: CrashBt, bpBasedAt: (f:
   let matched = 0;
   // Where does crash start?
   if (C.length > 0) {
-    const k = O.findIndex((f) => f.sp === C[0].sp && f.pc === C[0].pc);
+    const k = O.findIndex((f) => f.sp === C[0].sp && f.pc === C[0].pc && f.function === C[0].name);
     if (k > 0 && O.slice(0, k).every((f) => f.sp <= C[0].sp)) {
       for (; i < k; i++) row(O[i], undefined, 'crash-start');
-    } else if (k < 0 && O.length > 0 && O[0].function === C[0].name && C[0].sp < O[0].sp) {
-      row(O[0], C[0], 'crash-start');
-      i = 1;
-      j = 1;
     }
   }
   while (i < O.length || j < C.length) {
@@ -118,8 +115,12 @@ export function compareWithCrash(ours: Backtrace, crash: CrashBt, bpBasedAt: (f:
     // points outside its exception_functions list, e.g. asm_exc_int3) ours is extra information.
     const ourRip = o?.exception && !o.exception.userMode ? o.exception.rip : undefined;
     const ripOk = c?.exceptionRip !== undefined ? ourRip === c.exceptionRip : ourRip === undefined || !CRASH_EXCEPTION_FUNCTIONS.has(o!.function);
-    if (o && c && o.sp === c.sp && o.pc === c.pc && o.function === c.name && (o.module ?? '') === (c.module ?? '') && ripOk) {
-      row(o, c, 'match');
+    if (o && c && o.function === c.name && (o.module ?? '') === (c.module ?? '') && ripOk) {
+      // Same function in the same place of the chain. `match` when crash's stack slot and pc agree
+      // too; `match-name` when crash took a stale word for it (e.g. copy_page_to_iter under an
+      // int3 whose pt_regs crash does not decode).
+      const exact = o.sp === c.sp && o.pc === c.pc;
+      row(o, c, exact ? 'match' : 'match-name');
       matched++;
       i++;
       j++;

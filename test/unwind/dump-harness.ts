@@ -4,6 +4,7 @@
 // a table checked against crash's `struct -o` on the same kernel. The product never uses this:
 // it gets kallsyms and BTF from the dump through src/kernel (see src/kernel/unwind/types.ts).
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import type { SymbolInfo, UnwindCpuInput, UnwindMemory, UnwindSymbols, UnwindTypes } from '../../src/kernel/unwind/types.js';
 
 const USER_REGS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
@@ -86,6 +87,133 @@ export class VirtualElfDump implements UnwindMemory {
   }
 }
 
+/** TEST-ONLY: makedumpfile kdump-compressed (zlib pages only) + x86_64 page-table walk. */
+export class KdumpZlibDump implements UnwindMemory {
+  private readonly fd: number;
+  private readonly bs: number;
+  private readonly bitmap2: Buffer;
+  private readonly cum: Uint32Array;
+  private readonly descOff: number;
+  readonly prstatus: { pid: number; regs: Record<string, bigint> }[] = [];
+  vmcoreinfo = '';
+  pagesRead = new Set<bigint>();
+  private readonly pcache = new Map<bigint, Buffer>();
+  private pgd = 0n;
+  private l5 = false;
+  private physBase = 0n;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'r');
+    const h = this.pread(0, 464);
+    if (h.subarray(0, 8).toString() !== 'KDUMP   ') throw new Error('not kdump-compressed');
+    this.bs = h.readInt32LE(428);
+    const subBlocks = h.readInt32LE(432);
+    const bitmapBlocks = h.readInt32LE(436);
+    const sub = this.pread(this.bs, 104);
+    this.physBase = sub.readBigUInt64LE(0);
+    const noteOff = Number(sub.readBigUInt64LE(48));
+    const noteSize = Number(sub.readBigUInt64LE(56));
+    const bitmapSize = (bitmapBlocks * this.bs) / 2;
+    this.bitmap2 = this.pread((1 + subBlocks) * this.bs + bitmapSize, bitmapSize);
+    this.cum = new Uint32Array(Math.ceil(bitmapSize / 64) + 1);
+    let acc = 0;
+    for (let i = 0; i < bitmapSize; i++) {
+      if (i % 64 === 0) this.cum[i / 64] = acc;
+      let b = this.bitmap2[i];
+      while (b) { acc += b & 1; b >>= 1; }
+    }
+    this.descOff = (1 + subBlocks + bitmapBlocks) * this.bs;
+    this.notes(this.pread(noteOff, noteSize));
+    const info = (k: string) => new RegExp(`^${k.replace(/[()]/g, '\\$&')}=(.*)$`, 'm').exec(this.vmcoreinfo)?.[1];
+    this.l5 = info('NUMBER(pgtable_l5_enabled)') === '1';
+    const top = BigInt(`0x${info('SYMBOL(init_top_pgt)')}`);
+    this.pgd = top - 0xffffffff80000000n + this.physBase;
+  }
+
+  private pread(off: number, len: number): Buffer {
+    const b = Buffer.alloc(len);
+    readSync(this.fd, b, 0, len, off);
+    return b;
+  }
+
+  private notes(buf: Buffer): void {
+    let o = 0;
+    while (o + 12 <= buf.length) {
+      const nsz = buf.readUInt32LE(o), dsz = buf.readUInt32LE(o + 4), type = buf.readUInt32LE(o + 8);
+      const name = buf.subarray(o + 12, o + 12 + nsz - 1).toString();
+      const d = o + 12 + ((nsz + 3) & ~3);
+      const desc = buf.subarray(d, d + dsz);
+      if (name === 'CORE' && type === 1) {
+        const regs: Record<string, bigint> = {};
+        USER_REGS.forEach((n, i) => { regs[n] = desc.readBigUInt64LE(112 + i * 8); });
+        this.prstatus.push({ pid: desc.readUInt32LE(32), regs });
+      }
+      if (name === 'VMCOREINFO') this.vmcoreinfo = desc.toString();
+      if (nsz === 0 && dsz === 0) break;
+      o = d + ((dsz + 3) & ~3);
+    }
+  }
+
+  physPage(pfn: bigint): Buffer {
+    let p = this.pcache.get(pfn);
+    if (p) return p;
+    const n = Number(pfn);
+    const byte = n >> 3;
+    if (byte >= this.bitmap2.length || !(this.bitmap2[byte] & (1 << (n & 7)))) throw new Error(`pfn ${pfn} not dumped`);
+    let idx = this.cum[Math.floor(byte / 64)];
+    for (let i = Math.floor(byte / 64) * 64; i < byte; i++) { let b = this.bitmap2[i]; while (b) { idx += b & 1; b >>= 1; } }
+    for (let bit = 0; bit < (n & 7); bit++) if (this.bitmap2[byte] & (1 << bit)) idx++;
+    const d = this.pread(this.descOff + idx * 24, 24);
+    const off = Number(d.readBigInt64LE(0)), size = d.readUInt32LE(8), flags = d.readUInt32LE(12);
+    const raw = this.pread(off, size);
+    if (flags & 1) p = inflateSync(raw);
+    else if (flags === 0) p = raw;
+    else throw new Error(`page compression ${flags} unsupported in the test harness`);
+    this.pcache.set(pfn, p);
+    return p;
+  }
+
+  private u64p(paddr: bigint): bigint {
+    return this.physPage(paddr >> 12n).readBigUInt64LE(Number(paddr & 0xfffn));
+  }
+
+  translate(vaddr: bigint): bigint {
+    const mask = 0x000ffffffffff000n;
+    let table = this.pgd;
+    const shifts = this.l5 ? [48n, 39n, 30n, 21n, 12n] : [39n, 30n, 21n, 12n];
+    for (const sh of shifts) {
+      const e = this.u64p(table + ((vaddr >> sh) & 0x1ffn) * 8n);
+      if (!(e & 1n)) throw new Error(`not mapped: 0x${vaddr.toString(16)}`);
+      if ((sh === 30n || sh === 21n) && e & 0x80n) return (e & mask & ~((1n << sh) - 1n)) | (vaddr & ((1n << sh) - 1n));
+      table = e & mask;
+    }
+    return table | (vaddr & 0xfffn);
+  }
+
+  read(vaddr: bigint, len: number): Buffer {
+    const out = Buffer.alloc(len);
+    let done = 0;
+    while (done < len) {
+      const a = vaddr + BigInt(done);
+      const o = Number(a & 0xfffn);
+      const n = Math.min(4096 - o, len - done);
+      this.pagesRead.add(a & ~0xfffn);
+      const pa = this.translate(a);
+      this.physPage(pa >> 12n).copy(out, done, o, o + n);
+      done += n;
+    }
+    return out;
+  }
+
+  readU64(vaddr: bigint): bigint {
+    return this.read(vaddr, 8).readBigUInt64LE(0);
+  }
+
+  info(key: string): string | undefined {
+    return new RegExp(`^${key.replace(/[()]/g, '\\$&')}=(.*)$`, 'm').exec(this.vmcoreinfo)?.[1];
+  }
+}
+
 export class SystemMapSymbols implements UnwindSymbols {
   private readonly byName = new Map<string, bigint>();
   private readonly text: { name: string; address: bigint }[] = [];
@@ -134,6 +262,7 @@ export const DEBIAN_6_1_TYPES: UnwindTypes = {
       'cea_exception_stacks.MCE_stack_guard': 36864, 'cea_exception_stacks.MCE_stack': 40960, 'cea_exception_stacks.VC_stack_guard': 49152,
       'cea_exception_stacks.VC_stack': 53248, 'cea_exception_stacks.VC2_stack_guard': 61440, 'cea_exception_stacks.VC2_stack': 65536,
       'cea_exception_stacks.IST_top_guard': 73728,
+      'kprobe.hlist': 0, 'kprobe.addr': 40, 'kprobe.ainsn': 88, 'arch_specific_insn.insn': 0, 'arch_specific_insn.size': 9,
     };
     return t[`${s}.${m}`];
   },
@@ -144,7 +273,7 @@ export const SYSTEM_MAP = '/usr/lib/debug/boot/System.map-6.1.0-56-amd64';
 
 export function openHarness(path: string) {
   if (!existsSync(path) || !existsSync(SYSTEM_MAP)) return null;
-  const dump = new VirtualElfDump(path);
+  const dump = path.includes('kdump') ? new KdumpZlibDump(path) : new VirtualElfDump(path);
   const kaslr = BigInt(`0x${dump.info('KERNELOFFSET') ?? '0'}`);
   const syms = new SystemMapSymbols(SYSTEM_MAP, kaslr);
   const pco = syms.lookup('__per_cpu_offset') as bigint;

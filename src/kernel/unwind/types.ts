@@ -78,6 +78,8 @@ export interface ExceptionInfo {
   userMode: boolean;
   /** Only the hardware iret frame is valid (ORC_TYPE_REGS_PARTIAL). */
   partial: boolean;
+  /** e.g. the RIP is in a kprobe's single-step slot. */
+  note?: string;
 }
 
 export interface Frame {
@@ -92,8 +94,10 @@ export interface Frame {
   /** Exception frame (pt_regs) found just above this frame, printed after the line as crash does. */
   exception?: ExceptionInfo;
   stack: StackKind;
-  /** false when the frame came from stack scanning rather than ORC data. */
+  /** false when the frame came from stack scanning rather than ORC data (or a validated prologue). */
   reliable: boolean;
+  /** How the frame was found when not plain ORC ('prologue of X', 'stack scan'), or what the pc is. */
+  note?: string;
 }
 
 export interface Backtrace {

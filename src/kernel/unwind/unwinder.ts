@@ -25,6 +25,8 @@ import {
 } from './orc.js';
 import { ModuleSet, readModules } from './modules.js';
 import { precededByCall, scanForReturn } from './scan.js';
+import { prologueFrameSize } from './prologue.js';
+import { mapKprobeSlot, readKprobeSlots, type KprobeSlot } from './kprobes.js';
 import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, type StackContext } from './stacks.js';
 import type {
   Backtrace,
@@ -91,14 +93,16 @@ export interface UnwindStep {
   sp: bigint;
   bp: bigint;
   /** How this state was reached from the previous one. */
-  via: 'start' | 'call' | 'regs' | 'regs_partial' | 'scan';
-  /** For 'call' and 'scan': the stack slot the return address was read from. */
+  via: 'start' | 'call' | 'regs' | 'regs_partial' | 'prologue' | 'scan';
+  /** For 'call', 'prologue' and 'scan': the stack slot the return address was read from. */
   slot?: bigint;
   /** For 'regs'/'regs_partial' (and 'start'): the registers of the interrupted context. */
   regs?: RegisterSet;
   regsAddress?: bigint;
   stack: StackKind;
   reliable: boolean;
+  /** How the step was found when not from ORC. */
+  note?: string;
 }
 
 /** Normalise NT_PRSTATUS register names (user_regs_struct: ip/rip, flags/eflags...). */
@@ -203,6 +207,19 @@ export class Unwinder {
     const mods = readModules(this.mem, s, input.types, version);
     if (mods.problem) this.problems.push(mods.problem);
     this.modules = new ModuleSet(this.mem, mods.modules);
+    const kp = readKprobeSlots(this.mem, s, input.types);
+    if (kp.problem) this.problems.push(kp.problem);
+    this.kprobeSlots = kp.slots;
+  }
+
+  readonly kprobeSlots: KprobeSlot[];
+
+  /** An address in a kprobe single-step slot stands for the probed instruction. */
+  resolveIp(ip: bigint): { ip: bigint; note?: string } {
+    if (this.modules.find(ip) || this.input.symbols.symbolize(ip)) return { ip };
+    const m = mapKprobeSlot(this.kprobeSlots, ip);
+    if (!m) return { ip };
+    return { ip: m.ip, note: `single-stepping kprobe ${this.describe(m.slot.addr)}: ${ip.toString(16)} is in its instruction slot` };
   }
 
   symbolize(addr: bigint): SymbolInfo | null {
@@ -217,6 +234,9 @@ export class Unwinder {
     if (this.stext === undefined) return this.input.symbols.symbolize(addr) !== null;
     return false;
   }
+
+  /** A direct call's target: kernel or module text (thunks and functions alike). */
+  readonly isCallTarget = (a: bigint): boolean => this.isKernelText(a);
 
   /** orc_find() */
   orcFind(ip: bigint): OrcLookupResult | null {
@@ -281,18 +301,17 @@ export class Unwinder {
         if (v === undefined) break;
         const sym = this.symbolize(v);
         if (!sym || !STOP_FUNCTIONS.has(sym.name) || sym.offset === 0n) continue;
-        if (!(await precededByCall(this.mem, v))) continue;
+        if (!(await precededByCall(this.mem, v, this.isCallTarget))) continue;
         const deeper = await this.walkFromSlot(slot, v, stacks, { ...opts, scan: false, maxFrames: 64 });
         for (let k = 1; k < deeper.steps.length; k++) {
           const m = mainIndex.get(key(deeper.steps[k]));
           if (m === undefined) continue;
           const steps = [...deeper.steps.slice(0, k + 1), ...main.steps.slice(m + 1)];
-          const dropped = main.steps.slice(0, m + 1).filter((s) => !s.reliable).length;
           return {
             steps,
             stopped: main.stopped,
             usedFallback: steps.some((s) => !s.reliable),
-            warnings: dropped > 0 ? main.warnings.slice(dropped) : main.warnings,
+            warnings: steps.filter((s) => s.note).map((s) => s.note as string),
             deeperStart: `started at ${sym.name}+0x${sym.offset.toString(16)} found at ${slot.toString(16)} (joins the saved registers' walk at ${this.describe(deeper.steps[k].ip)})`,
           };
         }
@@ -356,7 +375,8 @@ export class Unwinder {
       const err = (why: string): string => `${why} at ${this.describe(st.ip)}`;
       let failure: string | null = null;
 
-      const found = this.version !== null ? this.orcFind(st.signal ? st.ip : st.ip - 1n) : null;
+      const lookupIp = this.resolveIp(st.ip).ip;
+      const found = this.version !== null ? this.orcFind(st.signal ? lookupIp : lookupIp - 1n) : null;
       if (!found) {
         failure = err(st.ip === 0n ? 'ip is 0' : 'no ORC data');
       } else {
@@ -489,16 +509,37 @@ export class Unwinder {
         }
       }
 
-      // ORC could not continue.
+      // ORC could not continue. Code objtool skipped (STACK_FRAME_NON_STANDARD, e.g. __crash_kexec)
+      // has "undefined" ORC: size the frame from its prologue, as crash does, and accept it only if
+      // the slot holds a return address that follows a call.
+      const fn = this.symbolize(st.ip);
+      if (fn && this.isKernelText(st.ip)) {
+        const size = await prologueFrameSize(this.mem, fn.address, st.signal ? st.ip : st.ip - 1n);
+        if (size !== null) {
+          const slot = st.sp + size;
+          const ret = onStack(slot, 8) === false ? undefined : this.mem.tryU64(slot);
+          if (ret !== undefined && this.isKernelText(ret) && (await precededByCall(this.mem, ret, this.isCallTarget))) {
+            const note = `ORC: ${failure}; frame sized from the prologue of ${fn.name}`;
+            st.ip = ret;
+            st.sp = slot + 8n;
+            st.regs = null;
+            st.prevRegs = null;
+            st.signal = false;
+            const r = stacks.find(slot);
+            st.region = r ?? st.region;
+            steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'prologue', slot, stack: r?.kind ?? 'unknown', reliable: true, note });
+            continue;
+          }
+        }
+      }
       if (!scan) {
         stopped = failure ?? 'stopped';
         break;
       }
-      warnings.push(`ORC: ${failure}; scanning the stack`);
       usedFallback = true;
       const region = st.region ?? stacks.find(st.sp);
       const end = region ? region.end : st.sp + 16384n;
-      const hit = await scanForReturn(this.mem, st.sp, end, (a) => this.isKernelText(a));
+      const hit = await scanForReturn(this.mem, st.sp, end, (a) => this.isKernelText(a), 2048, this.isCallTarget);
       if (!hit) {
         stopped = failure ?? 'stopped';
         break;
@@ -508,9 +549,10 @@ export class Unwinder {
       st.regs = null;
       st.prevRegs = null;
       st.signal = false;
-      steps.push({ ip: hit.ret, sp: st.sp, bp: st.bp, via: 'scan', slot: hit.slot, stack: region?.kind ?? 'unknown', reliable: false });
+      steps.push({ ip: hit.ret, sp: st.sp, bp: st.bp, via: 'scan', slot: hit.slot, stack: region?.kind ?? 'unknown', reliable: false, note: `ORC: ${failure}; found by scanning the stack` });
     }
     if (steps.length >= maxFrames) stopped = `stopped after ${maxFrames} frames`;
+    for (const x of steps) if (x.note) warnings.push(x.note);
     return { steps, stopped, usedFallback, warnings };
   }
 
@@ -552,8 +594,9 @@ export class Unwinder {
   toFrames(steps: UnwindStep[]): Frame[] {
     const frames: Frame[] = [];
     const mk = (s: UnwindStep, sp: bigint): Frame => {
-      const sym = this.symbolize(s.ip);
-      return {
+      const r = this.resolveIp(s.ip);
+      const sym = this.symbolize(r.ip);
+      const f: Frame = {
         index: frames.length,
         sp,
         pc: s.ip,
@@ -564,6 +607,9 @@ export class Unwinder {
         stack: s.stack,
         reliable: s.reliable,
       };
+      const note = [r.note, s.via === 'regs' || s.via === 'regs_partial' ? undefined : s.note].filter(Boolean).join('; ');
+      if (note) f.note = note;
+      return f;
     };
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
@@ -571,7 +617,7 @@ export class Unwinder {
         frames.push(mk(s, s.sp));
         continue;
       }
-      if (s.via === 'call' || s.via === 'scan') {
+      if (s.via === 'call' || s.via === 'scan' || s.via === 'prologue') {
         frames.push(mk(s, s.slot as bigint));
         continue;
       }
@@ -580,24 +626,27 @@ export class Unwinder {
       const r = s.regs as Record<string, bigint>;
       const user = r.cs !== undefined && (r.cs & 3n) !== 0n;
       const partialStep = s.via === 'regs_partial';
+      const rr = this.resolveIp(s.ip);
       const ex: ExceptionInfo = {
-        rip: user ? `0x${s.ip.toString(16)}` : this.crashSymbol(s.ip),
+        rip: user ? `0x${s.ip.toString(16)}` : this.crashSymbol(rr.ip),
         ripAddress: s.ip,
         registers: r,
         regsAddress: s.regsAddress as bigint,
         userMode: user,
         partial: s.via === 'regs_partial',
       };
+      if (rr.note) ex.note = rr.note;
       if (prev && !prev.exception) prev.exception = ex;
       if (user) continue;
       const regsStack = this.stackOfAddress(steps, s.regsAddress as bigint);
       if (regsStack !== s.stack) {
         // Stack switch: crash shows the interrupted function on the new stack at the saved sp.
         frames.push(mk(s, s.sp));
-      } else if (prev && !partialStep && !CRASH_EXCEPTION_FUNCTIONS.has(prev.function)) {
-        // crash only decodes pt_regs under the entry points of its exception_functions list
-        // (x86_64.c; asm_exc_int3 is not in it): for the others it finds pt_regs->ip while
-        // scanning and prints the interrupted function as a frame at that stack slot.
+      } else if (prev && !partialStep && prev.function.startsWith('asm_exc_') && !CRASH_EXCEPTION_FUNCTIONS.has(prev.function)) {
+        // crash decodes pt_regs under the exception entries of its exception_functions list
+        // (x86_64.c) and under interrupt entries (asm_sysvec_*, asm_common_interrupt). Under the
+        // other exception entries (asm_exc_int3) it finds pt_regs->ip while scanning and prints
+        // the interrupted function as a frame at that stack slot: so do we (keeping the regs).
         frames.push(mk(s, (s.regsAddress as bigint) + BigInt(IRET_FRAME_OFFSET)));
       }
     }
