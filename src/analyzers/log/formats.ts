@@ -57,7 +57,7 @@ const HDR_RIP_STACK: FrameStep[][] = [
   [{ hdr: 1 }, { fn: RIP_FN }, { stack: true }],
 ];
 const STACK: FrameStep[][] = [[{ stack: true }]];
-const KASAN_STACK: FrameStep[][] = [[{ at: CALL_TRACE }, { stack: true }], [{ stack: true }]];
+const KASAN_STACK: FrameStep[][] = [[{ at: CALL_TRACE }, { stack: true }], [{ stack: true }], [{ hdr: 2 }]];
 const LOCKDEP_AT = /\bat: (?:\[<[0-9a-f]+>\]\s*)?([A-Za-z_$][\w.$]*)\+0x/;
 
 // Syzkaller-style title shapes are kept; kinds follow ktriage's ReportKind.
@@ -74,9 +74,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'kasan-old-addr-norw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, title: 'KASAN: {1} in {2} at addr {3}' },
   { id: 'kasan-on-address', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) on address/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1}' },
   { id: 'kasan-double-free', kind: 'KASAN', header: /BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in/, title: 'KASAN: invalid-free in {FUNC}', frame: KASAN_STACK, skipExtra: ['kfree.*', 'kmem_cache_free.*', 'slab_free.*', 'free_.*'] },
-  { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in /, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
-  { id: 'kasan-other', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+)/, title: 'KASAN: {1} in {FUNC}', frame: KASAN_STACK },
-  { id: 'kmsan', kind: 'KMSAN', header: /BUG: KMSAN: ([a-z-]+)/, title: 'KMSAN: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$)/, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kasan-other', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+)(?: in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$))?/, title: 'KASAN: {1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kmsan', kind: 'KMSAN', header: /BUG: KMSAN: ([a-z-]+)(?: in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$))?/, title: 'KMSAN: {1} in {FUNC}', frame: KASAN_STACK, skipExtra: ['usb_submit_urb', 'copy_page_to_iter', '_?copy_to_iter', 'aes\\w*', 'copyout\\w*', 'instrument_\\w+'] },
   { id: 'kcsan-pair', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)? \/ ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s*$/, title: 'KCSAN: {1} in {2} / {3}' },
   { id: 'kcsan-assert', kind: 'KCSAN', header: /BUG: KCSAN: assert: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: assert: {1} in {2}' },
   { id: 'kcsan', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: {1} in {2}' },
@@ -93,8 +93,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-unable-other', kind: 'BUG', header: /BUG: unable to handle kernel ([a-z ]+)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: RIP_STACK },
   { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
-  { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
-  { id: 'bug-soft-lockup-new', kind: 'soft lockup', header: /watchdog: BUG: soft lockup/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
+  { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
+  { id: 'bug-soft-lockup-new', kind: 'soft lockup', header: /watchdog: BUG: soft lockup/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
   { id: 'bug-sleeping', kind: 'BUG', header: /BUG: sleeping function called from invalid context/, title: 'BUG: sleeping function called from invalid context in {FUNC}', frame: STACK, skipExtra: ['might_.*', '__might_.*', 'lock_.*', 'mutex_.*', 'down_.*'] },
   { id: 'bug-sched-atomic', kind: 'BUG', header: /BUG: scheduling while atomic/, title: 'BUG: scheduling while atomic in {FUNC}', frame: STACK, skip: ['hang'] },
   { id: 'bug-this-cpu', kind: 'BUG', header: /BUG: using (__this_cpu_\w+|smp_processor_id)\(\) in preemptible/, title: 'BUG: using {1}() in preemptible code in {FUNC}', frame: STACK, skipExtra: ['check_preemption_disabled', 'debug_smp_processor_id', '__this_cpu_preempt_check'] },
@@ -110,7 +110,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map in {FUNC}', frame: STACK, skipExtra: ['print_bad_pte', 'vm_normal_page', 'zap_.*', 'unmap_.*'] },
   { id: 'bug-workqueue-lockup', kind: 'BUG', header: /BUG: workqueue lockup/, title: 'BUG: workqueue lockup' },
   { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ at: /last function: / }, { stack: true }]] },
-  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK|IRQ) stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
   { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
   { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
   { id: 'bug-kmalloc-size', kind: 'BUG', header: /BUG: (?:looking up invalid subclass|key \S+ has not been registered!|unable to allocate)/, title: 'BUG: {0}', },
@@ -149,7 +149,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-new-noname', kind: 'WARNING', header: /WARNING: \S+:\d+ at \S+, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
 
   // ---- INFO: stalls and hangs ----
-  { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { fn: RIP_FN }, { fn: PC_IS_AT }, { stall: true }]], skip: ['stall'] },
+  { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { stall: true }]], skip: ['stall'] },
   { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks detected stalls/, title: 'INFO: rcu_tasks detected stalls' },
   { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
   { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
@@ -182,8 +182,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'reboot', kind: 'other', header: /^(?:Booting the kernel\.|Decompressing Linux\.\.\.|Linux version \d+\.\d+\S* .*#\d+)/, title: 'unexpected kernel reboot', suppress: true },
 
   // ---- panics ----
-  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([A-Za-z_$][\w.$]*)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
-  { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'] },
+  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
+  { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
   { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set' },
   { id: 'panic-n-tty', kind: 'panic', header: /Kernel panic - not syncing: Couldn't open N_TTY ldisc/, title: "kernel panic: Couldn't open N_TTY ldisc" },

@@ -34,7 +34,7 @@ export class Skipper {
 }
 
 /** A line that ends a backtrace. */
-export const STACK_END = /^\s*(?:Allocated by task|Freed by task|The buggy address|Memory state around|Last potentially related|Uninit was (?:created|stored)|Local variable|Bytes b4|Object at [0-9a-f]|Redzone|Padding|Disabling lock debugging|---\[ end|Kernel Offset|Modules linked in|={20,}|-{20,}|Showing all locks|\d+ locks? held by|no locks held by|NMI backtrace for cpu|Sending NMI|Kernel panic - not syncing|irq event stamp|other info that might help|Reported by Kernel Concurrency|Dumping ftrace|CPU: \d+ PID: \d+|Hardware name:|hardirqs last|softirqs last|The task is|Code: |Mem-Info|Task dump for CPU|rcu: |INFO: |BUG: |WARNING: )/;
+export const STACK_END = /^\s*(?:Allocated by task|Freed by task|The buggy address|Memory state around|Last potentially related|Uninit was (?:created|stored)|Local variable|Bytes b4|Object at [0-9a-f]|Redzone|Padding|Disabling lock debugging|---\[ end|Kernel Offset|Modules linked in|={20,}|-{20,}|Showing all locks|\d+ locks? held by|no locks held by|NMI backtrace for cpu|Sending NMI|Kernel panic - not syncing|irq event stamp|other info that might help|Reported by Kernel Concurrency|Dumping ftrace|CPU: \d+ PID: \d+|Hardware name:|hardirqs last|softirqs last|The task is|Mem-Info|Task dump for CPU|rcu: |INFO: |BUG: |WARNING: )/;
 
 /** A stack frame with a function name that counts (reliable). */
 function frameFunc(line: string): string | null {
@@ -61,7 +61,7 @@ const STALL_ANCHORS = new RegExp('^(?:' + [
   '__sys_sendmsg', '___sys_sendmsg', '__sys_sendmmsg', '__sys_recvmsg', '___sys_recvmsg', '__sys_recvmmsg', 'sock_sendmsg',
   'sock_recvmsg', 'sock_write_iter', 'sock_read_iter', 'do_splice_\\w+', 'splice_direct_to_actor', 'do_sendfile',
   'task_work_run', '__fput', '____fput', 'delayed_fput', 'compat_SyS_ioctl', 'C_SYSC_ioctl', 'compat_sys_ioctl', '__do_fault',
-  'handle_mm_fault', 'rtnetlink_rcv_msg', 'nfnetlink_rcv_msg', 'sock_common_setsockopt', 'sock_common_getsockopt',
+  'rtnetlink_rcv_msg', 'mmap_region', 'do_dentry_open', '\\w*compat_sys_ioctl', 'nfnetlink_rcv_msg', 'sock_common_setsockopt', 'sock_common_getsockopt',
   'sock_common_recvmsg', 'genl_rcv_msg', 'genl_family_rcv_msg\\w*',
 ].join('|') + ')$');
 

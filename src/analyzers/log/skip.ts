@@ -42,6 +42,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
   '__vfree', 'kasprintf', 'kvasprintf.*', 'stack_depot_.*', '__stack_depot_.*', 'save_stack.*', 'set_track.*', 'trace_kmalloc.*',
   'trace_kfree.*', 'kmem_cache_alloc_trace', 'alloc_skb.*', '__alloc_skb', 'kmalloc_reserve', 'krealloc_array',
+  'post_alloc_hook', '__set_page_owner', 'set_page_owner', 'prep_new_page', '__vunmap', 'vunmap', 'init_timer_key', '__schedule_bug',
   // locks
   '_raw_spin_.*', '__raw_spin_.*', 'do_raw_spin_.*', 'spin_.*', '_raw_read_.*', '__raw_read_.*', '_raw_write_.*', '__raw_write_.*',
   'do_raw_read_.*', 'do_raw_write_.*', 'queued_spin_lock_slowpath', 'native_queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath',
@@ -68,7 +69,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'device_for_each_child', 'devres_release_all', 'sysfs_.*', 'kernfs_remove.*', '__kernfs_remove', 'kernfs_put', 'kernfs_get',
   'del_timer.*', 'try_to_del_timer_sync', '__del_timer.*', 'timer_delete.*', 'lock_timer_base', 'mod_timer', '__mod_timer',
   'hrtimer_cancel', 'hrtimer_try_to_cancel', 'flush_work', '__flush_work', '__cancel_work_timer', 'cancel_work_sync',
-  'cancel_delayed_work_sync', 'try_to_grab_pending', 'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'destroy_workqueue',
+  'cancel_delayed_work_sync', 'try_to_grab_pending',
   'queue_work.*', '__queue_work', 'kthread_stop', 'kthread_park', 'finish_wait', 'prepare_to_wait.*', '__wake_up.*', 'wake_up.*',
   'complete', 'complete_all', 'add_wait_queue', 'remove_wait_queue', 'usb_kill_urb', 'usb_kill_anchored_urbs', 'usb_poison_urb',
   'usb_unanchor_urb', 'mutex_remove_waiter', 'mutex_optimistic_spin', '__seqprop.*', 'drop_nlink', 'cleanup_srcu_struct',
@@ -101,7 +102,7 @@ export const SKIP_STALL: readonly string[] = [
   'lock_timer_base', 'kvm_wait', 'pv_wait', 'native_safe_halt', 'halt', 'arch_local_irq_restore', 'native_restore_fl',
   'trace_hardirqs_on', 'console_.*', 'serial8250_.*', 'uart_.*', 'wait_for_xmitr', 'io_serial_in', 'delay_tsc', '__const_udelay',
   '__udelay', 'native_apic_mem_write', 'csd_lock_wait', 'smp_call_function.*', 'on_each_cpu.*', 'stop_machine.*', 'multi_cpu_stop',
-  'cpu_stopper_thread', 'unwind_.*', '__unwind_.*', 'orc_find', 'is_bpf_text_address', 'bpf_ksym_find', 'kernel_text_address',
+  'cpu_stopper_thread', '\\w*handle_mm_fault', 'do_swap_page', 'handle_pte_fault', '__do_page_fault', 'do_user_addr_fault', 'exc_page_fault', 'asm_exc_page_fault', 'tick_.*', 'trace_apic_timer_interrupt', 'smp_trace_apic_timer_interrupt', 'unwind_.*', '__unwind_.*', 'orc_find', 'is_bpf_text_address', 'bpf_ksym_find', 'kernel_text_address',
 ];
 
 /** Extra frames skipped for hung tasks (where the task sleeps is not interesting). */
@@ -114,7 +115,7 @@ export const SKIP_HANG: readonly string[] = [
   'schedule_hrtimeout.*', 'do_nanosleep', 'hrtimer_nanosleep', 'usleep_range.*', 'msleep', 'ssleep', 'io_wait_event.*',
   'wait_event.*', '__wait_event.*', 'jbd2_log_wait_commit', 'kthread_stop', 'kthread_park',
   'synchronize_rcu_tasks.*', 'wait_rcu_gp', '__wait_rcu_gp', '__synchronize_srcu', 'synchronize_srcu.*', 'rcu_barrier',
-  'flush_workqueue', '__flush_workqueue', 'drain_workqueue', 'freezer_.*', 'folio_wait_writeback', 'wait_on_page_writeback',
+  '__flush_workqueue', 'freezer_.*', 'ldsem_.*', 'tty_ldisc_lock.*', 'call_rwsem_.*', '__switch_to.*', 'console_lock', '__wait_on_buffer', 'wait_on_buffer', '__filemap_fdatawait_range', 'filemap_fdatawait.*', 'usb_start_wait_urb', 'folio_wait_writeback', 'wait_on_page_writeback',
 ];
 
 /**

@@ -6,8 +6,8 @@ import { baseFunctionName } from './frames.js';
 /** Guilty function as it appears in titles: `__x64_sys_rmdir` -> `sys_rmdir`, `.isra.0` dropped. */
 export function titleFunction(name: string): string {
   let b = baseFunctionName(name);
-  b = b.replace(/^(?:__(?:x64|ia32|x32|arm64|arm|riscv|s390x?|powerpc|mips|loongarch)_|__se_|__do_|SyS_|sys_)*(?:compat_)?sys_/, (m) => (m.includes('compat_') ? 'compat_sys_' : 'sys_'));
-  b = b.replace(/^SyS_/, 'sys_');
+  b = b.replace(/^(?:__(?:x64|ia32|x32|arm64|arm|riscv|s390x?|powerpc|mips|loongarch)_|__se_|__do_|sys_)*(?:compat_)?sys_/, (m) => (m.includes('compat_') ? 'compat_sys_' : 'sys_'));
+  b = b.replace(/^SyS_/, '');
   return b;
 }
 
