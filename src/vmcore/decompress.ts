@@ -1,0 +1,99 @@
+// Page decompression for kdump-compressed dumps. Every codec must produce exactly one block
+// (page); anything else is reported as a DecompressError, never a crash or an oversized buffer.
+//
+// zstd comes from `zstddec` (WebAssembly), whose one-time `init()` is asynchronous. openDump()
+// stays synchronous; call `await prepareDecompressors()` once before reading a zstd-compressed
+// dump (openDumpAsync() does it for you). Reading a zstd page without it raises a DumpReadError
+// that says so.
+import zlib from 'node:zlib';
+import snappy from 'snappyjs';
+import { ZSTDDecoder } from 'zstddec';
+import { lzo1xDecompress } from './lzo.js';
+
+export class DecompressError extends Error {}
+
+/** page_desc.flags (makedumpfile's diskdump_mod.h: DUMP_DH_COMPRESSED_*). */
+export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
+export const DUMP_DH_COMPRESSED_LZO = 0x2;
+export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
+export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
+export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
+export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+
+export type Codec = 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd';
+
+export function codecOfFlags(flags: number): Codec | null {
+  const c = flags & (DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD);
+  switch (c) {
+    case 0:
+      return 'none';
+    case DUMP_DH_COMPRESSED_ZLIB:
+      return 'zlib';
+    case DUMP_DH_COMPRESSED_LZO:
+      return 'lzo';
+    case DUMP_DH_COMPRESSED_SNAPPY:
+      return 'snappy';
+    case DUMP_DH_COMPRESSED_ZSTD:
+      return 'zstd';
+    default:
+      return null; // more than one codec bit: corrupt
+  }
+}
+
+let zstd: ZSTDDecoder | null = null;
+let zstdInit: Promise<void> | null = null;
+
+/** Initialise the asynchronous decoders (zstd). Idempotent; cheap after the first call. */
+export async function prepareDecompressors(): Promise<void> {
+  if (zstd) return;
+  if (!zstdInit) {
+    const d = new ZSTDDecoder();
+    zstdInit = d.init().then(() => {
+      zstd = d;
+    });
+  }
+  await zstdInit;
+}
+
+export function zstdReady(): boolean {
+  return zstd !== null;
+}
+
+/** Decompress one page; the result is exactly `blockSize` bytes or a DecompressError. */
+export function decompressPage(codec: Codec, data: Buffer, blockSize: number): Buffer {
+  let out: Buffer;
+  try {
+    switch (codec) {
+      case 'none':
+        out = data;
+        break;
+      case 'zlib':
+        // makedumpfile uses compress2()/uncompress(): a zlib stream. maxOutputLength bounds the
+        // output, so a page that inflates beyond the block fails instead of allocating.
+        out = zlib.inflateSync(data, { maxOutputLength: blockSize });
+        break;
+      case 'lzo':
+        out = lzo1xDecompress(data, blockSize);
+        break;
+      case 'snappy': {
+        // Raw snappy (snappy_compress()); the length preamble is checked against maxLength first.
+        const u = snappy.uncompress(data, blockSize) as Buffer;
+        out = Buffer.isBuffer(u) ? u : Buffer.from(u);
+        break;
+      }
+      case 'zstd': {
+        if (!zstd) throw new DecompressError('zstd decoder not initialised: call prepareDecompressors() (or use openDumpAsync) first');
+        // ZSTD_decompress into a block-sized buffer: a frame that expands further fails with
+        // dstSize_tooSmall, which zstddec returns as a short (or empty) result.
+        const u = zstd.decode(data, blockSize);
+        out = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+        break;
+      }
+    }
+  } catch (e) {
+    if (e instanceof DecompressError) throw e;
+    throw new DecompressError(`${codec}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (out.length !== blockSize) throw new DecompressError(`${codec}: page decompressed to ${out.length} bytes, expected ${blockSize}`);
+  return out;
+}
