@@ -60,12 +60,18 @@ export function parseCrashBt(text: string): CrashBt[] {
   return out;
 }
 
-/** `bt` then `bt -a` in one file: the first block is `bt`, the rest `bt -a`. */
+/**
+ * A referee file: crash's `bt` then `bt -a`. With a `crash> bt -a` marker the blocks after it are
+ * `bt -a`; without one, the first PID block is `bt` and the rest (if any) `bt -a`.
+ */
 export function splitReferee(text: string): { bt: CrashBt; all: CrashBt[] } {
-  const parts = text.split(/^crash> bt -a$/m);
-  const bt = parseCrashBt(parts[0])[0];
-  const all = parseCrashBt(parts[1] ?? '');
-  return { bt, all };
+  const m = /^(?:crash> )?bt -a\s*$/m.exec(text);
+  if (m) {
+    const bt = parseCrashBt(text.slice(0, m.index))[0] ?? parseCrashBt(text)[0];
+    return { bt, all: parseCrashBt(text.slice(m.index)) };
+  }
+  const blocks = parseCrashBt(text);
+  return { bt: blocks[0], all: blocks.slice(1) };
 }
 
 export interface CompareResult {

@@ -22,4 +22,8 @@ export { ModuleSet, readModules, type ModuleInfo } from './modules.js';
 export { CpuStacks, THREAD_SIZE, IRQ_STACK_SIZE } from './stacks.js';
 export { precededByCall, scanForReturn } from './scan.js';
 export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type UnwinderInput, type UnwindOptions, type UnwindStep } from './unwinder.js';
+export { unwinderForKernel, type KernelForUnwind } from './kernel-adapter.js';
 export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines } from './format.js';
+export { prologueFrameSize } from './prologue.js';
+export { readKprobeSlots, mapKprobeSlot, type KprobeSlot } from './kprobes.js';
+export { STOP_FUNCTIONS, CRASH_EXCEPTION_FUNCTIONS, type WalkResult } from './unwinder.js';
