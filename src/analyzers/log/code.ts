@@ -38,7 +38,7 @@ async function linear(code: Uint8Array, max: number): Promise<Insn[]> {
   const out: Insn[] = [];
   let pos = 0;
   while (pos < code.length && out.length < max) {
-    let i: Insn | null = null;
+    let i: Insn | null;
     try {
       i = await decodeAt(code, pos);
     } catch {

@@ -36,6 +36,8 @@ export interface OopsFormat {
   title: string;
   /** Recipes tried in order; absent: the title has no function. */
   frame?: FrameStep[][];
+  /** Header capture group that names the guilty function when there is no `frame` recipe. */
+  guilty?: number;
   /** Extra skip sets (`always` is always applied). */
   skip?: SkipSet[];
   /** Extra frames to skip for this format (regex sources). */
@@ -47,7 +49,6 @@ export interface OopsFormat {
 // The function name as printed in a RIP/PC line.
 const RIP_FN = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc|ERA|IAOQ\[0\])\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/;
 const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
-const LR_FN = /^\s*(?:lr|LR is at)\s*:?\s*([A-Za-z_$][\w.$]*)\+0x/;
 const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\[<[0-9a-f]+>\] )/;
 
 const RIP_STACK: FrameStep[][] = [
@@ -77,9 +78,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$)/, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
   { id: 'kasan-other', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+)(?: in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$))?/, title: 'KASAN: {1} in {FUNC}', frame: KASAN_STACK },
   { id: 'kmsan', kind: 'KMSAN', header: /BUG: KMSAN: ([a-z-]+)(?: in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$))?/, title: 'KMSAN: {1} in {FUNC}', frame: KASAN_STACK, skipExtra: ['usb_submit_urb', 'copy_page_to_iter', '_?copy_to_iter', 'aes\\w*', 'copyout\\w*', 'instrument_\\w+'] },
-  { id: 'kcsan-pair', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)? \/ ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s*$/, title: 'KCSAN: {1} in {2} / {3}' },
-  { id: 'kcsan-assert', kind: 'KCSAN', header: /BUG: KCSAN: assert: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: assert: {1} in {2}' },
-  { id: 'kcsan', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: {1} in {2}' },
+  { id: 'kcsan-pair', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)? \/ ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s*$/, title: 'KCSAN: {1} in {2} / {3}', guilty: 2 },
+  { id: 'kcsan-assert', kind: 'KCSAN', header: /BUG: KCSAN: assert: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: assert: {1} in {2}', guilty: 2 },
+  { id: 'kcsan', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: {1} in {2}', guilty: 2 },
   { id: 'kfence', kind: 'KASAN', header: /BUG: KFENCE: ([a-z -]+?) in /, title: 'KFENCE: {1} in {FUNC}', frame: KASAN_STACK },
   { id: 'ubsan-old', kind: 'UBSAN', header: /UBSAN: Undefined behaviour in/, title: 'UBSAN: undefined-behaviour in {FUNC}', frame: KASAN_STACK, skipExtra: ['ubsan.*'] },
   { id: 'ubsan', kind: 'UBSAN', header: /UBSAN: ([a-z-]+) in /, title: 'UBSAN: {1} in {FUNC}', frame: KASAN_STACK },
@@ -91,6 +92,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-null', kind: 'BUG', header: /BUG: kernel NULL pointer dereference/, title: 'BUG: unable to handle kernel NULL pointer dereference in {FUNC}', frame: RIP_STACK },
   { id: 'bug-page-fault', kind: 'BUG', header: /BUG: unable to handle page fault for address/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
   { id: 'bug-unable-other', kind: 'BUG', header: /BUG: unable to handle kernel ([a-z ]+)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: RIP_STACK },
+  { id: 'bug-unable-cut', kind: 'BUG', header: /BUG: unable to handle kernel\s*$/, title: 'BUG: unable to handle kernel' },
   { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
@@ -130,8 +132,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'lockdep-bad-magic', kind: 'lockdep', header: /(?:WARNING|BUG): (?:lock|bad) (?:held|contention)/, title: 'WARNING: locking bug in {FUNC}', frame: STACK },
 
   // ---- WARNING ----
-  { id: 'warn-bp', kind: 'WARNING', header: /WARNING: kernel stack regs at [0-9a-f]+ in [^ ]+ has bad '(\w+)' value/, title: "WARNING: kernel stack regs has bad '{1}' value" },
-  { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
+  { id: 'warn-bp', kind: 'WARNING', header: /WARNING: kernel stack regs at\s+(?:[0-9a-f]+|\(ptrval\)) in \S+ has bad '(\w+)' value/, title: "WARNING: kernel stack regs has bad '{1}' value" },
+  { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at\s+(?:[0-9a-f]+|\(ptrval\)) in \S+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
   { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-odebug', kind: 'WARNING', header: /WARNING: .* at lib\/debugobjects\.c:\d+/, title: 'WARNING: ODEBUG bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-lockdep', kind: 'lockdep', header: /WARNING: .* at kernel\/locking\/(?:lockdep|mutex|rwsem|spinlock_debug|lockdep_internals)[\w.]*:\d+/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
@@ -145,8 +147,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
   { id: 'warn-new-refcount', kind: 'WARNING', header: /WARNING: (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+ at /, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'warn-new', kind: 'WARNING', header: /WARNING: \S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }], [{ hdr: 1 }]] },
-  { id: 'warn-new-noname', kind: 'WARNING', header: /WARNING: \S+:\d+ at \S+, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
+  { id: 'warn-new', kind: 'WARNING', header: /WARNING: (?:\[[^\]]*\] )?\S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }], [{ hdr: 1 }]] },
+  { id: 'warn-new-noname', kind: 'WARNING', header: /WARNING: (?:\[[^\]]*\] )?\S+:\d+ at \S+, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
 
   // ---- INFO: stalls and hangs ----
   { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { stall: true }]], skip: ['stall'] },
@@ -156,9 +158,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}' },
 
   // ---- faults ----
-  { id: 'gpf', kind: 'general protection fault', header: /general protection fault(?:, (?:probably for non-canonical address|maybe for address) \S+?)?: [0-9a-f]{4}/, title: 'general protection fault in {FUNC}', frame: RIP_STACK },
+  { id: 'gpf', kind: 'general protection fault', header: /general protection fault(?:,? (?:probably |maybe )?for (?:non-canonical )?address \S+?)?: [0-9a-f]{4}/, title: 'general protection fault in {FUNC}', frame: RIP_STACK },
   { id: 'stack-segment', kind: 'general protection fault', header: /stack segment: [0-9a-f]{4}/, title: 'stack segment fault in {FUNC}', frame: RIP_STACK },
-  { id: 'divide-error', kind: 'Oops', header: /divide error: [0-9a-f]{4}/, title: 'divide error in {FUNC}', frame: RIP_STACK },
+  { id: 'divide-error', kind: 'Oops', header: /divide[ _]error: [0-9a-f]{4}/, title: 'divide error in {FUNC}', frame: RIP_STACK },
   { id: 'invalid-opcode', kind: 'Oops', header: /invalid opcode: [0-9a-f]{4}/, title: 'invalid opcode in {FUNC}', frame: RIP_STACK },
   { id: 'double-fault', kind: 'Oops', header: /PANIC: double fault/, title: 'PANIC: double fault in {FUNC}', frame: RIP_STACK },
   { id: 'stack-overflow', kind: 'Oops', header: /kernel stack overflow \(/, title: 'kernel stack overflow in {FUNC}', frame: RIP_STACK },

@@ -230,7 +230,8 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
   const guilty = findGuilty({ fmt, header: s.hit.m, lines: searchLines });
   let rm: RegExpExecArray | null = null;
   if (fmt.report) rm = fmt.report.exec(searchLines.slice(0, 200).join('\n'));
-  const func = guilty ? titleFunction(guilty) : null;
+  const hdrGuilty = fmt.guilty !== undefined ? s.hit.m[fmt.guilty] : undefined;
+  const func = guilty ? titleFunction(guilty) : hdrGuilty ? titleFunction(hdrGuilty) : null;
   let title = fmt.title.replace(/\{(R?)(\d)\}/g, (_x, R: string, d: string) => {
     const src = R ? rm : s.hit.m;
     return (src && src[+d]) || '';
