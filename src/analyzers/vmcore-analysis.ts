@@ -1,0 +1,216 @@
+// `analyze <vmcore>`: the whole diagnosis from a dump, with nothing but the dump. Reads the
+// kernel log out of memory and feeds it to the same log parser and rules as a console log, then
+// adds what only memory knows: every CPU's preempt_count and FPU state, the current tasks, and the
+// panicking task's backtrace unwound from its stacks.
+import { openDumpAsync, type DumpFile } from '../vmcore/index.js';
+import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
+import { unwinderForKernel, crashStyle, type Backtrace } from '../kernel/unwind/index.js';
+import { sanitizeLine } from '../util/sanitize.js';
+import { analyzeLog } from './log/index.js';
+import { decodePreemptCount } from './preempt-count.js';
+import { diagnoseReports, verdictOf } from './diagnosis.js';
+import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.js';
+import type { CrashReport, Frame, FrameContext } from './report-model.js';
+import type { MemoryContext } from './rules/engine.js';
+
+export interface DumpAnalysisOptions { systemMap?: string; vmlinux?: string }
+
+const hex = (v: bigint, w = 16) => '0x' + v.toString(16).padStart(w, '0');
+
+function attempt<T>(notes: string[], what: string, f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    notes.push(`${what}: ${sanitizeLine((e as Error).message)}`);
+    return undefined;
+  }
+}
+
+function stackContext(stack: string): FrameContext {
+  if (stack === 'nmi') return 'NMI';
+  if (stack === 'irq') return 'IRQ';
+  if (stack.startsWith('exception')) return 'NMI';
+  return 'TASK';
+}
+
+/** Backtrace frames as report frames, so the rules read memory and log frames the same way. */
+export function framesFromBacktrace(bt: Backtrace): Frame[] {
+  const out: Frame[] = [];
+  for (const f of bt.frames) {
+    out.push({ function: f.function, offset: Number(f.offset), size: f.size ? Number(f.size) : null, module: f.module ?? null, unreliable: !f.reliable, address: hex(f.pc), context: stackContext(f.stack) });
+    if (f.exception && !f.exception.userMode) {
+      const name = f.exception.rip.replace(/\+\d+$/, '');
+      out.push({ function: name, offset: null, size: null, module: null, unreliable: false, address: hex(f.exception.ripAddress), context: stackContext(f.stack), exceptionRip: true });
+    }
+  }
+  return out;
+}
+
+function backtraceOut(bt: Backtrace): BacktraceOut {
+  return {
+    cpu: bt.cpu,
+    pid: bt.pid ?? null,
+    comm: bt.comm !== undefined ? sanitizeLine(bt.comm) : null,
+    task: bt.task !== undefined ? hex(bt.task) : null,
+    method: bt.usedFallback ? 'ORC from the dump, part stack scanning (unreliable frames marked)' : 'ORC tables read from the dump',
+    frames: bt.frames.map((f) => ({
+      index: f.index,
+      sp: hex(f.sp),
+      pc: hex(f.pc),
+      function: f.function,
+      offset: Number(f.offset),
+      module: f.module ?? null,
+      stack: f.stack,
+      reliable: f.reliable,
+      ...(f.exception
+        ? { exception: { rip: f.exception.rip, userMode: f.exception.userMode, registers: Object.fromEntries(Object.entries(f.exception.registers).map(([k, v]) => [k, hex(v)])) } }
+        : {}),
+    })),
+    crashStyle: crashStyle(bt),
+    problems: [...bt.warnings, ...(bt.stopped !== 'end' ? [`walk stopped: ${bt.stopped}`] : [])],
+  };
+}
+
+function symbolSourceText(k: Kernel): string {
+  const ok = k.symbolAttempts.find((a) => a.ok);
+  const failed = k.symbolAttempts.filter((a) => !a.ok).map((a) => `${a.source}: ${a.message}`);
+  if (ok) return `${ok.source}${ok.source === 'kallsyms' ? ' read from the dump\'s memory' : ''}${ok.message ? ` (${ok.message})` : ''}`;
+  return `none usable (${failed.join('; ')}); pass --system-map or --vmlinux`;
+}
+
+function cpuStateText(activity: string, markers: string[], preemptNmi: boolean): string {
+  const m = markers.slice(0, 3).join(', ');
+  if (markers.includes('crash_nmi_callback')) return `stopped by kdump's NMI shootdown${preemptNmi ? ' (in NMI because of the shootdown)' : ''}`;
+  if (activity === 'panic') return `called panic()${m ? ` (${m})` : ''}`;
+  if (activity === 'stopped') return `stopped by the panic${m ? ` (${m})` : ''}`;
+  if (activity === 'idle') return `idle${m ? ` (${m})` : ''}`;
+  return `${activity}${m ? ` (${m})` : ''}`;
+}
+
+export async function analyzeDumpFile(path: string, opts: DumpAnalysisOptions = {}): Promise<{ diagnosis: DumpDiagnosis; dump: DumpFile }> {
+  const dump = await openDumpAsync(path);
+  try {
+    const diagnosis = await analyzeOpenDump(dump, path, opts);
+    return { diagnosis, dump };
+  } catch (e) {
+    dump.close();
+    throw e;
+  }
+}
+
+export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpAnalysisOptions = {}): Promise<DumpDiagnosis> {
+  const notes: string[] = [];
+  const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
+  const release = k.osrelease ?? null;
+
+  // 1. The kernel's own log, through the console-log parser.
+  const log = attempt(notes, 'kernel log', () => k.log);
+  let reports: CrashReport[] = [];
+  let logLines = 0;
+  let uptime: string | null = null;
+  if (log) {
+    for (const w of log.warnings) notes.push(`kernel log: ${w}`);
+    const text = formatLog(log);
+    logLines = log.records.length;
+    const last = log.records[log.records.length - 1];
+    if (last) uptime = `${(Number(last.tsNsec / 1000n) / 1e6).toFixed(3)} s (last log record)`;
+    const analysis = await analyzeLog(text);
+    reports = analysis.reports;
+    notes.push(...analysis.notes.map((n) => `log parser: ${n}`));
+  }
+
+  // 2. Per-CPU context.
+  const syms = k.symbolsOrNull();
+  if (!syms) notes.push(`no symbols: ${symbolSourceText(k)}`);
+  const percpu = syms ? attempt(notes, 'per-CPU data', () => k.percpu) : undefined;
+  const pc = percpu ? attempt(notes, '__preempt_count', () => percpu.preemptCount()) : undefined;
+  const fpu = percpu ? attempt(notes, 'in_kernel_fpu', () => percpu.inKernelFpu()) : undefined;
+  const cur = percpu ? attempt(notes, 'current_task', () => percpu.currentTask()) : undefined;
+  const panic = attempt(notes, 'panic CPU', () => k.panicCpu);
+  const regsByCpu = new Map((attempt(notes, 'NT_PRSTATUS', () => k.cpus) ?? []).map((c) => [c.cpu, c]));
+  const cpuList = [...new Set([...(percpu?.possible ?? []), ...regsByCpu.keys()])].sort((a, b) => a - b);
+
+  const cpus: CpuContext[] = cpuList.map((cpu) => {
+    const problems: string[] = [];
+    const pv = pc?.values.find((v) => v.cpu === cpu);
+    const fv = fpu?.values.find((v) => v.cpu === cpu);
+    const tv = cur?.values.find((v) => v.cpu === cpu);
+    if (pv?.error) problems.push(`__preempt_count: ${pv.error}`);
+    if (fv?.error) problems.push(`in_kernel_fpu: ${fv.error}`);
+    const raw = pv?.value !== undefined ? BigInt.asUintN(32, BigInt(pv.value)) : null;
+    const preempt = raw !== null ? decodePreemptCount(raw, 'x86_64', release) : null;
+    let task: CpuContext['task'] = null;
+    if (tv?.value !== undefined) {
+      const ti = attempt(problems, 'task_struct', () => k.task(tv.value as bigint));
+      task = { address: hex(tv.value), comm: ti?.comm !== undefined ? sanitizeLine(ti.comm) : null, pid: ti?.pid ?? null };
+      if (ti?.errors.length) problems.push(...ti.errors);
+    }
+    const regs = regsByCpu.get(cpu);
+    const ripSym = regs && syms ? syms.symbolize(regs.rip) : null;
+    const st = panic?.cpus.find((c) => c.cpu === cpu);
+    const panicked = panic?.cpu === cpu;
+    return {
+      cpu,
+      preemptCount: raw !== null ? hex(raw, 8) : null,
+      preempt,
+      preemptSource: pc?.source ?? null,
+      inKernelFpu: fv?.value ?? null,
+      fpuSource: fpu ? `${fpu.source}${fpu.inverted ? ' (kernel_fpu_allowed, inverted)' : ''}` : null,
+      task,
+      rip: regs ? { address: hex(regs.rip), symbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}${ripSym.module ? ` [${ripSym.module}]` : ''}` : null } : null,
+      panicked,
+      state: st ? cpuStateText(st.activity, st.markers, Boolean(preempt?.predicates.inNmi)) : regs ? 'unknown' : 'no register note (offline or not saved)',
+      explainsCrash: false,
+      problems,
+    };
+  });
+
+  // 3. The panicking task's backtrace, from memory.
+  let bt: Backtrace | undefined;
+  const panicCpu = panic?.cpu ?? null;
+  if (syms && panicCpu !== null) {
+    const unwinder = attempt(notes, 'unwinder', () => unwinderForKernel(k));
+    if (unwinder) {
+      try {
+        bt = await unwinder.backtrace(panicCpu);
+      } catch (e) {
+        notes.push(`backtrace: ${sanitizeLine((e as Error).message)}`);
+      }
+    }
+  }
+
+  // 4. Hazards, with memory evidence for the CPU each report names.
+  const memoryFor = (r: CrashReport): MemoryContext | undefined => {
+    const cpu = r.cpu ?? panicCpu;
+    const c = cpus.find((x) => x.cpu === cpu);
+    if (!c || !c.preempt) return undefined;
+    const frames = bt && bt.cpu === cpu ? framesFromBacktrace(bt) : undefined;
+    return { cpu: c.cpu, preempt: c.preempt, inKernelFpu: c.inKernelFpu, frames, source: `${c.preemptSource ?? '__preempt_count'} on CPU ${c.cpu}` };
+  };
+  const diagnosed = diagnoseReports(reports, memoryFor);
+  const explaining = diagnosed.find((d) => d.hazards.length > 0)?.report.cpu ?? diagnosed[0]?.report.cpu ?? panicCpu;
+  for (const c of cpus) c.explainsCrash = c.cpu === explaining;
+
+  const panicLine = reports.find((r) => r.panic)?.panic ?? log?.records.map((r) => r.text).find((t) => t.includes('Kernel panic - not syncing')) ?? null;
+  const crashTime = k.vmcoreinfo.crashTime !== undefined ? new Date(k.vmcoreinfo.crashTime * 1000).toISOString() : null;
+  return {
+    source: 'vmcore',
+    input,
+    dump: { format: dump.info.format, compression: dump.info.compression, sizeBytes: dump.info.fileSize, details: dump.info.details },
+    kernelRelease: release,
+    buildId: k.vmcoreinfo.buildId ?? null,
+    crashTime,
+    uptime,
+    panicMessage: panicLine ? sanitizeLine(panicLine.trim()) : null,
+    panicCpu,
+    panicCpuEvidence: panic ? `${panic.evidence}${panic.details.length ? `: ${panic.details.slice(0, 2).join('; ')}` : ''}` : 'unknown',
+    symbolSource: symbolSourceText(k),
+    cpus,
+    backtrace: bt ? backtraceOut(bt) : null,
+    reports: diagnosed,
+    logLines,
+    notes,
+    verdict: verdictOf(diagnosed),
+    pagesRead: dump.pagesTouched.size,
+  };
+}
