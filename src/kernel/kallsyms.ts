@@ -100,6 +100,27 @@ export function decodedType(d: DecodedNames, i: number): string {
   return d.text.charAt(d.starts[i]);
 }
 
+/** Read up to `len` bytes, stopping at the first unreadable page. */
+function readUpTo(mem: VirtualReader, addr: bigint, len: number): Buffer {
+  try {
+    return mem.readVirtual(addr, len);
+  } catch {
+    const parts: Buffer[] = [];
+    let done = 0;
+    while (done < len) {
+      const a = addr + BigInt(done);
+      const n = Math.min(len - done, 4096 - Number(a & 0xfffn));
+      try {
+        parts.push(mem.readVirtual(a, n));
+      } catch {
+        break;
+      }
+      done += n;
+    }
+    return Buffer.concat(parts);
+  }
+}
+
 /**
  * Decode `count` compressed names starting at `namesAddr`. `sizeHint` is the likely byte length of
  * kallsyms_names (scripts/kallsyms.c lays out names, markers, [seqs,] token table in that order, so
@@ -111,7 +132,9 @@ export function decodeNames(mem: VirtualReader, namesAddr: bigint, count: number
   const tok = tokens.map((t) => Buffer.from(t, 'latin1'));
   const maxTok = Math.max(1, ...tok.map((t) => t.length));
   let avail = sizeHint !== undefined && sizeHint > 0 && sizeHint <= MAX_NAMES_BYTES ? sizeHint : Math.min(MAX_NAMES_BYTES, Math.max(NAMES_CHUNK, count * 12));
-  let buf = mem.readVirtual(namesAddr, avail);
+  let buf = readUpTo(mem, namesAddr, avail);
+  let exhausted = buf.length < avail;
+  avail = buf.length;
   // Expand every name into one byte buffer, '\n'-separated, then split once: far cheaper than
   // building ~100k strings token by token.
   let out = Buffer.alloc(Math.max(1024, count * 32));
@@ -120,16 +143,13 @@ export function decodeNames(mem: VirtualReader, namesAddr: bigint, count: number
   let pos = 0;
   const starts = new Uint32Array(count + 1);
   for (let i = 0; i < count; i++) {
-    if (pos + 2 + 0x7fff > avail && avail < MAX_NAMES_BYTES) {
+    if (!exhausted && pos + 2 + 0x7fff > avail && avail < MAX_NAMES_BYTES) {
       // Possibly short: grow (a name is at most 2 + 0x7fff bytes).
       const grow = Math.min(MAX_NAMES_BYTES, avail + Math.max(NAMES_CHUNK, 2 + 0x7fff));
-      let more: Buffer | undefined;
-      try {
-        more = mem.readVirtual(namesAddr + BigInt(avail), grow - avail);
-      } catch {
-        more = undefined; // the table may simply end before the next unreadable page
-      }
-      if (more) {
+      // The table may simply end before the next unreadable page: take what can be read.
+      const more = readUpTo(mem, namesAddr + BigInt(avail), grow - avail);
+      if (more.length < grow - avail) exhausted = true;
+      if (more.length > 0) {
         buf = Buffer.concat([buf, more]);
         avail = buf.length;
       }

@@ -53,7 +53,7 @@ export class KernelMemory {
   /** Physical address of init_top_pgt, or undefined when VMCOREINFO has no SYMBOL(init_top_pgt). */
   readonly pgdPhys?: bigint;
   private pageOffsetBase?: bigint;
-  private readonly tcache = new Map<bigint, bigint | TranslationError>();
+  private readonly tcache = new Map<bigint, { base: bigint; pageSize: bigint } | TranslationError>();
   private readonly cacheEntries: number;
   /** Number of page-table walks performed (for tests and the bench). */
   walks = 0;
@@ -120,11 +120,11 @@ export class KernelMemory {
     const cached = this.tcache.get(page);
     if (cached !== undefined) {
       if (cached instanceof TranslationError) throw cached;
-      return { paddr: cached + (vaddr - page), via: 'page-table', pageSize: PAGE };
+      return { paddr: cached.base + (vaddr - page), via: 'page-table', pageSize: cached.pageSize };
     }
     try {
       const t = this.walkUncached(vaddr);
-      this.cachePut(page, t.paddr - (vaddr - page));
+      this.cachePut(page, { base: t.paddr - (vaddr - page), pageSize: t.pageSize });
       return t;
     } catch (e) {
       if (e instanceof TranslationError) this.cachePut(page, e);
@@ -132,7 +132,7 @@ export class KernelMemory {
     }
   }
 
-  private cachePut(page: bigint, v: bigint | TranslationError): void {
+  private cachePut(page: bigint, v: { base: bigint; pageSize: bigint } | TranslationError): void {
     if (this.tcache.size >= this.cacheEntries) this.tcache.clear();
     this.tcache.set(page, v);
   }

@@ -1,13 +1,30 @@
 // Frame size from a function's prologue, for code without usable ORC data (functions objtool was
 // told to skip with STACK_FRAME_NON_STANDARD, e.g. __crash_kexec, whose ORC entries are
-// "undefined"). Like crash's x86_64_get_framesize(): disassemble from the function's start and
-// add up push/pop and sub/add rsp until `ip` or the first branch (after which the body is assumed
-// to be stack-balanced). The caller validates the result (a return address preceded by a call).
+// "undefined"). Like crash's x86_64_get_framesize(): walk the instructions from the function's
+// start and add up push/pop and sub/add rsp until `ip` or the first branch (after which the body
+// is assumed to be stack-balanced). The caller validates the result (a return address that
+// follows a call). Instructions are decoded by x86len.ts; capstone only when it does not know one.
 
 import { disassemble } from '../../util/disasm.js';
 import type { PagedMemory } from './memory.js';
+import { decodeLength, prologueEffect, type PrologueEffect } from './x86len.js';
 
 const MAX_PROLOGUE = 512;
+
+function capstoneEffect(mnemonic: string, opStr: string): PrologueEffect {
+  const ops = opStr.replace(/\s+/g, '');
+  if (mnemonic === 'push' || mnemonic === 'pushfq') return { kind: 'push' };
+  if (mnemonic === 'pop' || mnemonic === 'popfq') return ops === 'rsp' ? { kind: 'writes-sp' } : { kind: 'pop' };
+  if ((mnemonic === 'sub' || mnemonic === 'add') && ops.startsWith('rsp,')) {
+    const imm = /^rsp,(0x[0-9a-f]+|\d+)$/.exec(ops);
+    if (!imm) return { kind: 'writes-sp' };
+    return { kind: 'adjust', delta: mnemonic === 'sub' ? BigInt(imm[1]) : -BigInt(imm[1]) };
+  }
+  if (mnemonic === 'call') return { kind: 'call' };
+  if (mnemonic.startsWith('j') || mnemonic === 'ret' || mnemonic === 'int3' || mnemonic === 'ud2') return { kind: 'branch' };
+  if (mnemonic !== 'cmp' && mnemonic !== 'test' && /^rsp(,|$)/.test(ops)) return { kind: 'writes-sp' };
+  return { kind: 'other' };
+}
 
 /** Bytes between sp at `ip` and the return address slot (so the slot is sp + result), or null. */
 export async function prologueFrameSize(mem: PagedMemory, funcStart: bigint, ip: bigint): Promise<bigint | null> {
@@ -16,34 +33,45 @@ export async function prologueFrameSize(mem: PagedMemory, funcStart: bigint, ip:
   if (len === 0) return 0n;
   let code: Buffer;
   try {
-    code = mem.read(funcStart, len);
+    code = mem.read(funcStart, len + 16);
   } catch {
-    return null;
-  }
-  const insns = await disassemble(code, funcStart, 200);
-  let delta = 0n;
-  for (const i of insns) {
-    if (i.address >= ip) break;
-    if (i.bad) return null;
-    const m = i.mnemonic;
-    const ops = i.opStr.replace(/\s+/g, '');
-    if (m === 'push' || m === 'pushfq') delta += 8n;
-    else if (m === 'pop' || m === 'popfq') {
-      if (ops === 'rsp') return null;
-      delta -= 8n;
-    } else if ((m === 'sub' || m === 'add') && ops.startsWith('rsp,')) {
-      const imm = /^rsp,(0x[0-9a-f]+|\d+)$/.exec(ops);
-      if (!imm) return null;
-      delta += m === 'sub' ? BigInt(imm[1]) : -BigInt(imm[1]);
-    } else if (/(^|,)rsp$/.test(ops.split(',')[0] ?? '') && m !== 'cmp' && m !== 'test') {
-      // anything else writing rsp (lea/and/mov rsp, ...): stack realignment or alloca
+    try {
+      code = mem.read(funcStart, len);
+    } catch {
       return null;
-    } else if (m === 'call') {
-      // __fentry__ / stack-protector helpers return balanced; keep going
-      continue;
-    } else if (m.startsWith('j') || m === 'ret' || m === 'int3' || m === 'ud2') {
+    }
+  }
+  const effects: { at: number; e: PrologueEffect }[] = [];
+  let pos = 0;
+  let known = true;
+  while (pos < len) {
+    const d = decodeLength(code, pos);
+    if (!d) {
+      known = false;
       break;
     }
+    const e = prologueEffect(d);
+    effects.push({ at: pos, e });
+    if (e.kind === 'branch' || e.kind === 'writes-sp') break;
+    pos += d.length;
+  }
+  if (!known) {
+    effects.length = 0;
+    for (const i of await disassemble(code.subarray(0, len), funcStart, 200)) {
+      if (i.bad) return null;
+      const e = capstoneEffect(i.mnemonic, i.opStr);
+      effects.push({ at: i.offset, e });
+      if (e.kind === 'branch' || e.kind === 'writes-sp') break;
+    }
+  }
+  let delta = 0n;
+  for (const { at, e } of effects) {
+    if (at >= len) break;
+    if (e.kind === 'push') delta += 8n;
+    else if (e.kind === 'pop') delta -= 8n;
+    else if (e.kind === 'adjust') delta += e.delta;
+    else if (e.kind === 'writes-sp') return null;
+    else if (e.kind === 'branch') break;
   }
   if (delta < 0n || delta > 0x10000n) return null;
   return delta;

@@ -1,0 +1,235 @@
+// The kernel as a program, over a DumpFile: VMCOREINFO, virtual memory, symbols (kallsyms from
+// the dump first, then --system-map, then --vmlinux), per-CPU data, the log, BTF, CPUs and the
+// panic CPU. Everything past VMCOREINFO is computed on first use, so `info` does not pay for the
+// log and `log` does not pay for BTF.
+
+import { InputError } from '../util/errors.js';
+import type { DumpFile } from '../vmcore/types.js';
+import { Btf } from './btf.js';
+import { kallsymsTablesFromVmcoreinfo, readKallsyms, type KallsymsEncoding } from './kallsyms.js';
+import { KernelMemory } from './memory.js';
+import { PerCpu } from './percpu.js';
+import { readKernelLog, type KernelLog } from './printk.js';
+import { decodePrstatus, identifyPanicCpu, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
+import { readSystemMap, readVmlinuxSymbols } from './symfiles.js';
+import type { SymbolSource, SymbolTable } from './symbols.js';
+import { readTask, type TaskInfo } from './task.js';
+import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
+
+export interface OpenKernelOptions {
+  /** Path of a System.map for this kernel. */
+  systemMap?: string;
+  /** Path of a vmlinux with a .symtab. */
+  vmlinux?: string;
+}
+
+export interface SymbolAttempt {
+  source: SymbolSource;
+  ok: boolean;
+  message: string;
+}
+
+export class Kernel {
+  readonly vmcoreinfo: VmcoreInfo;
+  readonly memory: KernelMemory;
+  /** Milliseconds spent per lazily computed part. */
+  readonly timing: Record<string, number> = {};
+  private _symbols?: SymbolTable | null;
+  private _symbolAttempts: SymbolAttempt[] = [];
+  private _kallsymsEncoding?: KallsymsEncoding;
+  private _btf?: Btf | null;
+  private _btfError?: string;
+  private _percpu?: PerCpu;
+  private _log?: KernelLog;
+  private _cpus?: CpuRegisters[];
+  private _panic?: PanicCpuResult;
+
+  constructor(
+    readonly dump: DumpFile,
+    private readonly opts: OpenKernelOptions = {},
+  ) {
+    if (!dump.vmcoreinfo) {
+      throw new InputError('the dump has no VMCOREINFO note: cannot locate the kernel (QEMU dumps need -device vmcoreinfo and a guest that fills it)');
+    }
+    this.vmcoreinfo = parseVmcoreinfo(dump.vmcoreinfo);
+    this.memory = new KernelMemory(dump, this.vmcoreinfo);
+  }
+
+  private time<T>(key: string, f: () => T): T {
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      this.timing[key] = (this.timing[key] ?? 0) + performance.now() - t0;
+    }
+  }
+
+  get osrelease(): string | undefined {
+    return this.vmcoreinfo.osrelease;
+  }
+
+  /** KASLR offset: KERNELOFFSET, else derived from SYMBOL(_stext) vs the default 0xffffffff81000000. */
+  get kaslrOffset(): bigint | undefined {
+    return this.vmcoreinfo.kernelOffset;
+  }
+
+  get pagingLevels(): 4 | 5 {
+    return this.memory.levels;
+  }
+
+  /** Every way of getting symbols that was tried, in order, with the outcome. */
+  get symbolAttempts(): readonly SymbolAttempt[] {
+    this.symbolsOrNull();
+    return this._symbolAttempts;
+  }
+
+  get kallsymsEncoding(): KallsymsEncoding | undefined {
+    this.symbolsOrNull();
+    return this._kallsymsEncoding;
+  }
+
+  /** Symbols or null, with `symbolAttempts` saying why. */
+  symbolsOrNull(): SymbolTable | null {
+    if (this._symbols !== undefined) return this._symbols;
+    this._symbols = this.time('symbols', () => this.loadSymbols());
+    if (this._symbols) this.enableDirectMap(this._symbols);
+    return this._symbols;
+  }
+
+  /** Symbols; throws a one-line InputError naming what would help when none is usable. */
+  get symbols(): SymbolTable {
+    const s = this.symbolsOrNull();
+    if (!s) {
+      const why = this._symbolAttempts.map((a) => `${a.source}: ${a.message}`).join('; ');
+      throw new InputError(
+        `no usable kernel symbols (${why}). Give --system-map /boot/System.map-${this.osrelease ?? '<release>'} or --vmlinux (e.g. from the linux-image-…-dbg package)`,
+      );
+    }
+    return s;
+  }
+
+  private loadSymbols(): SymbolTable | null {
+    const vi = this.vmcoreinfo;
+    const tables = kallsymsTablesFromVmcoreinfo(vi);
+    if (tables) {
+      try {
+        const k = readKallsyms(this.memory, tables, vi.symbols.get('_stext'));
+        this._kallsymsEncoding = k.encoding;
+        this._symbolAttempts.push({ source: 'kallsyms', ok: true, message: `${k.numSyms} symbols, ${k.encoding} encoding (${k.evidence})` });
+        return k.table;
+      } catch (e) {
+        this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: (e as Error).message });
+      }
+    } else {
+      this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: 'VMCOREINFO has no SYMBOL(kallsyms_*) entries (kernel before 6.0?)' });
+    }
+    if (this.opts.systemMap) {
+      try {
+        const t = readSystemMap(this.opts.systemMap, vi);
+        this._symbolAttempts.push({ source: 'system-map', ok: true, message: t.description });
+        return t;
+      } catch (e) {
+        this._symbolAttempts.push({ source: 'system-map', ok: false, message: (e as Error).message });
+      }
+    }
+    if (this.opts.vmlinux) {
+      try {
+        const t = readVmlinuxSymbols(this.opts.vmlinux, vi);
+        this._symbolAttempts.push({ source: 'vmlinux', ok: true, message: t.description });
+        return t;
+      } catch (e) {
+        this._symbolAttempts.push({ source: 'vmlinux', ok: false, message: (e as Error).message });
+      }
+    }
+    return null;
+  }
+
+  private enableDirectMap(syms: SymbolTable): void {
+    const a = syms.lookup('page_offset_base');
+    if (a === undefined) return;
+    try {
+      this.memory.setPageOffsetBase(this.memory.readU64(a));
+    } catch {
+      // keep walking page tables
+    }
+  }
+
+  /** Kernel BTF from __start_BTF..__stop_BTF, or undefined (see btfError). */
+  get btf(): Btf | undefined {
+    if (this._btf === undefined) {
+      this._btf = this.time('btf', () => {
+        const s = this.symbolsOrNull();
+        const start = s?.lookup('__start_BTF');
+        const stop = s?.lookup('__stop_BTF');
+        if (start === undefined || stop === undefined) {
+          this._btfError = s ? 'no __start_BTF/__stop_BTF symbols (CONFIG_DEBUG_INFO_BTF off?)' : 'no symbols';
+          return null;
+        }
+        try {
+          return Btf.fromMemory(this.memory, start, stop);
+        } catch (e) {
+          this._btfError = (e as Error).message;
+          return null;
+        }
+      });
+    }
+    return this._btf ?? undefined;
+  }
+
+  get btfError(): string | undefined {
+    return this._btfError;
+  }
+
+  get percpu(): PerCpu {
+    this._percpu ??= this.time('percpu', () => new PerCpu(this.memory, this.symbols, this.dump.prstatus.length, () => this.btf));
+    return this._percpu;
+  }
+
+  /** The kernel log (VMCOREINFO only; BTF refines the level byte position when already loaded). */
+  get log(): KernelLog {
+    this._log ??= this.time('log', () => readKernelLog(this.memory, this.vmcoreinfo));
+    return this._log;
+  }
+
+  /**
+   * Registers per CPU. NT_PRSTATUS notes are written for online CPUs in CPU order (kdump's
+   * crash_notes, QEMU's vCPU list), so the i-th note is the i-th online CPU when the online mask
+   * can be read, else CPU i.
+   */
+  get cpus(): CpuRegisters[] {
+    if (!this._cpus) {
+      let online: number[] | undefined;
+      try {
+        const p = this.symbolsOrNull() ? this.percpu : undefined;
+        if (p && p.online.length === this.dump.prstatus.length) online = p.online;
+      } catch {
+        online = undefined;
+      }
+      this._cpus = this.dump.prstatus.map((p, i) => decodePrstatus(p, online ? online[i] : i));
+    }
+    return this._cpus;
+  }
+
+  get panicCpu(): PanicCpuResult {
+    this._panic ??= this.time('panicCpu', () => {
+      const syms = this.symbolsOrNull() ?? undefined;
+      let log: KernelLog | undefined;
+      try {
+        log = this.log;
+      } catch {
+        log = undefined;
+      }
+      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log });
+    });
+    return this._panic;
+  }
+
+  task(address: bigint): TaskInfo {
+    return readTask(this.memory, this.btf, address);
+  }
+}
+
+/** Open the kernel inside a dump. Throws InputError when the dump has no VMCOREINFO. */
+export function openKernel(dump: DumpFile, opts: OpenKernelOptions = {}): Kernel {
+  return new Kernel(dump, opts);
+}

@@ -1,0 +1,202 @@
+// Per-CPU variables on x86_64 SMP: address(cpu) = __per_cpu_offset[cpu] + symbol value.
+// Up to 6.14 per-CPU symbols are small offsets (kallsyms type 'A' under KALLSYMS_ABSOLUTE_PERCPU,
+// not KASLR-shifted); from 6.15 they are ordinary image addresses and the sum still holds
+// (__per_cpu_offset = area - __per_cpu_start). CPUs: the bits of __cpu_possible_mask /
+// __cpu_online_mask below nr_cpu_ids, else the NT_PRSTATUS count.
+//
+// Where each value lives, by what the symbols and BTF show (never by version number):
+//   preempt count: per-CPU int __preempt_count (3.13-6.1, 6.15+) or pcpu_hot.preempt_count (6.2-6.14)
+//   current task:  per-CPU current_task (<= 6.1, 6.15+) or pcpu_hot.current_task (6.2-6.14)
+//   kernel FPU:    per-CPU bool in_kernel_fpu (true = in use) or kernel_fpu_allowed (6.16+,
+//                  true = usable: the meaning is inverted)
+// pcpu_hot member offsets come from BTF when available, else the layout in kernel-facts.md §2
+// (current_task 0, preempt_count 8).
+
+import type { Btf } from './btf.js';
+import type { KernelMemory } from './memory.js';
+import type { SymbolTable } from './symbols.js';
+
+export type CpuSource = 'cpu_possible_mask' | 'cpu_online_mask' | 'prstatus' | 'single';
+
+export interface PerCpuValue<T> {
+  cpu: number;
+  value?: T;
+  /** Why the value is missing. */
+  error?: string;
+  address?: bigint;
+}
+
+export interface PerCpuField {
+  /** Where the value was read: "__preempt_count", "pcpu_hot.preempt_count (BTF)", ... */
+  source: string;
+  /** Symbol value (per-CPU offset) plus member offset. */
+  offset: bigint;
+  /** 'in_kernel_fpu' vs 'kernel_fpu_allowed' semantics. */
+  inverted?: boolean;
+}
+
+export const NR_CPUS_MAX = 8192;
+
+function bitsOf(buf: Buffer, limit: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(limit, buf.length * 8); i++) if (buf[i >> 3] & (1 << (i & 7))) out.push(i);
+  return out;
+}
+
+export class PerCpu {
+  readonly possible: number[];
+  readonly online: number[];
+  readonly cpuSource: CpuSource;
+  readonly nrCpuIds?: number;
+  private readonly offsets = new Map<number, bigint>();
+  readonly perCpuOffsetSymbol?: bigint;
+  readonly warnings: string[] = [];
+
+  constructor(
+    private readonly mem: KernelMemory,
+    private readonly syms: SymbolTable,
+    prstatusCount: number,
+    private readonly btf?: () => Btf | undefined,
+  ) {
+    this.perCpuOffsetSymbol = syms.lookup('__per_cpu_offset');
+    const nrAddr = syms.lookup('nr_cpu_ids');
+    let nr: number | undefined;
+    if (nrAddr !== undefined) {
+      try {
+        const v = mem.readU32(nrAddr);
+        if (v >= 1 && v <= NR_CPUS_MAX) nr = v;
+        else this.warnings.push(`nr_cpu_ids reads ${v}: ignored`);
+      } catch (e) {
+        this.warnings.push(`nr_cpu_ids unreadable: ${(e as Error).message}`);
+      }
+    }
+    this.nrCpuIds = nr;
+    const limit = nr ?? NR_CPUS_MAX;
+    const readMask = (name: string): number[] | undefined => {
+      const a = syms.lookup(name) ?? syms.lookup(name.replace(/^__/, ''));
+      if (a === undefined) return undefined;
+      try {
+        const b = mem.readVirtual(a, Math.ceil(limit / 8));
+        const bits = bitsOf(b, limit);
+        return bits.length ? bits : undefined;
+      } catch (e) {
+        this.warnings.push(`${name} unreadable: ${(e as Error).message}`);
+        return undefined;
+      }
+    };
+    const possible = readMask('__cpu_possible_mask');
+    const online = readMask('__cpu_online_mask');
+    if (possible) {
+      this.possible = possible;
+      this.cpuSource = 'cpu_possible_mask';
+    } else if (online) {
+      this.possible = online;
+      this.cpuSource = 'cpu_online_mask';
+    } else if (prstatusCount > 0) {
+      this.possible = Array.from({ length: prstatusCount }, (_, i) => i);
+      this.cpuSource = 'prstatus';
+    } else {
+      this.possible = [0];
+      this.cpuSource = 'single';
+    }
+    this.online = online ?? this.possible;
+    if (prstatusCount > 0 && online && prstatusCount !== online.length) {
+      this.warnings.push(`${prstatusCount} NT_PRSTATUS notes but ${online.length} CPUs online`);
+    }
+  }
+
+  /** __per_cpu_offset[cpu]. */
+  cpuOffset(cpu: number): bigint {
+    let o = this.offsets.get(cpu);
+    if (o === undefined) {
+      if (this.perCpuOffsetSymbol === undefined) throw new Error('no __per_cpu_offset symbol: per-CPU variables cannot be located');
+      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= NR_CPUS_MAX) throw new Error(`bad CPU number ${cpu}`);
+      o = this.mem.readU64(this.perCpuOffsetSymbol + BigInt(cpu) * 8n);
+      this.offsets.set(cpu, o);
+    }
+    return o;
+  }
+
+  /** Address of a per-CPU variable (symbol name or raw per-CPU offset) on one CPU. */
+  address(cpu: number, symbolOrOffset: string | bigint): bigint {
+    let off: bigint;
+    if (typeof symbolOrOffset === 'string') {
+      const v = this.syms.lookup(symbolOrOffset);
+      if (v === undefined) throw new Error(`no symbol ${symbolOrOffset}`);
+      off = v;
+    } else off = symbolOrOffset;
+    return BigInt.asUintN(64, this.cpuOffset(cpu) + off);
+  }
+
+  /** Read `len` bytes of a per-CPU location on every possible CPU. */
+  readAll(offset: bigint, len: number): PerCpuValue<Buffer>[] {
+    return this.possible.map((cpu) => {
+      try {
+        const address = this.address(cpu, offset);
+        return { cpu, address, value: this.mem.readVirtual(address, len) };
+      } catch (e) {
+        return { cpu, error: (e as Error).message };
+      }
+    });
+  }
+
+  private hotMember(member: string, fallback: number): PerCpuField | undefined {
+    const hot = this.syms.lookup('pcpu_hot');
+    if (hot === undefined) return undefined;
+    const b = this.btf?.();
+    const off = b?.offsetOf('pcpu_hot', member);
+    if (off !== undefined) return { source: `pcpu_hot.${member} (offset ${off} from BTF)`, offset: hot + BigInt(off) };
+    return { source: `pcpu_hot.${member} (offset ${fallback}, assumed: no BTF)`, offset: hot + BigInt(fallback) };
+  }
+
+  /** Where the preempt count lives on this kernel. */
+  preemptCountField(): PerCpuField | undefined {
+    const pc = this.syms.lookup('__preempt_count');
+    if (pc !== undefined) return { source: '__preempt_count', offset: pc };
+    return this.hotMember('preempt_count', 8);
+  }
+
+  currentTaskField(): PerCpuField | undefined {
+    const ct = this.syms.lookup('current_task');
+    if (ct !== undefined) return { source: 'current_task', offset: ct };
+    return this.hotMember('current_task', 0);
+  }
+
+  kernelFpuField(): PerCpuField | undefined {
+    const a = this.syms.lookup('in_kernel_fpu');
+    if (a !== undefined) return { source: 'in_kernel_fpu', offset: a, inverted: false };
+    const b = this.syms.lookup('kernel_fpu_allowed');
+    if (b !== undefined) return { source: 'kernel_fpu_allowed (inverted: in use = !allowed)', offset: b, inverted: true };
+    return undefined;
+  }
+
+  /** preempt_count on every CPU (unsigned 32-bit value). */
+  preemptCount(): { source: string; values: PerCpuValue<number>[] } | undefined {
+    const f = this.preemptCountField();
+    if (!f) return undefined;
+    return { source: f.source, values: this.readAll(f.offset, 4).map((r) => ({ ...r, value: r.value?.readUInt32LE(0) })) };
+  }
+
+  /** Kernel FPU in use, normalised to in_kernel_fpu's meaning (true = in use). `raw` is the stored byte. */
+  inKernelFpu(): { source: string; inverted: boolean; values: (PerCpuValue<boolean> & { raw?: number })[] } | undefined {
+    const f = this.kernelFpuField();
+    if (!f) return undefined;
+    return {
+      source: f.source,
+      inverted: !!f.inverted,
+      values: this.readAll(f.offset, 1).map((r) => ({
+        cpu: r.cpu,
+        address: r.address,
+        error: r.error,
+        raw: r.value?.[0],
+        value: r.value === undefined ? undefined : f.inverted ? r.value[0] === 0 : r.value[0] !== 0,
+      })),
+    };
+  }
+
+  currentTask(): { source: string; values: PerCpuValue<bigint>[] } | undefined {
+    const f = this.currentTaskField();
+    if (!f) return undefined;
+    return { source: f.source, values: this.readAll(f.offset, 8).map((r) => ({ ...r, value: r.value?.readBigUInt64LE(0) })) };
+  }
+}

@@ -1,0 +1,187 @@
+// NT_PRSTATUS registers per CPU (x86_64 struct user_regs_struct order: r15 r14 r13 r12 rbp rbx
+// r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs),
+// and which CPU panicked.
+//
+// Evidence for the panic CPU, strongest first:
+//  1. the kernel's own `panic_cpu` variable (atomic_t set by panic()/nmi_panic(), -1 = none);
+//  2. registers and stack: the CPU whose RIP or stack holds panic / __crash_kexec / crash_kexec /
+//     machine_kexec (kdump's crash_setup_regs() runs there; QEMU dumps taken after a panic show
+//     that CPU spinning in panic()), as opposed to CPUs stopped in crash_nmi_callback /
+//     stop_this_cpu / nmi handlers or idling in native_safe_halt / default_idle;
+//  3. the log: the last "CPU: N PID: ..." line (WARN/Oops/panic headers).
+
+import type { PrStatus } from '../vmcore/types.js';
+import type { KernelLog } from './printk.js';
+import type { SymbolTable } from './symbols.js';
+
+export const USER_REGS_ORDER = [
+  'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
+  'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs',
+] as const;
+
+export type RegName = (typeof USER_REGS_ORDER)[number];
+
+export interface CpuRegisters {
+  /** CPU number (the i-th NT_PRSTATUS note is the i-th online CPU). */
+  cpu: number;
+  /** pr_pid from the note (QEMU writes the vCPU index + 1; kdump the task's pid). */
+  pid: number;
+  regs: Record<RegName, bigint>;
+  rip: bigint;
+  rsp: bigint;
+}
+
+const ALIASES: Record<string, RegName> = { ip: 'rip', sp: 'rsp', bp: 'rbp', ax: 'rax', bx: 'rbx', cx: 'rcx', dx: 'rdx', si: 'rsi', di: 'rdi', flags: 'eflags', orig_ax: 'orig_rax' };
+
+/** Decode a 27-word user_regs_struct (216 bytes). */
+export function decodeUserRegs(buf: Buffer, offset = 0): Record<RegName, bigint> {
+  if (buf.length < offset + USER_REGS_ORDER.length * 8) throw new RangeError('user_regs_struct truncated');
+  const r = {} as Record<RegName, bigint>;
+  USER_REGS_ORDER.forEach((n, i) => (r[n] = buf.readBigUInt64LE(offset + i * 8)));
+  return r;
+}
+
+/** Normalise the vmcore layer's register record (either spelling) into CpuRegisters. */
+export function decodePrstatus(p: PrStatus, cpu: number): CpuRegisters {
+  const regs = {} as Record<RegName, bigint>;
+  for (const n of USER_REGS_ORDER) regs[n] = 0n;
+  for (const [k, v] of Object.entries(p.regs)) {
+    const name = (USER_REGS_ORDER as readonly string[]).includes(k) ? (k as RegName) : ALIASES[k];
+    if (name) regs[name] = BigInt.asUintN(64, v);
+  }
+  return { cpu, pid: p.pid, regs, rip: regs.rip, rsp: regs.rsp };
+}
+
+export type CpuActivity = 'panic' | 'stopped' | 'idle' | 'running' | 'unknown';
+
+export interface CpuState {
+  cpu: number;
+  rip: bigint;
+  ripSymbol?: string;
+  activity: CpuActivity;
+  /** The function names that decided `activity` (from RIP or the stack scan). */
+  markers: string[];
+}
+
+export interface PanicCpuResult {
+  cpu?: number;
+  /** 'panic_cpu variable' | 'registers/stack' | 'log' | 'none' */
+  evidence: 'panic_cpu variable' | 'registers/stack' | 'log' | 'none';
+  /** Human-readable supporting facts, also those that disagree. */
+  details: string[];
+  cpus: CpuState[];
+}
+
+const PANIC_FUNCS = new Set(['panic', 'nmi_panic', '__crash_kexec', 'crash_kexec', 'machine_kexec', 'crash_setup_regs', 'vpanic', 'panic_smp_self_stop', 'check_panic_on_warn']);
+const STOP_FUNCS = new Set(['crash_nmi_callback', 'stop_this_cpu', 'smp_stop_nmi_callback', 'nmi_handle', 'sysvec_reboot', '__sysvec_reboot', 'nmi_shootdown_cpus', 'crash_smp_send_stop', 'native_stop_other_cpus']);
+const IDLE_FUNCS = new Set(['native_safe_halt', 'default_idle', 'default_idle_call', 'do_idle', 'cpu_startup_entry', 'mwait_idle', 'intel_idle', 'acpi_idle_do_entry', 'arch_cpu_idle', 'cpuidle_enter_state', 'pv_native_safe_halt']);
+
+export interface StackReader {
+  tryRead(vaddr: bigint, len: number): Buffer | undefined;
+}
+
+/** Names of kernel text symbols found on the stack from `rsp` upward (bounded scan). */
+export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigint, maxBytes = 16384): string[] {
+  const out: string[] = [];
+  const textLo = syms.lookup('_stext') ?? syms.lookup('_text');
+  const textHi = syms.lookup('_etext');
+  // Stay within the THREAD_SIZE-aligned (16 KiB) stack region holding rsp.
+  const end = (rsp | 0x3fffn) + 1n;
+  const len = Number(end - rsp < BigInt(maxBytes) ? end - rsp : BigInt(maxBytes));
+  if (len <= 0) return out;
+  let buf = mem.tryRead(rsp, len);
+  if (!buf) {
+    // Read page by page until something fails.
+    const parts: Buffer[] = [];
+    for (let a = rsp; a < rsp + BigInt(len); ) {
+      const n = Number(4096n - (a & 0xfffn));
+      const b = mem.tryRead(a, Math.min(n, Number(rsp + BigInt(len) - a)));
+      if (!b) break;
+      parts.push(b);
+      a += BigInt(b.length);
+    }
+    buf = Buffer.concat(parts);
+  }
+  for (let o = 0; o + 8 <= buf.length; o += 8) {
+    const v = buf.readBigUInt64LE(o);
+    if (textLo !== undefined && textHi !== undefined && (v < textLo || v >= textHi)) continue;
+    if (v < 0xffffffff80000000n) continue;
+    const s = syms.symbolize(v);
+    if (s && s.offset > 0n) out.push(s.name);
+  }
+  return out;
+}
+
+export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters): CpuState {
+  const ripSym = syms.symbolize(r.rip);
+  const names = [ripSym?.name, ...(r.rsp !== 0n ? scanStackSymbols(mem, syms, r.rsp) : [])].filter((x): x is string => !!x);
+  const hit = (set: Set<string>) => names.filter((n) => set.has(n));
+  const p = hit(PANIC_FUNCS);
+  const s = hit(STOP_FUNCS);
+  const i = hit(IDLE_FUNCS);
+  let activity: CpuActivity;
+  let markers: string[];
+  // A CPU stopped by the panicking one also runs nmi/stop code, never panic() itself; check
+  // stop markers first only when panic() is absent.
+  if (p.length && !(ripSym && STOP_FUNCS.has(ripSym.name))) {
+    activity = 'panic';
+    markers = p;
+  } else if (s.length) {
+    activity = 'stopped';
+    markers = s;
+  } else if (i.length) {
+    activity = 'idle';
+    markers = i;
+  } else {
+    activity = names.length ? 'running' : 'unknown';
+    markers = [];
+  }
+  return { cpu: r.cpu, rip: r.rip, ripSymbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}` : undefined, activity, markers: [...new Set(markers)] };
+}
+
+export interface PanicCpuInput {
+  cpus: CpuRegisters[];
+  syms?: SymbolTable;
+  mem?: StackReader & { readI32(vaddr: bigint): number };
+  log?: KernelLog;
+}
+
+/** The last "CPU: N PID: ..." header in the log. */
+export function panicCpuFromLog(log: KernelLog): number | undefined {
+  for (let i = log.records.length - 1; i >= 0; i--) {
+    const m = /\bCPU: (\d+) (?:UID: \d+ )?PID: \d+/.exec(log.records[i].text);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
+  const details: string[] = [];
+  const states = input.syms && input.mem ? input.cpus.map((c) => classifyCpu(input.mem!, input.syms!, c)) : [];
+  const cpuIds = new Set(input.cpus.map((c) => c.cpu));
+  let varCpu: number | undefined;
+  const pcAddr = input.syms?.lookup('panic_cpu');
+  if (pcAddr !== undefined && input.mem) {
+    try {
+      const v = input.mem.readI32(pcAddr);
+      if (v >= 0 && (cpuIds.size === 0 || cpuIds.has(v) || v < 8192)) {
+        varCpu = v;
+        details.push(`panic_cpu = ${v}`);
+      } else details.push(`panic_cpu = ${v} (no CPU recorded)`);
+    } catch (e) {
+      details.push(`panic_cpu unreadable: ${(e as Error).message}`);
+    }
+  }
+  const panicking = states.filter((s) => s.activity === 'panic');
+  for (const s of states) details.push(`CPU ${s.cpu}: ${s.activity}${s.ripSymbol ? ` at ${s.ripSymbol}` : ''}${s.markers.length ? ` (${s.markers.join(', ')})` : ''}`);
+  const logCpu = input.log ? panicCpuFromLog(input.log) : undefined;
+  if (logCpu !== undefined) details.push(`log: last "CPU: ${logCpu} PID:" header`);
+
+  if (varCpu !== undefined) {
+    if (panicking.length === 1 && panicking[0].cpu !== varCpu) details.push(`registers/stack point at CPU ${panicking[0].cpu} instead`);
+    return { cpu: varCpu, evidence: 'panic_cpu variable', details, cpus: states };
+  }
+  if (panicking.length === 1) return { cpu: panicking[0].cpu, evidence: 'registers/stack', details, cpus: states };
+  if (logCpu !== undefined) return { cpu: logCpu, evidence: 'log', details, cpus: states };
+  return { evidence: 'none', details, cpus: states };
+}
