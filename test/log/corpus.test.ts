@@ -25,7 +25,7 @@ function split(file: string): { labels: Labels; log: string } {
 }
 
 // Floors: the figures reached when this test was written (raise them as the parser improves).
-const FLOOR_EXACT = 0.76;
+const FLOOR_EXACT = 0.79;
 const FLOOR_NOCRASH = 0.985;
 const FLOOR_FRAME = 0.46;
 

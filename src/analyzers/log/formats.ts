@@ -84,7 +84,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'kfence', kind: 'KASAN', header: /BUG: KFENCE: ([a-z -]+?) in /, title: 'KFENCE: {1} in {FUNC}', frame: KASAN_STACK },
   { id: 'ubsan-old', kind: 'UBSAN', header: /UBSAN: Undefined behaviour in/, title: 'UBSAN: undefined-behaviour in {FUNC}', frame: KASAN_STACK, skipExtra: ['ubsan.*'] },
   { id: 'ubsan', kind: 'UBSAN', header: /UBSAN: ([a-z-]+) in /, title: 'UBSAN: {1} in {FUNC}', frame: KASAN_STACK },
-  { id: 'memleak', kind: 'BUG', header: /BUG: memory leak/, title: 'memory leak in {FUNC}', frame: [[{ at: /^\s*backtrace(?: \(crc [0-9a-f]+\))?:/ }, { stack: true }]], skipExtra: ['alloc_.*', '__alloc_.*', 'kmem.*', 'kzalloc.*', 'kmalloc.*', 'new_.*_alloc', '.*_alloc_node', 'pcpu_.*', '__kmalloc.*'] },
+  { id: 'memleak', kind: 'BUG', header: /BUG: memory leak/, title: 'memory leak in {FUNC}', frame: [[{ at: /^\s*backtrace(?: \(crc [0-9a-f]+\))?:/ }, { stack: true }]], skipExtra: ['.*alloc.*', 'kmem.*', 'create_object', 'kmemdup.*', 'kstrdup.*', 'pcpu_.*', 'idr_.*', 'ida_.*'] },
 
   // ---- BUG: ... ----
   { id: 'bug-paging-request', kind: 'BUG', header: /BUG: unable to handle kernel paging request/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
@@ -104,7 +104,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-lock-held-user', kind: 'lockdep', header: /BUG: lock held when returning to user space/, title: 'BUG: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
   { id: 'bad-unlock', kind: 'lockdep', header: /(BUG|WARNING): bad unlock balance detected!/, title: '{1}: bad unlock balance in {FUNC}', frame: [[{ at: /is trying to release lock/ }, { stack: true }], [{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'held-freed', kind: 'lockdep', header: /(BUG|WARNING): held lock freed!/, title: '{1}: held lock freed in {FUNC}', frame: [[{ fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]] },
-  { id: 'invalid-wait', kind: 'lockdep', header: /(?:BUG|WARNING): Invalid wait context/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'invalid-wait', kind: 'lockdep', header: /(?:BUG|WARNING): Invalid wait context/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['lock_sock.*', 'release_sock', '__release_sock'] },
   { id: 'bug-rss-counter', kind: 'BUG', header: /BUG: Bad rss-counter state/, title: 'BUG: Bad rss-counter state' },
   { id: 'bug-nr-ptes', kind: 'BUG', header: /BUG: non-zero (nr_ptes|pgtables_bytes|nr_pmds) on freeing mm/, title: 'BUG: non-zero {1} on freeing mm' },
   { id: 'bug-dentry', kind: 'BUG', header: /BUG: Dentry .* still in use/, title: 'BUG: Dentry still in use in {FUNC}', frame: STACK, skipExtra: ['umount_check', 'd_walk', 'shrink_dcache_for_umount', 'do_one_tree'] },
@@ -136,12 +136,12 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at\s+(?:[0-9a-f]+|\(ptrval\)) in \S+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
   { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-odebug', kind: 'WARNING', header: /WARNING: .* at lib\/debugobjects\.c:\d+/, title: 'WARNING: ODEBUG bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'warn-lockdep', kind: 'lockdep', header: /WARNING: .* at kernel\/locking\/(?:lockdep|mutex|rwsem|spinlock_debug|lockdep_internals)[\w.]*:\d+/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-lockdep', kind: 'lockdep', header: /WARNING: .* at kernel\/locking\/(?:lockdep|mutex|rwsem|spinlock_debug|lockdep_internals)[\w.]*:\d+/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['lock_sock.*', 'release_sock', '__release_sock'] },
   { id: 'warn-usercopy', kind: 'WARNING', header: /WARNING: .* at mm\/usercopy\.c:\d+/, title: 'WARNING: bad usercopy in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-proc-reg', kind: 'WARNING', header: /WARNING: .* at fs\/proc\/generic\.c:\d+/, title: 'WARNING: proc registration bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['proc_.*', '__proc_.*'] },
   { id: 'warn-kobject', kind: 'WARNING', header: /WARNING: .* at lib\/kobject\.c:\d+/, title: 'WARNING: kobject bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-zero-vmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/vmalloc\.c:\d+/, report: /(zero-size) vmalloc|(vmalloc)/, title: 'WARNING: zero-size vmalloc in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'warn-kmalloc', kind: 'WARNING', header: /WARNING: .* at (?:mm\/(?:util|slab_common|page_alloc|slab|slub)\.c|mm\/page_alloc\.c):\d+ (?:kvmalloc|__kmalloc|kmalloc|__alloc_pages|krealloc|kmalloc_|__kvmalloc|__alloc_pages_\w+|kmalloc_slab|kmalloc_large|__kmalloc_large)/, title: 'WARNING: kmalloc bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'warn-kmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/(?:util|slab_common|slab|slub)\.c:\d+ (?:kvmalloc\w*|__kmalloc\w*|kmalloc\w*|__kvmalloc\w*|krealloc\w*)\+/, title: 'WARNING: kmalloc bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-usb-urb', kind: 'WARNING', header: /WARNING: .* at drivers\/usb\/core\/urb\.c:\d+ (usb_submit_urb)/, title: 'WARNING in {FUNC}/{1}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['usb_submit_urb', 'usb_start_wait_urb', 'usb_bulk_msg', 'usb_interrupt_msg', 'usb_control_msg', 'usb_internal_control_msg'] },
   { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: \d+ at \S+\s+([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
@@ -184,7 +184,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'reboot', kind: 'other', header: /^(?:Booting the kernel\.|Decompressing Linux\.\.\.|Linux version \d+\.\d+\S* .*#\d+)/, title: 'unexpected kernel reboot', suppress: true },
 
   // ---- panics ----
-  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
+  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
   { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
   { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set' },

@@ -42,6 +42,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
   '__vfree', 'kasprintf', 'kvasprintf.*', 'stack_depot_.*', '__stack_depot_.*', 'save_stack.*', 'set_track.*', 'trace_kmalloc.*',
   'trace_kfree.*', 'kmem_cache_alloc_trace', 'alloc_skb.*', '__alloc_skb', 'kmalloc_reserve', 'krealloc_array',
+  'get_device_parent', 'hwrng_unregister', '__unregister_client', 'tty_unregister_device', 'kunit_try_run_case', 'skb_push',
   'post_alloc_hook', '__set_page_owner', 'set_page_owner', 'prep_new_page', '__vunmap', 'vunmap', 'init_timer_key', '__schedule_bug',
   // locks
   '_raw_spin_.*', '__raw_spin_.*', 'do_raw_spin_.*', 'spin_.*', '_raw_read_.*', '__raw_read_.*', '_raw_write_.*', '__raw_write_.*',
