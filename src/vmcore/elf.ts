@@ -239,7 +239,11 @@ export class ElfDump extends PageDump {
           missing = 'past the end of the file: truncated dump';
         }
       }
-      if (validTo > from) ranges.push([from, validTo]);
+      if (validTo > from) {
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] === from) last[1] = validTo;
+        else ranges.push([from, validTo]);
+      }
     }
     if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === PAGE) return { data, ranges: null };
     return { data, ranges, missing: missing ?? 'not in any PT_LOAD segment' };
