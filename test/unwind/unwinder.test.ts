@@ -41,10 +41,11 @@ function ptRegs(r: Record<string, bigint>): Buffer {
   return b;
 }
 
-function build(opts: { breakD?: boolean } = {}) {
+function build(opts: { breakD?: boolean; realignD?: boolean } = {}) {
   const mem = new FakeMemory();
   mem.map(STEXT, 0x9000); // text (zeros, plus call instructions where the scanner needs them)
   mem.write(E2 + 0x30n, Buffer.from([0xe8, 0, 0, 0, 0])); // call before E2+0x35
+  if (opts.realignD) mem.write(D, Buffer.from([0x48, 0x89, 0xec])); // mov rsp, rbp: prologue unusable
   const orc: OrcSpec[] = [
     { ip: STEXT, spReg: 5, spOffset: 8, type: 'call' },
     { ip: PANIC, spReg: 5, spOffset: 8, type: 'call' },
@@ -133,14 +134,24 @@ describe('ORC unwinder on a synthetic kernel', () => {
     expect(text).toMatch(/ORIG_RAX: 0000000000000028 {2}CS: 0033 {2}SS: 002b/);
   });
 
-  it('falls back to stack scanning (capstone-validated call sites) where ORC has no answer', async () => {
+  it('sizes a frame from the prologue where ORC is undefined (STACK_FRAME_NON_STANDARD code)', async () => {
     const u = build({ breakD: true });
+    const bt = await u.backtrace(0);
+    expect(bt.usedFallback).toBe(false);
+    expect(bt.frames.map((x) => x.function)).toEqual(['panic', 'asm_exc_invalid_op', 'blake2s_compress', 'post', 'kprobe_int3_handler', 'asm_exc_int3', 'copy_page_to_iter', 'entry_SYSCALL_64_after_hwframe']);
+    expect(bt.frames[5]).toMatchObject({ reliable: true, sp: R1 + 48n });
+    expect(bt.frames[5].note).toMatch(/prologue of kprobe_int3_handler/);
+  });
+
+  it('falls back to stack scanning (validated call sites) where neither ORC nor the prologue helps', async () => {
+    const u = build({ breakD: true, realignD: true });
     const bt = await u.backtrace(0);
     expect(bt.usedFallback).toBe(true);
     expect(bt.frames.map((x) => x.function)).toEqual(['panic', 'asm_exc_invalid_op', 'blake2s_compress', 'post', 'kprobe_int3_handler', 'asm_exc_int3', 'copy_page_to_iter', 'entry_SYSCALL_64_after_hwframe']);
     expect(bt.frames[5].reliable).toBe(false);
     expect(bt.frames[7].reliable).toBe(true);
     expect(bt.warnings.join()).toMatch(/kprobe_int3_handler/);
+    expect(crashStyle(bt)).toContain(`#5 [${(R1 + 48n).toString(16)}] ? asm_exc_int3`);
   });
 
   it('stops on a loop instead of spinning', async () => {

@@ -25,5 +25,6 @@ export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type Unwind
 export { unwinderForKernel, type KernelForUnwind } from './kernel-adapter.js';
 export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines } from './format.js';
 export { prologueFrameSize } from './prologue.js';
+export { decodeLength, prologueEffect, type DecodedInsn, type PrologueEffect } from './x86len.js';
 export { readKprobeSlots, mapKprobeSlot, type KprobeSlot } from './kprobes.js';
 export { STOP_FUNCTIONS, CRASH_EXCEPTION_FUNCTIONS, type WalkResult } from './unwinder.js';
