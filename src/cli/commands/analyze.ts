@@ -11,7 +11,6 @@ export async function runAnalyze(input: string, opts: AnalyzeOptions): Promise<{
   if (opts.json && opts.markdown) throw new InputError('choose one of --json and --markdown');
   if (input !== '-') {
     const { kind } = sniffFile(input);
-    if (kind === 'makedumpfile-flattened') throw new InputError(`${input} is in makedumpfile's flattened format (-F): convert it first with: makedumpfile -R ${input}.kdump < ${input}`);
     if (kind !== 'log') return runAnalyzeDump(input, opts);
   }
   const log = input === '-' ? await readStdin() : readLogFile(input);

@@ -1,6 +1,229 @@
+// Commands that read a vmcore, in the manner of crash's: info, log, percpu, sym, rd, dis, bt.
+// Each opens the dump read-only, asks the kernel layer, prints text or --json, and closes.
 import type { Command } from 'commander';
+import { openDumpAsync, dumpSummary, type DumpFile } from '../../vmcore/index.js';
+import { formatLog, formatRecord, openKernel, type Kernel } from '../../kernel/index.js';
+import { unwinderForKernel, crashStyle } from '../../kernel/unwind/index.js';
+import { disassemble, formatInsn } from '../../util/disasm.js';
+import { InputError } from '../../util/errors.js';
+import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
+import { jsonReplacer } from './analyze.js';
+import { table } from '../style.js';
 
 export type Emit = (r: { text: string; code: number }) => void;
 
-/** Commands that read a vmcore: info, log, percpu, sym, rd, dis, bt, regress, trim, lint-kmod. */
-export function registerDumpCommands(_program: Command, _emit: Emit): void {}
+interface SymOpts { systemMap?: string; vmlinux?: string; json?: boolean }
+
+async function withKernel<T>(path: string, opts: SymOpts, f: (k: Kernel, dump: DumpFile) => Promise<T> | T): Promise<T> {
+  const dump = await openDumpAsync(path);
+  try {
+    const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
+    return await f(k, dump);
+  } finally {
+    dump.close();
+  }
+}
+
+const hex = (v: bigint, w = 16) => '0x' + v.toString(16).padStart(w, '0');
+const json = (v: unknown) => JSON.stringify(v, jsonReplacer, 2) + '\n';
+
+function parseAddress(text: string): bigint | undefined {
+  const t = text.trim();
+  if (/^0x[0-9a-f]{1,16}$/i.test(t)) return BigInt(t);
+  if (/^[0-9a-f]{9,16}$/i.test(t)) return BigInt('0x' + t);
+  return undefined;
+}
+
+/** A symbol name, `name+0x10`, or an address. */
+function resolve(k: Kernel, text: string): bigint {
+  const a = parseAddress(text);
+  if (a !== undefined) return a;
+  const m = /^([A-Za-z_.$][\w.$]*)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(text.trim());
+  if (!m) throw new InputError(`not a symbol or an address: ${JSON.stringify(s(text).slice(0, 60))}`);
+  const base = k.symbols.lookup(m[1]);
+  if (base === undefined) throw new InputError(`symbol ${m[1]} not found (symbols: ${k.symbols.description})`);
+  return base + (m[2] ? BigInt(m[2]) : 0n);
+}
+
+function parseCount(text: string | undefined, def: number, max: number): number {
+  if (text === undefined) return def;
+  if (!/^\d+$/.test(text)) throw new InputError(`count must be a positive integer: ${JSON.stringify(s(text).slice(0, 20))}`);
+  const n = Number(text);
+  if (n < 1 || n > max) throw new InputError(`count must be between 1 and ${max}`);
+  return n;
+}
+
+function symbolOptions(c: Command): Command {
+  return c.option('--system-map <file>', 'System.map to use for symbols').option('--vmlinux <file>', 'vmlinux to use for symbols').option('--json', 'print JSON');
+}
+
+export function registerDumpCommands(program: Command, emit: Emit): void {
+  symbolOptions(program.command('info <dump>').description('format, kernel, KASLR, paging, CPUs, crash time, panic CPU, symbol source')).action(async (path: string, o: SymOpts) => {
+    const r = await withKernel(path, o, (k, dump) => {
+      const info: Record<string, unknown> = { ...dumpSummary(dump) };
+      info.kernelRelease = k.osrelease ?? null;
+      info.buildId = k.vmcoreinfo.buildId ?? null;
+      info.pageSize = k.vmcoreinfo.pageSize;
+      info.kaslrOffset = k.kaslrOffset !== undefined ? hex(k.kaslrOffset) : null;
+      info.physBase = k.vmcoreinfo.physBase !== undefined ? (k.vmcoreinfo.physBase < 0n ? '-' + hex(-k.vmcoreinfo.physBase) : hex(k.vmcoreinfo.physBase)) : null;
+      info.pagingLevels = k.pagingLevels;
+      info.crashTime = k.vmcoreinfo.crashTime !== undefined ? new Date(k.vmcoreinfo.crashTime * 1000).toISOString() : null;
+      const syms = k.symbolsOrNull();
+      info.symbolSource = syms ? `${syms.source}: ${syms.description}` : `none usable: ${k.symbolAttempts.map((a) => `${a.source}: ${a.message}`).join('; ')}`;
+      try {
+        info.cpusOnline = k.percpu.online;
+        info.cpusPossible = k.percpu.possible;
+      } catch (e) {
+        info.cpus = `per-CPU data unreadable: ${(e as Error).message}`;
+      }
+      try {
+        const p = k.panicCpu;
+        info.panicCpu = p.cpu ?? null;
+        info.panicCpuEvidence = `${p.evidence}${p.details.length ? `: ${p.details.join('; ')}` : ''}`;
+      } catch (e) {
+        info.panicCpu = null;
+        info.panicCpuEvidence = (e as Error).message;
+      }
+      if (o.json) return json(info);
+      const t = table(['', ''], { colWidths: [18, 92] });
+      for (const [key, v] of Object.entries(info)) t.push([key, s(Array.isArray(v) ? v.join(',') : String(v))]);
+      return t.toString() + '\n';
+    });
+    emit({ text: r, code: 0 });
+  });
+
+  symbolOptions(program.command('log <dump>').description('the kernel log read from the dump, like dmesg'))
+    .option('--tail <n>', 'only the last N records')
+    .action(async (path: string, o: SymOpts & { tail?: string }) => {
+      const tail = o.tail !== undefined ? parseCount(o.tail, 0, 10_000_000) : undefined;
+      const r = await withKernel(path, o, (k) => {
+        const log = k.log;
+        if (o.json) {
+          const recs = tail ? log.records.slice(-tail) : log.records;
+          return json({ format: log.format, warnings: log.warnings, stats: log.stats, records: recs.map((x) => ({ ...x, text: s(x.text), line: s(formatRecord(x)) })) });
+        }
+        const warn = log.warnings.map((w) => `ktriage: log: ${w}\n`).join('');
+        return sanitize(formatLog(log, { tail })) + (warn ? '\n' + warn : '');
+      });
+      emit({ text: r.endsWith('\n') ? r : r + '\n', code: 0 });
+    });
+
+  symbolOptions(program.command('percpu <dump> <symbol>').description('a per-CPU variable on every CPU'))
+    .option('--type <type>', 'int | uint | bool | u8 | u16 | u64 | ptr', 'int')
+    .action(async (path: string, symbol: string, o: SymOpts & { type: string }) => {
+      const sizes: Record<string, number> = { int: 4, uint: 4, bool: 1, u8: 1, u16: 2, u64: 8, ptr: 8 };
+      const size = sizes[o.type];
+      if (!size) throw new InputError(`unknown --type ${JSON.stringify(s(o.type))} (int, uint, bool, u8, u16, u64, ptr)`);
+      const r = await withKernel(path, o, (k) => {
+        const sym = k.symbols.get(symbol);
+        if (!sym) throw new InputError(`per-CPU symbol ${symbol} not found (symbols: ${k.symbols.description})`);
+        const rows = k.percpu.readAll(sym.address, size).map((v) => {
+          if (!v.value) return { cpu: v.cpu, address: v.address !== undefined ? hex(v.address) : null, value: null, error: v.error ?? 'unreadable' };
+          const b = v.value;
+          let value: string;
+          let decimal: string | null = null;
+          if (o.type === 'int') {
+            const x = b.readInt32LE(0);
+            value = '0x' + (x >>> 0).toString(16).padStart(8, '0');
+            decimal = String(x);
+          } else if (o.type === 'uint') {
+            value = '0x' + b.readUInt32LE(0).toString(16).padStart(8, '0');
+            decimal = String(b.readUInt32LE(0));
+          } else if (o.type === 'bool' || o.type === 'u8') {
+            value = String(b[0]);
+          } else if (o.type === 'u16') {
+            value = String(b.readUInt16LE(0));
+          } else {
+            const x = b.readBigUInt64LE(0);
+            value = hex(x);
+            if (o.type === 'ptr') {
+              const f = k.symbols.format(x);
+              if (f) decimal = f;
+            }
+          }
+          return { cpu: v.cpu, address: v.address !== undefined ? hex(v.address) : null, value, ...(decimal !== null ? { decimal } : {}) };
+        });
+        if (o.json) return json({ symbol, symbolValue: hex(sym.address), type: o.type, values: rows });
+        return rows.map((x) => `per_cpu(${symbol}, ${x.cpu}) = ${'error' in x && x.error ? `<${x.error}>` : `${x.value}${'decimal' in x && x.decimal ? ` (${x.decimal})` : ''}`}`).join('\n') + '\n';
+      });
+      emit({ text: r, code: 0 });
+    });
+
+  symbolOptions(program.command('sym <dump> <nameOrAddress>').description('symbol to address, or address to symbol+offset')).action(async (path: string, what: string, o: SymOpts) => {
+    const r = await withKernel(path, o, (k) => {
+      const addr = parseAddress(what);
+      if (addr !== undefined) {
+        const info = k.symbols.symbolize(addr);
+        if (!info) throw new InputError(`${hex(addr)} is not inside a known kernel symbol`);
+        const res = { address: hex(addr), symbol: info.name, offset: Number(info.offset), size: Number(info.size), module: info.module ?? null };
+        return o.json ? json(res) : `${hex(addr)} (${k.symbols.format(addr) ?? info.name})${info.module ? ` [${info.module}]` : ''}\n`;
+      }
+      const sym = k.symbols.get(what);
+      if (!sym) throw new InputError(`symbol ${what} not found (symbols: ${k.symbols.description})`);
+      return o.json ? json({ name: sym.name, address: hex(sym.address), type: sym.type, source: k.symbols.source }) : `${sym.address.toString(16).padStart(16, '0')} (${sym.type}) ${sym.name}\n`;
+    });
+    emit({ text: r, code: 0 });
+  });
+
+  symbolOptions(program.command('rd <dump> <address> [count]').description('read memory: count 64-bit words at a virtual address (or physical with -p)'))
+    .option('-p, --physical', 'the address is physical')
+    .action(async (path: string, what: string, countText: string | undefined, o: SymOpts & { physical?: boolean }) => {
+      const count = parseCount(countText, 1, 65536);
+      const r = await withKernel(path, o, (k) => {
+        const addr = o.physical ? parseAddress(what) : resolve(k, what);
+        if (addr === undefined) throw new InputError(`not an address: ${JSON.stringify(s(what).slice(0, 40))}`);
+        const buf = o.physical ? k.memory.readPhysical(addr, count * 8) : k.memory.readVirtual(addr, count * 8);
+        const words = Array.from({ length: count }, (_, i) => buf.readBigUInt64LE(i * 8));
+        if (o.json) return json({ address: hex(addr), physical: Boolean(o.physical), words: words.map((w) => hex(w)) });
+        const lines: string[] = [];
+        for (let i = 0; i < count; i += 2) {
+          const pair = words.slice(i, i + 2).map((w) => w.toString(16).padStart(16, '0'));
+          const ascii = Array.from(buf.subarray(i * 8, Math.min(count, i + 2) * 8), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+          lines.push(`${(addr + BigInt(i * 8)).toString(16)}:  ${pair.join(' ').padEnd(33)}  ${ascii}`);
+        }
+        return lines.join('\n') + '\n';
+      });
+      emit({ text: r, code: 0 });
+    });
+
+  symbolOptions(program.command('dis <dump> <symbolOrAddress> [count]').description('disassemble (Intel syntax) with symbolised call targets')).action(async (path: string, what: string, countText: string | undefined, o: SymOpts) => {
+    const count = parseCount(countText, 32, 4096);
+    const r = await withKernel(path, o, async (k) => {
+      const addr = resolve(k, what);
+      const bytes = k.memory.readVirtual(addr, Math.min(count * 15, 65536));
+      const insns = (await disassemble(bytes, addr, count)).slice(0, count);
+      const rows = insns.map((i) => {
+        let text = formatInsn(i);
+        const target = /^(call|jmp|j[a-z]+)\s+0x([0-9a-f]+)$/.exec(text);
+        if (target) {
+          const f = k.symbols.format(BigInt('0x' + target[2]));
+          if (f) text += ` <${f}>`;
+        }
+        return { address: hex(i.address), symbol: k.symbols.format(i.address) ?? null, bytes: Array.from(i.bytes, (b) => b.toString(16).padStart(2, '0')).join(' '), text };
+      });
+      if (o.json) return json({ start: hex(addr), instructions: rows });
+      return rows.map((x) => `${x.address.slice(2)} <${x.symbol ?? '?'}>:  ${x.text}`).join('\n') + '\n';
+    });
+    emit({ text: r, code: 0 });
+  });
+
+  symbolOptions(program.command('bt <dump>').description('backtrace unwound from memory (default: the panic CPU)'))
+    .option('--cpu <n>', 'CPU to unwind')
+    .option('--all', 'every CPU with registers')
+    .action(async (path: string, o: SymOpts & { cpu?: string; all?: boolean }) => {
+      const r = await withKernel(path, o, async (k) => {
+        const u = unwinderForKernel(k);
+        let traces;
+        if (o.all) traces = await u.backtraceAll();
+        else {
+          const cpu = o.cpu !== undefined ? parseCount(o.cpu, 0, 8191) : k.panicCpu.cpu;
+          if (cpu === undefined) throw new InputError('could not tell which CPU panicked: pass --cpu N');
+          if (!k.cpus.some((c) => c.cpu === cpu)) throw new InputError(`CPU ${cpu} has no register note in this dump (CPUs: ${k.cpus.map((c) => c.cpu).join(', ')})`);
+          traces = [await u.backtrace(cpu)];
+        }
+        if (o.json) return json(traces);
+        return traces.map((t) => sanitize(crashStyle(t)) + (t.stopped !== 'end' ? `\n(walk stopped: ${s(t.stopped)})` : '')).join('\n\n') + '\n';
+      });
+      emit({ text: r, code: 0 });
+    });
+}
