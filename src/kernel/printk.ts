@@ -238,7 +238,7 @@ function readLogBuf(mem: LogReader, vi: VmcoreInfo): KernelLog {
 
   const buf = u64(sym('log_buf'));
   const bufLen = u32(sym('log_buf_len'));
-  if (bufLen === 0 || bufLen > 1 << 31) throw new InputError(`log_buf_len ${bufLen} is implausible`);
+  if (bufLen === 0 || bufLen > 2 ** 31) throw new InputError(`log_buf_len ${bufLen} is implausible`);
   const first = u32(sym('log_first_idx'));
   const nextIdx = u32(sym('log_next_idx'));
   const all = mem.readVirtual(buf, bufLen);

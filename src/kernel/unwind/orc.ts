@@ -70,6 +70,23 @@ export function orcVersionForRelease(release: string): OrcVersion {
   return 3;
 }
 
+/**
+ * The ORC layout as the table's own flag words show it. Sampled entries are classified by their
+ * high byte (bits 8-15): in v3 CALL (2) dominates; v2 marks every REGS/REGS_PARTIAL entry with
+ * the signal bit (high byte 5/6) and end entries with bit 11 (8); v1 has only 0, 1, 2 and 4.
+ * Returns null when the sample is too small to tell.
+ */
+export function orcVersionFromFlags(highBytes: number[]): OrcVersion | null {
+  if (highBytes.length < 64) return null;
+  const count = new Map<number, number>();
+  for (const h of highBytes) count.set(h, (count.get(h) ?? 0) + 1);
+  const c = (h: number) => count.get(h) ?? 0;
+  if (c(2) > highBytes.length / 2) return 3;
+  if (c(5) + c(6) + c(8) > 0 && c(5) + c(6) + c(8) >= c(1) + c(2)) return 2;
+  if ([...count.keys()].every((h) => h === 0 || h === 1 || h === 2 || h === 4)) return 1;
+  return null;
+}
+
 export function decodeOrcFlags(spOffset: number, bpOffset: number, flags: number, version: OrcVersion): OrcEntry {
   const spReg = flags & 0xf;
   const bpReg = (flags >> 4) & 0xf;

@@ -17,9 +17,11 @@ import {
   ORC_REG_SP,
   ORC_REG_SP_INDIRECT,
   ORC_REG_UNDEFINED,
+  ORC_ENTRY_SIZE,
   OrcFormatError,
   isTerminal,
   orcVersionForRelease,
+  orcVersionFromFlags,
   type OrcLookupResult,
   type OrcVersion,
 } from './orc.js';
@@ -169,10 +171,20 @@ export class Unwinder {
     this.sinittext = s.lookup('_sinittext');
     this.einittext = s.lookup('_einittext');
     let version: OrcVersion | null = null;
+    let refused = false;
     try {
       version = orcVersionForRelease(input.release);
     } catch (e) {
-      this.problems.push((e as Error).message);
+      refused = /7\.1\+|predates/.test((e as Error).message);
+      if (refused || input.release) this.problems.push((e as Error).message);
+    }
+    // Backports (distribution kernels) can carry a newer layout than the release says: let the
+    // table's flag words decide when they are conclusive.
+    const fromData = refused ? null : this.sampleOrcVersion(s);
+    if (version === null && fromData !== null) version = fromData;
+    else if (fromData !== null && version !== null && fromData !== version) {
+      this.problems.push(`ORC layout: release ${input.release} suggests v${version}, the table's entries say v${fromData}: using v${fromData}`);
+      version = fromData;
     }
     this.version = version;
     let korc: KernelOrc | null = null;
@@ -213,6 +225,27 @@ export class Unwinder {
   }
 
   readonly kprobeSlots: KprobeSlot[];
+
+  /** High bytes of ORC flag words from two pages of .orc_unwind (see orcVersionFromFlags). */
+  private sampleOrcVersion(s: UnwindSymbols): OrcVersion | null {
+    const start = s.lookup('__start_orc_unwind');
+    const ipStart = s.lookup('__start_orc_unwind_ip');
+    const ipStop = s.lookup('__stop_orc_unwind_ip');
+    if (start === undefined || ipStart === undefined || ipStop === undefined || ipStop <= ipStart) return null;
+    const n = Number((ipStop - ipStart) / 4n);
+    const high: number[] = [];
+    for (const first of [0, Math.floor(n / 2)]) {
+      const count = Math.min(600, n - first);
+      if (count <= 0) continue;
+      try {
+        const buf = this.mem.read(start + BigInt(first * ORC_ENTRY_SIZE), count * ORC_ENTRY_SIZE);
+        for (let i = 0; i < count; i++) high.push(buf[i * ORC_ENTRY_SIZE + 5]);
+      } catch {
+        // unreadable: rely on the release
+      }
+    }
+    return orcVersionFromFlags(high);
+  }
 
   /** An address in a kprobe single-step slot stands for the probed instruction. */
   resolveIp(ip: bigint): { ip: bigint; note?: string } {
