@@ -152,3 +152,27 @@ describe.skipIf(!have('buggy-2cpu-kdump.kdump-lzo-d31', 'buggy-2cpu-kdump.kdump-
     z.close();
   });
 });
+
+describe.skipIf(!have('buggy-2cpu-kdump.kdump-lzo-d31') || !tool('makedumpfile'))('makedumpfile -F (flattened) output', () => {
+  it('reads the same pages as the reassembled dump it was made from', () => {
+    const tmp = fs.mkdtempSync('/tmp/ktriage-flat-');
+    const flat = path.join(tmp, 'd31.flat');
+    try {
+      const out = fs.openSync(flat, 'w');
+      execFileSync('makedumpfile', ['-F', '-l', '-d', '31', file('buggy-2cpu-kdump.kdump-lzo-d31')], { stdio: ['ignore', out, 'ignore'] });
+      fs.closeSync(out);
+      const f = openDump(flat);
+      const l = openDump(file('buggy-2cpu-kdump.kdump-lzo-d31'));
+      expect(f.info.details.flattened).toBe(true);
+      expect(f.info.details.flatRecords).toBeGreaterThan(100);
+      expect(f.vmcoreinfo).toBe(l.vmcoreinfo);
+      expect(f.prstatus).toEqual(l.prstatus);
+      const max = Number(l.info.details.maxMapnr);
+      expect(comparePages(l, f, Array.from({ length: max }, (_, i) => BigInt(i)))).toBeGreaterThan(1000);
+      f.close();
+      l.close();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
