@@ -61,17 +61,35 @@ export function parseCrashBt(text: string): CrashBt[] {
 }
 
 /**
- * A referee file: crash's `bt` then `bt -a`. With a `crash> bt -a` marker the blocks after it are
- * `bt -a`; without one, the first PID block is `bt` and the rest (if any) `bt -a`.
+ * A referee file: crash's `bt` and `bt -a`. When the file has `crash> ` prompts (a whole session
+ * with other commands), the outputs of the `bt` and `bt -a` commands are taken; otherwise the
+ * first PID block is `bt` and the rest (after a `bt -a` line, if any) `bt -a`.
  */
 export function splitReferee(text: string): { bt: CrashBt; all: CrashBt[] } {
-  const m = /^(?:crash> )?bt -a\s*$/m.exec(text);
-  if (m) {
-    const bt = parseCrashBt(text.slice(0, m.index))[0] ?? parseCrashBt(text)[0];
-    return { bt, all: parseCrashBt(text.slice(m.index)) };
+  const sections = new Map<string, string>();
+  let cmd: string | null = null;
+  let buf: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^crash> (.*)$/.exec(line);
+    if (m) {
+      if (cmd !== null && !sections.has(cmd)) sections.set(cmd, buf.join('\n'));
+      cmd = m[1].trim();
+      buf = [];
+    } else buf.push(line);
   }
+  if (cmd !== null && !sections.has(cmd)) sections.set(cmd, buf.join('\n'));
+  if (sections.has('bt')) {
+    return { bt: parseCrashBt(sections.get('bt') as string)[0], all: parseCrashBt(sections.get('bt -a') ?? '') };
+  }
+  const m = /^bt -a\s*$/m.exec(text);
+  if (m) return { bt: parseCrashBt(text.slice(0, m.index))[0], all: parseCrashBt(text.slice(m.index)) };
   const blocks = parseCrashBt(text);
   return { bt: blocks[0], all: blocks.slice(1) };
+}
+
+/** The dump a fixture's crash record names in its `# dump:` header line. */
+export function refereeDumpName(text: string): string | undefined {
+  return /^# dump:\s+(\S+)/m.exec(text)?.[1];
 }
 
 export interface CompareResult {

@@ -4,13 +4,15 @@
 // (crash-compare.ts lists the only tolerated differences). Skipped with a message when the kernel
 // layer or a dump is absent.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { ORC_REG_BP } from '../../src/kernel/unwind/orc.js';
 import { crashStyle } from '../../src/kernel/unwind/format.js';
 import { unwinderForKernel, type KernelForUnwind } from '../../src/kernel/unwind/kernel-adapter.js';
 import type { Frame } from '../../src/kernel/unwind/types.js';
-import { compareWithCrash, splitReferee } from './crash-compare.js';
+import { compareWithCrash, refereeDumpName, splitReferee } from './crash-compare.js';
 
 interface Case { name: string; dump: string; referee: string }
 
@@ -20,14 +22,36 @@ const cases: Case[] = [
   { name: 'buggy-2cpu.kdump-zlib', dump: '/work/dumps/buggy-2cpu.kdump-zlib', referee: REF('buggy-2cpu.crash.txt') },
   { name: 'buggy-2cpu-kdump.kdump-lzo-d31', dump: '/work/dumps/buggy-2cpu-kdump.kdump-lzo-d31', referee: REF('buggy-2cpu-kdump.crash.txt') },
   { name: 'buggy-2cpu-kdump.kdump-zlib-d31', dump: '/work/dumps/buggy-2cpu-kdump.kdump-zlib-d31', referee: REF('buggy-2cpu-kdump.crash.txt') },
+  { name: 'buggy-2cpu-kdump.d31.elf', dump: '/work/dumps/buggy-2cpu-kdump.d31.elf', referee: REF('buggy-2cpu-kdump.d31.elf.crash.txt') },
+  { name: 'buggy-4cpu.d31.kdump-lzo', dump: '/work/dumps/buggy-4cpu.d31.kdump-lzo', referee: REF('buggy-4cpu.d31.kdump-lzo.crash.txt') },
+  { name: 'buggy-4cpu.d31.kdump-zlib', dump: '/work/dumps/buggy-4cpu.d31.kdump-zlib', referee: REF('buggy-4cpu.d31.kdump-lzo.crash.txt') },
+  { name: 'buggy-4cpu.d31.elf', dump: '/work/dumps/buggy-4cpu.d31.elf', referee: REF('buggy-4cpu.d31.kdump-lzo.crash.txt') },
 ];
+/** A `.xz` fixture dump, decompressed once into the temp directory (when xz is installed). */
+function unpacked(path: string): string {
+  if (!path.endsWith('.xz') || !existsSync(path)) return path;
+  const out = join(tmpdir(), `ktriage-unwind-${statSync(path).size}-${basename(path, '.xz')}`);
+  if (existsSync(out)) return out;
+  const fd = openSync(`${out}.part`, 'w');
+  const r = spawnSync('xz', ['-dc', path], { stdio: ['ignore', fd, 'ignore'] });
+  closeSync(fd);
+  if (r.status !== 0) return path;
+  spawnSync('mv', [`${out}.part`, out]);
+  return out;
+}
+
+// fixtures/<name>/crash*.txt: crash's record of a session on the dump its `# dump:` line names
 const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
 if (existsSync(fixtures)) {
   for (const d of readdirSync(fixtures)) {
     const dir = join(fixtures, d);
-    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'crash.txt'))) continue;
-    const dump = readdirSync(dir).find((f) => !/\.(json|txt|md|log)$/i.test(f) && statSync(join(dir, f)).isFile());
-    if (dump) cases.push({ name: `fixtures/${d}`, dump: join(dir, dump), referee: join(dir, 'crash.txt') });
+    if (!statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir).filter((x) => /^crash.*\.txt$/.test(x))) {
+      const referee = join(dir, f);
+      const named = refereeDumpName(readFileSync(referee, 'utf8'));
+      if (!named) continue;
+      cases.push({ name: `fixtures/${d}/${named}`, dump: unpacked(join(dir, named)), referee });
+    }
   }
 }
 
@@ -49,7 +73,7 @@ const api = await kernelApi();
 
 for (const c of cases) {
   const present = existsSync(c.dump) && existsSync(c.referee);
-  if (!present) console.warn(`[unwind] ${c.dump} or its referee is absent: ${c.name} skipped`);
+  if (!present) console.warn(`[unwind] ${c.dump} is absent (compressed in the repo?): ${c.name} skipped`);
   describe.skipIf(!api || !present)(`backtraces of ${c.name} from memory alone, against crash`, () => {
     it('panic CPU (`bt`) and every CPU (`bt -a`) agree with crash', async () => {
       const k = api!.openKernel(api!.openDump(c.dump));
