@@ -73,6 +73,22 @@ for (const d of DUMPS) {
       const pages = h!.dump.pagesRead.size - before;
       console.log(`[unwind] ${d.name}: panic CPU ${bt.frames.length} frames in ${ms.toFixed(1)} ms, ${pages} new pages read`);
       expect(pages).toBeLessThan(64);
+      // crash's own text, line for line (frame numbers aside), as far as crash's frames are exact
+      // (its stale words in do_syscall_64's frame come next): every crash line must appear, in
+      // order, in ours. Ours has more: live frames below crash's start, the int3's pt_regs.
+      const norm = (l: string) => l.replace(/^ ?#\d+ /, '#N ');
+      const ours = crashStyle(bt).split('\n').map(norm);
+      const theirs = readFileSync(new URL(`./referee/${d.referee}`, import.meta.url).pathname, 'utf8').split(/^crash> bt -a$/m)[0].split('\n').slice(1);
+      const upTo = theirs.findIndex((l) => /do_syscall_64/.test(l)) + 1;
+      expect(upTo).toBeGreaterThan(30);
+      let k = 0;
+      const missing: string[] = [];
+      for (const l of theirs.slice(0, upTo).map(norm)) {
+        const at = ours.indexOf(l, k);
+        if (at < 0) missing.push(l);
+        else k = at + 1;
+      }
+      expect(missing).toEqual([]);
     });
 
     it('`bt -a`: every CPU agrees with crash (up to where crash itself reports a bogus frame)', async () => {
