@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Unwinder } from '../../src/kernel/unwind/unwinder.js';
-import { crashStyle } from '../../src/kernel/unwind/format.js';
+import { backtraceToJson, crashStyle } from '../../src/kernel/unwind/format.js';
 import type { UnwindTypes } from '../../src/kernel/unwind/types.js';
 import { FakeMemory, FakeSymbols, writeOrcTables, type OrcSpec } from './synthetic.js';
 

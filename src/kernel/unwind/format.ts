@@ -67,3 +67,39 @@ export function crashStyle(bt: Backtrace): string {
 export function crashStyleAll(bts: Backtrace[]): string {
   return bts.map(crashStyle).join('\n\n');
 }
+
+const hx = (v: bigint | undefined) => (v === undefined ? undefined : `0x${BigInt.asUintN(64, v).toString(16)}`);
+
+/** JSON-ready form (addresses as 0x strings). */
+export function backtraceToJson(bt: Backtrace): Record<string, unknown> {
+  return {
+    cpu: bt.cpu,
+    task: hx(bt.task),
+    pid: bt.pid,
+    comm: bt.comm,
+    stopped: bt.stopped,
+    usedFallback: bt.usedFallback,
+    warnings: bt.warnings,
+    frames: bt.frames.map((f) => ({
+      index: f.index,
+      sp: hx(f.sp),
+      pc: hx(f.pc),
+      function: f.function,
+      offset: Number(f.offset),
+      size: Number(f.size),
+      module: f.module,
+      stack: f.stack,
+      reliable: f.reliable,
+      note: f.note,
+      exception: f.exception && {
+        rip: f.exception.rip,
+        ripAddress: hx(f.exception.ripAddress),
+        regsAddress: hx(f.exception.regsAddress),
+        userMode: f.exception.userMode,
+        partial: f.exception.partial,
+        note: f.exception.note,
+        registers: Object.fromEntries(Object.entries(f.exception.registers).map(([k, v]) => [k, hx(v)])),
+      },
+    })),
+  };
+}

@@ -23,7 +23,7 @@ export { CpuStacks, THREAD_SIZE, IRQ_STACK_SIZE } from './stacks.js';
 export { precededByCall, scanForReturn } from './scan.js';
 export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type UnwinderInput, type UnwindOptions, type UnwindStep } from './unwinder.js';
 export { unwinderForKernel, type KernelForUnwind } from './kernel-adapter.js';
-export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines } from './format.js';
+export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines, backtraceToJson } from './format.js';
 export { prologueFrameSize } from './prologue.js';
 export { decodeLength, prologueEffect, type DecodedInsn, type PrologueEffect } from './x86len.js';
 export { readKprobeSlots, mapKprobeSlot, type KprobeSlot } from './kprobes.js';

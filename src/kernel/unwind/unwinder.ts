@@ -219,6 +219,8 @@ export class Unwinder {
     const mods = readModules(this.mem, s, input.types, version);
     if (mods.problem) this.problems.push(mods.problem);
     this.modules = new ModuleSet(this.mem, mods.modules);
+    const ptRegsSize = input.types?.sizeOf('pt_regs');
+    if (ptRegsSize !== undefined && ptRegsSize !== PT_REGS_SIZE) this.problems.push(`BTF says struct pt_regs is ${ptRegsSize} bytes, not the x86_64 ${PT_REGS_SIZE}`);
     const kp = readKprobeSlots(this.mem, s, input.types);
     if (kp.problem) this.problems.push(kp.problem);
     this.kprobeSlots = kp.slots;
@@ -290,7 +292,12 @@ export class Unwinder {
     const ctx: StackContext = { mem: this.mem, syms: this.input.symbols, types: this.input.types, perCpuAddress: (n, s) => this.perCpuAddress(n, s) };
     const regions: StackRegion[] = [];
     const t = taskStackRegion(ctx, c?.task);
-    if (t) regions.push(t);
+    if (t) {
+      // THREAD_SIZE is 16 KiB, 32 KiB with KASAN: believe the saved sp when it is in the upper half.
+      const sp = c ? normalizeRegs(c.regs).sp : 0n;
+      if (sp >= t.end && sp < t.begin + 2n * (t.end - t.begin)) t.end = t.begin + 2n * (t.end - t.begin);
+      regions.push(t);
+    }
     const irq = irqStackRegion(ctx, cpu);
     if (irq) regions.push(irq);
     regions.push(...exceptionStackRegions(ctx, cpu));
