@@ -132,6 +132,9 @@ describe('ORC unwinder on a synthetic kernel', () => {
     expect(text).toContain('    [exception RIP: irq_fpu_usable+57]');
     expect(text).toMatch(/RIP: ffffffff81001039 {2}RSP: [0-9a-f]{16} {2}RFLAGS: 00010006/);
     expect(text).toMatch(/ORIG_RAX: 0000000000000028 {2}CS: 0033 {2}SS: 002b/);
+    const json = JSON.parse(JSON.stringify(backtraceToJson(bt))) as { frames: { function: string; sp: string; module?: string; exception?: { rip: string; registers: Record<string, string> } }[] };
+    expect(json.frames[3]).toMatchObject({ function: 'post', module: 'hazard', sp: `0x${(R1 + 24n).toString(16)}` });
+    expect(json.frames[1].exception).toMatchObject({ rip: 'irq_fpu_usable+57', registers: { ip: '0xffffffff81001039' } });
   });
 
   it('sizes a frame from the prologue where ORC is undefined (STACK_FRAME_NON_STANDARD code)', async () => {
