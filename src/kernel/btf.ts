@@ -4,7 +4,8 @@
 //                       u32 type_off, type_len, str_off, str_len }   (offsets after the header)
 //   struct btf_type { u32 name_off; u32 info (vlen 0-15, kind 24-28, kind_flag 31); u32 size|type }
 //   followed by kind-specific data. Type id 0 is void; ids count from 1 in section order.
-// Every length is checked against the blob before use.
+// Every length is checked against the blob before use. Words are read through a Uint32Array, so a
+// little-endian host is assumed (x86_64, arm64).
 
 import { InputError } from '../util/errors.js';
 import type { UnwindTypes } from './unwind/types.js';
@@ -84,6 +85,8 @@ export interface BtfMemberInfo {
 
 export class Btf implements UnwindTypes {
   private readonly view: DataView;
+  /** The blob as 32-bit words (little-endian host; the blob is copied when misaligned). */
+  private readonly u32: Uint32Array;
   /** Byte offset (in buf) of each type's btf_type record; index = type id. */
   private readonly typeOffsets: Uint32Array;
   private readonly typesStart: number;
@@ -93,9 +96,18 @@ export class Btf implements UnwindTypes {
   readonly version: number;
   readonly flags: number;
 
-  private constructor(private readonly buf: Buffer) {
-    if (buf.length < 24) throw new InputError(`BTF blob too short (${buf.length} bytes)`);
-    if (buf.length > BTF_MAX_SIZE) throw new InputError(`BTF blob implausibly large (${buf.length} bytes)`);
+  private readonly buf: Buffer;
+
+  private constructor(blob: Buffer) {
+    if (blob.length < 24) throw new InputError(`BTF blob too short (${blob.length} bytes)`);
+    if (blob.length > BTF_MAX_SIZE) throw new InputError(`BTF blob implausibly large (${blob.length} bytes)`);
+    let buf = blob;
+    if (buf.byteOffset % 4 !== 0) {
+      buf = Buffer.alloc(blob.length);
+      blob.copy(buf);
+    }
+    this.buf = buf;
+    this.u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const magic = buf.readUInt16LE(0);
     if (magic !== BTF_MAGIC) throw new InputError(`not BTF (magic 0x${magic.toString(16)}, want 0xeb9f; big-endian BTF unsupported)`);
@@ -112,7 +124,7 @@ export class Btf implements UnwindTypes {
     if (end(typeOff, typeLen) > buf.length || end(strOff, strLen) > buf.length) {
       throw new InputError(`BTF sections run past the blob (types ${typeOff}+${typeLen}, strings ${strOff}+${strLen}, blob ${buf.length - hdrLen})`);
     }
-    if (typeOff % 4 !== 0) throw new InputError('BTF type section misaligned');
+    if (typeOff % 4 !== 0 || hdrLen % 4 !== 0) throw new InputError('BTF type section misaligned');
     this.typesStart = hdrLen + typeOff;
     this.strStart = hdrLen + strOff;
     this.strLen = strLen;
@@ -133,11 +145,11 @@ export class Btf implements UnwindTypes {
 
   private scan(start: number, end: number): Uint32Array {
     const offs: number[] = [0]; // id 0 = void
-    const v = this.view;
+    const u32 = this.u32;
     let p = start;
     while (p < end) {
       if (p + 12 > end) throw new InputError(`BTF type ${offs.length} truncated`);
-      const info = v.getUint32(p + 4, true);
+      const info = u32[(p + 4) >>> 2];
       const vlen = info & 0xffff;
       const kind = (info >>> 24) & 0x1f;
       let extra: number;
@@ -196,11 +208,7 @@ export class Btf implements UnwindTypes {
 
   kindOf(id: number): number {
     if (id <= 0 || id >= this.typeOffsets.length) return 0;
-    return (this.view.getUint32(this.typeOffsets[id] + 4, true) >>> 24) & 0x1f;
-  }
-
-  private nameOff(id: number): number {
-    return this.view.getUint32(this.typeOffsets[id], true);
+    return (this.u32[(this.typeOffsets[id] + 4) >>> 2] >>> 24) & 0x1f;
   }
 
   type(id: number): BtfType | undefined {
@@ -312,11 +320,12 @@ export class Btf implements UnwindTypes {
       ids = [];
       const offs = this.nameOffsets(name);
       if (offs.length > 0) {
-        const v = this.view;
+        const u32 = this.u32;
         const to = this.typeOffsets;
+        const one = offs.length === 1 ? offs[0] : -1;
         for (let id = 1; id < to.length; id++) {
-          const no = v.getUint32(to[id], true);
-          if (no !== 0 && offs.includes(no)) ids.push(id);
+          const no = u32[to[id] >>> 2];
+          if (no === one || (one < 0 && no !== 0 && offs.includes(no))) ids.push(id);
         }
       }
       if (this.nameCache.size > 4096) this.nameCache.clear();

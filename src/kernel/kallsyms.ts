@@ -82,22 +82,22 @@ export function readTokens(mem: VirtualReader, tokenTable: bigint, tokenIndex: b
 }
 
 /**
- * Decoded names, packed: entry i is text.slice(starts[i], starts[i + 1] - 1): its type letter then
- * its name. `text` begins with '\n' and every entry is followed by '\n', so "\n" + type + name +
- * "\n" finds a symbol with one indexOf.
+ * Decoded names, packed as latin1 bytes: entry i is text[starts[i], starts[i + 1] - 1): its type
+ * letter then its name. `text` begins with '\n' and every entry is followed by '\n', so a name is
+ * found with one Buffer.indexOf (memmem-fast) of name + "\n" preceded by "\n" + type.
  */
 export interface DecodedNames {
-  text: string;
+  text: Buffer;
   starts: Uint32Array;
   /** Bytes of kallsyms_names consumed. */
   bytes: number;
 }
 
 export function decodedName(d: DecodedNames, i: number): string {
-  return d.text.slice(d.starts[i] + 1, d.starts[i + 1] - 1);
+  return d.text.toString('latin1', d.starts[i] + 1, d.starts[i + 1] - 1);
 }
 export function decodedType(d: DecodedNames, i: number): string {
-  return d.text.charAt(d.starts[i]);
+  return String.fromCharCode(d.text[d.starts[i]]);
 }
 
 /** Read up to `len` bytes, stopping at the first unreadable page. */
@@ -129,8 +129,12 @@ function readUpTo(mem: VirtualReader, addr: bigint, len: number): Buffer {
  */
 export function decodeNames(mem: VirtualReader, namesAddr: bigint, count: number, tokens: string[], sizeHint?: number): DecodedNames {
   if (tokens.some((t) => t.includes('\n'))) throw new InputError('kallsyms token table holds a newline: tables corrupt');
-  const tok = tokens.map((t) => Buffer.from(t, 'latin1'));
-  const maxTok = Math.max(1, ...tok.map((t) => t.length));
+  // Tokens flattened into one typed array: a monomorphic inner copy loop.
+  const tokBytes = Buffer.from(tokens.join(''), 'latin1');
+  const tokStart = new Int32Array(257);
+  for (let i = 0; i < 256; i++) tokStart[i + 1] = tokStart[i] + Buffer.byteLength(tokens[i], 'latin1');
+  let maxTok = 1;
+  for (let i = 0; i < 256; i++) maxTok = Math.max(maxTok, tokStart[i + 1] - tokStart[i]);
   let avail = sizeHint !== undefined && sizeHint > 0 && sizeHint <= MAX_NAMES_BYTES ? sizeHint : Math.min(MAX_NAMES_BYTES, Math.max(NAMES_CHUNK, count * 12));
   let buf = readUpTo(mem, namesAddr, avail);
   let exhausted = buf.length < avail;
@@ -169,14 +173,14 @@ export function decodeNames(mem: VirtualReader, namesAddr: bigint, count: number
       out = bigger;
     }
     for (let k = pos, e = pos + len; k < e; k++) {
-      const t = tok[buf[k]];
-      for (let j = 0, n = t.length; j < n; j++) out[o++] = t[j];
+      const tk = buf[k];
+      for (let j = tokStart[tk], n = tokStart[tk + 1]; j < n; j++) out[o++] = tokBytes[j];
     }
     out[o++] = 10;
     pos += len;
   }
   starts[count] = o;
-  return { text: out.toString('latin1', 0, o), starts, bytes: pos };
+  return { text: out.subarray(0, o), starts, bytes: pos };
 }
 
 function candidates(t: KallsymsTables, offsets: Int32Array | undefined, abs: BigUint64Array | undefined, rb: bigint | undefined) {
@@ -278,11 +282,11 @@ export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigi
 
 /** Indexes of every entry named `name` (global ones first). */
 function findAll(dn: DecodedNames, name: string): number[] {
-  const needle = name + '\n';
+  const needle = Buffer.from(name + '\n', 'latin1');
   const text = dn.text;
   const out: number[] = [];
   for (let p = text.indexOf(needle, 2); p >= 0; p = text.indexOf(needle, p + 1)) {
-    if (text.charCodeAt(p - 2) !== 10) continue;
+    if (text[p - 2] !== 10) continue;
     // entry start = p - 1; binary search starts[]
     const want = p - 1;
     let lo = 0;
@@ -295,7 +299,7 @@ function findAll(dn: DecodedNames, name: string): number[] {
     if (dn.starts[lo] === want) out.push(lo);
   }
   const g = (i: number) => {
-    const c = text.charCodeAt(dn.starts[i]);
+    const c = text[dn.starts[i]];
     return c >= 65 && c <= 90 ? 0 : 1;
   };
   return out.sort((a, b) => g(a) - g(b) || a - b);
@@ -343,7 +347,7 @@ export class KallsymsTable implements SymbolTable {
     if (this.cache.size >= 48) {
       const m = new Map<string, number>();
       const isGlobal = (i: number) => {
-        const c = this.dn.text.charCodeAt(this.dn.starts[i]);
+        const c = this.dn.text[this.dn.starts[i]];
         return c >= 65 && c <= 90;
       };
       for (let i = 0; i < this.count; i++) {

@@ -10,7 +10,7 @@ import { kallsymsTablesFromVmcoreinfo, readKallsyms, type KallsymsEncoding } fro
 import { KernelMemory } from './memory.js';
 import { PerCpu } from './percpu.js';
 import { readKernelLog, type KernelLog } from './printk.js';
-import { decodePrstatus, identifyPanicCpu, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
+import { decodePrstatus, identifyPanicCpu, scanStackSymbols, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
 import { readSystemMap, readVmlinuxSymbols } from './symfiles.js';
 import type { SymbolSource, SymbolTable } from './symbols.js';
 import { readTask, type TaskInfo } from './task.js';
@@ -219,9 +219,25 @@ export class Kernel {
       } catch {
         log = undefined;
       }
-      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log });
+      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log, nmiStackNames: (cpu) => this.nmiStackNames(cpu) });
     });
     return this._panic;
+  }
+
+  /**
+   * Text symbols on a CPU's NMI IST stack (cpu_entry_area: per-CPU cea_exception_stacks pointer,
+   * NMI_stack member offset and size from BTF). Empty when any piece is missing.
+   */
+  nmiStackNames(cpu: number): string[] {
+    const syms = this.symbolsOrNull();
+    const btf = this.btf;
+    if (!syms || !btf || syms.lookup('cea_exception_stacks') === undefined) return [];
+    const m = btf.member('cea_exception_stacks', 'NMI_stack');
+    if (!m?.size || m.size > 65536) return [];
+    const base = this.memory.tryU64(this.percpu.address(cpu, 'cea_exception_stacks'));
+    if (base === undefined || base === 0n) return [];
+    const start = base + BigInt(m.offset);
+    return scanStackSymbols(this.memory, syms, start, m.size, false);
   }
 
   task(address: bigint): TaskInfo {

@@ -81,12 +81,12 @@ export interface StackReader {
 }
 
 /** Names of kernel text symbols found on the stack from `rsp` upward (bounded scan). */
-export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigint, maxBytes = 16384): string[] {
+export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigint, maxBytes = 16384, withinThreadStack = true): string[] {
   const out: string[] = [];
   const textLo = syms.lookup('_stext') ?? syms.lookup('_text');
   const textHi = syms.lookup('_etext');
-  // Stay within the THREAD_SIZE-aligned (16 KiB) stack region holding rsp.
-  const end = (rsp | 0x3fffn) + 1n;
+  // Stay within the THREAD_SIZE-aligned (16 KiB) stack region holding rsp, unless told the region.
+  const end = withinThreadStack ? (rsp | 0x3fffn) + 1n : rsp + BigInt(maxBytes);
   const len = Number(end - rsp < BigInt(maxBytes) ? end - rsp : BigInt(maxBytes));
   if (len <= 0) return out;
   let buf = mem.tryRead(rsp, len);
@@ -112,7 +112,12 @@ export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigin
   return out;
 }
 
-export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters): CpuState {
+/**
+ * Classify one CPU by its RIP and the text addresses on its stack. `nmiStackNames` (optional, called
+ * only when the task stack is not conclusive) gives the text symbols on the CPU's NMI IST stack: with kdump, a CPU stopped by the NMI
+ * shootdown saved its *interrupted* registers, so the evidence (crash_nmi_callback) is only there.
+ */
+export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters, nmiStackNames: () => string[] = () => []): CpuState {
   const ripSym = syms.symbolize(r.rip);
   const names = [ripSym?.name, ...(r.rsp !== 0n ? scanStackSymbols(mem, syms, r.rsp) : [])].filter((x): x is string => !!x);
   const hit = (set: Set<string>) => names.filter((n) => set.has(n));
@@ -129,6 +134,9 @@ export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters
   } else if (s.length) {
     activity = 'stopped';
     markers = s;
+  } else if (nmiStackNames().includes('crash_nmi_callback')) {
+    activity = 'stopped';
+    markers = ['crash_nmi_callback (NMI stack)'];
   } else if (i.length) {
     activity = 'idle';
     markers = i;
@@ -144,6 +152,8 @@ export interface PanicCpuInput {
   syms?: SymbolTable;
   mem?: StackReader & { readI32(vaddr: bigint): number };
   log?: KernelLog;
+  /** Text symbols on each CPU's NMI stack (see classifyCpu). */
+  nmiStackNames?: (cpu: number) => string[];
 }
 
 /** The last "CPU: N PID: ..." header in the log. */
@@ -157,7 +167,14 @@ export function panicCpuFromLog(log: KernelLog): number | undefined {
 
 export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
   const details: string[] = [];
-  const states = input.syms && input.mem ? input.cpus.map((c) => classifyCpu(input.mem!, input.syms!, c)) : [];
+  const nmi = (cpu: number) => {
+    try {
+      return input.nmiStackNames?.(cpu) ?? [];
+    } catch {
+      return [];
+    }
+  };
+  const states = input.syms && input.mem ? input.cpus.map((c) => classifyCpu(input.mem!, input.syms!, c, () => nmi(c.cpu))) : [];
   const cpuIds = new Set(input.cpus.map((c) => c.cpu));
   let varCpu: number | undefined;
   const pcAddr = input.syms?.lookup('panic_cpu');

@@ -1,23 +1,29 @@
-// Ad-hoc timing of the kernel layer on a real dump (not a test): node <compiled>/bench-kallsyms.js <dump>
-import { TinyElfDump } from './helpers.js';
-import { parseVmcoreinfo } from '../../src/kernel/vmcoreinfo.js';
-import { KernelMemory } from '../../src/kernel/memory.js';
-import { readKallsyms, kallsymsTablesFromVmcoreinfo } from '../../src/kernel/kallsyms.js';
-import { Btf } from '../../src/kernel/btf.js';
+// Ad-hoc timing of the kernel layer on real dumps (not a test; compile with tsc and run with node):
+//   node <out>/test/kernel/bench-kallsyms.js /work/dumps/buggy-2cpu.elf ...
+import { openKernel } from '../../src/kernel/kernel.js';
+import { formatLog } from '../../src/kernel/printk.js';
+import { openRealDump } from './helpers.js';
 
-const d = new TinyElfDump(process.argv[2] ?? '/work/dumps/buggy-2cpu.elf');
-const vi = parseVmcoreinfo(d.vmcoreinfo!);
-for (let i = 0; i < 3; i++) {
-  const mem = new KernelMemory(d, vi);
-  let t0 = performance.now();
-  const k = readKallsyms(mem, kallsymsTablesFromVmcoreinfo(vi)!, vi.symbols.get('_stext'));
-  console.log('kallsyms ms', (performance.now() - t0).toFixed(1), JSON.stringify(k.timing));
-  t0 = performance.now();
-  const raw = mem.readVirtual(k.table.lookup('__start_BTF')!, Number(k.table.lookup('__stop_BTF')! - k.table.lookup('__start_BTF')!));
-  const t1 = performance.now();
-  const btf = Btf.parse(raw);
-  const t2 = performance.now();
-  const r = [btf.offsetOf('task_struct', 'comm'), btf.offsetOf('task_struct', 'pid'), btf.sizeOf('pcpu_hot'), btf.offsetOf('pt_regs', 'ip')];
-  const t3 = performance.now();
-  console.log('btf read', (t1 - t0).toFixed(1), 'parse', (t2 - t1).toFixed(1), 'lookups', (t3 - t2).toFixed(1), r);
+for (const f of process.argv.slice(2)) {
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    const d = await openRealDump(f);
+    const t1 = performance.now();
+    const k = openKernel(d);
+    k.percpu.preemptCount();
+    k.percpu.inKernelFpu();
+    const cur = k.percpu.currentTask();
+    const t2 = performance.now();
+    const text = formatLog(k.log);
+    const t3 = performance.now();
+    const p = k.panicCpu;
+    const t4 = performance.now();
+    const task = k.task(cur!.values[p.cpu ?? 0].value!);
+    const t5 = performance.now();
+    console.log(
+      `${f.split('/').pop()} open ${(t1 - t0).toFixed(0)} percpu ${(t2 - t1).toFixed(0)} log ${(t3 - t2).toFixed(0)} (${text.length} B) panicCpu ${(t4 - t3).toFixed(0)} task+btf ${(t5 - t4).toFixed(0)} ` +
+        `total ${(t5 - t0).toFixed(0)} ms; pages ${d.pagesTouched.size}; ${task.comm}/${task.pid}; ${JSON.stringify(Object.fromEntries(Object.entries(k.timing).map(([a, b]) => [a, Math.round(b)])))}`,
+    );
+    d.close();
+  }
 }

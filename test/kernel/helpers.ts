@@ -162,9 +162,9 @@ export const DUMPS_DIR = process.env.KTRIAGE_DUMPS ?? '/work/dumps';
 /** Open a real dump: src/vmcore's openDump when it exists, else the tiny ELF reader. */
 export async function openRealDump(file: string): Promise<DumpFile> {
   try {
-    const modPath = path.resolve(import.meta.dirname, '../../src/vmcore/index.ts');
-    if (fs.existsSync(modPath)) {
-      const mod = (await import(modPath)) as { openDump?: (p: string) => DumpFile | Promise<DumpFile> };
+    const base = path.resolve(import.meta.dirname, '../../src/vmcore/index');
+    if (fs.existsSync(base + '.ts') || fs.existsSync(base + '.js')) {
+      const mod = (await import(base + '.js')) as { openDump?: (p: string) => DumpFile | Promise<DumpFile> };
       if (mod.openDump) return await mod.openDump(file);
     }
   } catch {

@@ -136,7 +136,7 @@ describe('kallsyms', () => {
     expect(tokens[1]).toBe('irq_');
     expect(tokens[0x41]).toBe('A');
     const d = decodeNames(mem, tables.names, symbols(false).length, tokens);
-    const names = Array.from({ length: symbols(false).length }, (_, i) => d.text.slice(d.starts[i], d.starts[i + 1] - 1));
+    const names = Array.from({ length: symbols(false).length }, (_, i) => d.text.toString('latin1', d.starts[i], d.starts[i + 1] - 1));
     expect(names).toContain('Tirq_fpu_usable');
     expect(names).toContain('T' + LONG);
   });
