@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDump, prepareDecompressors, type DumpFile } from '../../src/vmcore/index.js';
+import { DumpReadError, openDump, prepareDecompressors, type DumpFile } from '../../src/vmcore/index.js';
 
 const DIR = process.env.KTRIAGE_DUMPS ?? '/work/dumps';
 const file = (n: string): string => path.join(DIR, n);
@@ -33,15 +33,18 @@ function readelfLoads(p: string): { offset: bigint; vaddr: bigint; paddr: bigint
   }));
 }
 
-/** gdb's view of each thread's registers in a core file. */
 const GDB_REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs', 'fs_base', 'gs_base', 'orig_rax'];
 
-function gdbRegs(p: string, threads: number): Record<string, bigint>[] {
-  const args = ['-batch', '-nx', '-ex', 'set architecture i386:x86-64', '-ex', `core-file ${p}`];
-  for (let t = 1; t <= threads; t++) args.push('-ex', `thread ${t}`, '-ex', `info registers ${GDB_REGS.join(' ')}`);
+/** gdb's view of each thread's registers in a core file, by LWP (= NT_PRSTATUS pr_pid). */
+function gdbRegs(p: string): Map<number, Record<string, bigint>> {
+  const args = ['-batch', '-nx', '-ex', 'set architecture i386:x86-64', '-ex', `core-file ${p}`, '-ex', `thread apply all info registers ${GDB_REGS.join(' ')}`];
   const out = execFileSync('gdb', args, { encoding: 'utf8', timeout: 60_000 });
-  const parts = out.split(/\[Switching to thread \d+|\[Current thread is \d+/).slice(-threads);
-  return parts.map((s) => Object.fromEntries([...s.matchAll(/^(\w+)\s+0x([0-9a-f]+)/gm)].map((m) => [m[1], BigInt(`0x${m[2]}`)])));
+  const map = new Map<number, Record<string, bigint>>();
+  for (const block of out.split(/^Thread \d+ \(LWP /m).slice(1)) {
+    const lwp = parseInt(block, 10);
+    map.set(lwp, Object.fromEntries([...block.matchAll(/^(\w+)\s+0x([0-9a-f]+)/gm)].map((m) => [m[1], BigInt(`0x${m[2]}`)])));
+  }
+  return map;
 }
 
 function comparePages(a: DumpFile, b: DumpFile, pfns: Iterable<bigint>): number {
@@ -59,28 +62,95 @@ function comparePages(a: DumpFile, b: DumpFile, pfns: Iterable<bigint>): number 
   return n;
 }
 
+/** Notes and PT_LOADs as readelf sees them, registers as gdb sees them. */
+function checkElfAgainstTools(p: string, cpus: number): DumpFile {
+  const d = openDump(p);
+  expect(d.notes.map((n) => ({ owner: n.name, size: n.desc.length }))).toEqual(readelfNotes(p));
+  const loads = readelfLoads(p);
+  expect(d.info.details.loadSegments).toBe(loads.length);
+  expect(d.info.details.zeroFillSegments).toBe(loads.filter((l) => l.filesz < l.memsz).length);
+  const virt = loads.filter((l) => l.vaddr !== 0n && l.vaddr !== l.paddr);
+  expect(d.virtualSegments).toHaveLength(virt.length);
+  for (const v of virt) expect(d.virtualSegments).toContainEqual({ vaddr: v.vaddr, paddr: v.paddr, size: v.memsz });
+  expect(d.vmcoreinfo).toMatch(/^OSRELEASE=6\.1\.0-56-amd64\n/);
+  expect(d.prstatus).toHaveLength(cpus);
+  if (tool('gdb')) {
+    // gdb names threads by pr_pid; CPUs sharing a pid (idle tasks are all pid 0) are ambiguous there.
+    const g = gdbRegs(p);
+    const unique = d.prstatus.filter((x) => d.prstatus.filter((y) => y.pid === x.pid).length === 1);
+    expect(unique.length).toBeGreaterThanOrEqual(2);
+    for (const pr of unique) {
+      const gr = g.get(pr.pid);
+      expect(gr, `gdb thread for pid ${pr.pid}`).toBeDefined();
+      for (const r of GDB_REGS) expect(BigInt.asUintN(64, pr.regs[r]), `cpu ${pr.index} ${r}`).toBe(BigInt.asUintN(64, gr?.[r] ?? -1n));
+    }
+  }
+  return d;
+}
+
 describe.skipIf(!have('buggy-2cpu.elf'))('QEMU ELF (paging:false)', () => {
   it('notes and PT_LOADs match readelf, registers match gdb', () => {
     const p = file('buggy-2cpu.elf');
-    const d = openDump(p);
-    expect(d.notes.map((n) => ({ owner: n.name, size: n.desc.length }))).toEqual(readelfNotes(p));
+    const d = checkElfAgainstTools(p, 2);
     expect(d.notes.filter((n) => n.name === 'QEMU')).toHaveLength(2);
-    const loads = readelfLoads(p);
-    expect(d.info.details.loadSegments).toBe(loads.length);
-    expect(d.info.details.physicalBytes).toBe(Number(loads.reduce((s, l) => s + l.memsz, 0n)));
+    expect(d.info.details.physicalBytes).toBe(Number(readelfLoads(p).reduce((s, l) => s + l.memsz, 0n)));
     expect(d.virtualSegments).toEqual([]);
-    expect(d.vmcoreinfo).toMatch(/^OSRELEASE=6\.1\.0-56-amd64\n/);
     expect(d.vmcoreinfo).toMatch(/\nKERNELOFFSET=2ce00000\n/);
-    expect(d.prstatus).toHaveLength(2);
-    if (tool('gdb')) {
-      const g = gdbRegs(p, 2);
-      for (let cpu = 0; cpu < 2; cpu++) {
-        for (const r of GDB_REGS) {
-          expect(BigInt.asUintN(64, d.prstatus[cpu].regs[r]), `cpu ${cpu} ${r}`).toBe(BigInt.asUintN(64, g[cpu][r]));
-        }
+    d.close();
+  });
+});
+
+describe.skipIf(!have('buggy-2cpu-kdump.d31.elf'))('makedumpfile -E ELF of /proc/vmcore (2 CPUs)', () => {
+  it('virtual PT_LOADs, zero-fill segments, notes and registers', () => {
+    const d = checkElfAgainstTools(file('buggy-2cpu-kdump.d31.elf'), 2);
+    expect(d.info.details.producer).toBe('kdump (/proc/vmcore)');
+    expect(d.virtualSegments.some((v) => v.vaddr >= 0xffffffff80000000n)).toBe(true);
+    d.close();
+  });
+});
+
+describe.skipIf(!have('buggy-4cpu.d31.elf', 'buggy-4cpu.d31.kdump-lzo', 'buggy-4cpu.d31.kdump-zlib'))('one panic, three makedumpfile outputs (-E, -l, -c; -d 31)', () => {
+  beforeAll(async () => {
+    await prepareDecompressors();
+  });
+
+  it('ELF matches readelf/gdb; LZO and zlib agree page for page; the ELF holds every dumped page', () => {
+    const e = checkElfAgainstTools(file('buggy-4cpu.d31.elf'), 4);
+    const l = openDump(file('buggy-4cpu.d31.kdump-lzo'));
+    const z = openDump(file('buggy-4cpu.d31.kdump-zlib'));
+    expect(l.prstatus).toEqual(e.prstatus);
+    expect(z.prstatus).toEqual(e.prstatus);
+    expect(l.vmcoreinfo).toBe(e.vmcoreinfo);
+    expect(z.vmcoreinfo).toBe(e.vmcoreinfo);
+    expect(l.info.details).toMatchObject({ dumpLevel: 31, nrCpus: 4 });
+    const max = Number(l.info.details.maxMapnr);
+    const pfns = Array.from({ length: max }, (_, i) => BigInt(i));
+    const present = comparePages(l, z, pfns);
+    expect(present).toBeGreaterThan(1000);
+    // -E cannot say "excluded": makedumpfile leaves long runs of excluded pages out (holes, or
+    // filesz < memsz) but keeps runs shorter than PFN_EXCLUDED (256) pages with their contents
+    // (makedumpfile.c, write_elf_pages_cyclic). Every page the kdump files hold is in the ELF, equal.
+    let zeroOrAbsent = 0;
+    let keptExcluded = 0;
+    for (const pfn of pfns) {
+      const st = l.pageState(pfn * 4096n);
+      if (st === 'present') {
+        expect(e.readPhysical(pfn * 4096n, 4096).equals(l.readPhysical(pfn * 4096n, 4096)), `pfn 0x${pfn.toString(16)}`).toBe(true);
+        continue;
+      }
+      try {
+        if (e.readPhysical(pfn * 4096n, 4096).every((x) => x === 0)) zeroOrAbsent++;
+        else keptExcluded++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(DumpReadError);
+        zeroOrAbsent++; // absent, or partly covered (e.g. the page holding 0x9fc00, the end of low RAM)
       }
     }
-    d.close();
+    expect(keptExcluded).toBeGreaterThan(0);
+    expect(zeroOrAbsent).toBeGreaterThan(1000);
+    e.close();
+    l.close();
+    z.close();
   });
 });
 
