@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 const modPath = process.env.KTRIAGE_VMCORE_MODULE ?? new URL('../../dist/vmcore/index.js', import.meta.url).pathname;
