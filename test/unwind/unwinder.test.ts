@@ -166,3 +166,36 @@ describe('ORC unwinder on a synthetic kernel', () => {
     expect(bt.stopped).not.toBe('end');
   });
 });
+
+describe('a kernel without ORC (frame pointers)', () => {
+  it('follows the rbp chain, validating each return address', async () => {
+    const mem = new FakeMemory();
+    mem.map(STEXT, 0x4000);
+    const F1 = f(0x100), F2 = f(0x1000), F3 = f(0x2000);
+    // call sites: ret F2+0x20 after `call F1`, ret F3+0x30 after `call F2`
+    const call = (ret: bigint, target: bigint) => {
+      const b = Buffer.alloc(5);
+      b[0] = 0xe8;
+      b.writeInt32LE(Number(target - ret), 1);
+      mem.write(ret - 5n, b);
+    };
+    call(F2 + 0x20n, F1);
+    call(F3 + 0x30n, F2);
+    mem.map(T, 0x4000);
+    const B1 = T + 0x3e00n, B2 = T + 0x3e40n;
+    mem.writeU64(B1, B2);
+    mem.writeU64(B1 + 8n, F2 + 0x20n);
+    mem.writeU64(B2, 0n);
+    mem.writeU64(B2 + 8n, F3 + 0x30n);
+    mem.map(TASK, 0x100).writeBigUInt64LE(T, 0x20);
+    const syms = new FakeSymbols([
+      { name: '_stext', address: STEXT }, { name: '_etext', address: STEXT + 0x4000n },
+      { name: 'f1', address: F1, size: 0x100n }, { name: 'f2', address: F2, size: 0x100n }, { name: 'f3', address: F3, size: 0x100n },
+    ]);
+    const u = new Unwinder({ memory: mem, symbols: syms, types, release: '6.1.0', cpus: [{ cpu: 0, regs: { ip: F1 + 0x10n, sp: B1 - 0x20n, bp: B1, cs: 0x10n }, task: TASK }] });
+    expect(u.problems.join()).toMatch(/no ORC tables/);
+    const bt = await u.backtrace(0, { scan: false });
+    expect(bt.frames.map((x) => `${x.function}@${(x.sp - T).toString(16)}`)).toEqual(['f1@3de0', 'f2@3e08', 'f3@3e48']);
+    expect(bt.frames.every((x) => x.reliable)).toBe(true);
+  });
+});

@@ -95,8 +95,8 @@ export interface UnwindStep {
   sp: bigint;
   bp: bigint;
   /** How this state was reached from the previous one. */
-  via: 'start' | 'call' | 'regs' | 'regs_partial' | 'prologue' | 'scan';
-  /** For 'call', 'prologue' and 'scan': the stack slot the return address was read from. */
+  via: 'start' | 'call' | 'regs' | 'regs_partial' | 'prologue' | 'fp' | 'scan';
+  /** For 'call', 'prologue', 'fp' and 'scan': the stack slot the return address was read from. */
   slot?: bigint;
   /** For 'regs'/'regs_partial' (and 'start'): the registers of the interrupted context. */
   regs?: RegisterSet;
@@ -549,6 +549,30 @@ export class Unwinder {
         }
       }
 
+      // No ORC data for this ip (a kernel built with frame pointers, JIT code, ...): like the
+      // kernel's orc_fp_entry, try the frame-pointer rule (caller's sp = bp + 16, return address
+      // at bp + 8, caller's bp at bp), accepting it only for a return address that follows a call.
+      if (!found && st.bp > st.sp - 8n && onStack(st.bp, 16) !== false) {
+        const ret = this.mem.tryU64(st.bp + 8n);
+        const nextBp = this.mem.tryU64(st.bp);
+        if (ret !== undefined && nextBp !== undefined && this.isKernelText(ret) && (await precededByCall(this.mem, ret, this.isCallTarget))) {
+          const slot = st.bp + 8n;
+          const note = this.kernelOrc ? `ORC: ${failure}; frame-pointer guess` : undefined;
+          st.ip = ret;
+          st.sp = slot + 8n;
+          st.bp = nextBp;
+          st.regs = null;
+          st.prevRegs = null;
+          st.signal = false;
+          const r = stacks.find(slot);
+          st.region = r ?? st.region;
+          // the designated unwinder on a kernel without ORC; a guess on one with it
+          steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'fp', slot, stack: r?.kind ?? 'unknown', reliable: !this.kernelOrc, note });
+          if (this.kernelOrc) usedFallback = true;
+          continue;
+        }
+      }
+
       // ORC could not continue. Code objtool skipped (STACK_FRAME_NON_STANDARD, e.g. __crash_kexec)
       // has "undefined" ORC: size the frame from its prologue, as crash does, and accept it only if
       // the slot holds a return address that follows a call.
@@ -657,7 +681,7 @@ export class Unwinder {
         frames.push(mk(s, s.sp));
         continue;
       }
-      if (s.via === 'call' || s.via === 'scan' || s.via === 'prologue') {
+      if (s.via === 'call' || s.via === 'scan' || s.via === 'prologue' || s.via === 'fp') {
         frames.push(mk(s, s.slot as bigint));
         continue;
       }
