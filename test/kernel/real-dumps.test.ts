@@ -42,8 +42,11 @@ function candidates(): Candidate[] {
       if (!fs.statSync(dir).isDirectory()) continue;
       for (const f of fs.readdirSync(dir)) {
         if (!isDump(f)) continue;
-        const crash = path.join(dir, 'crash.txt');
-        out.push({ name: `fixtures/${d}/${f}`, file: path.join(dir, f), crash: fs.existsSync(crash) ? crash : undefined });
+        // crash.<format>.txt (vmcore.d31.kdump-zlib -> crash.kdump-zlib.txt), or crash.txt
+        const fmt = f.replace(/^vmcore(\.d\d+)?\./, '');
+        const crash = [path.join(dir, `crash.${fmt}.txt`), path.join(dir, 'crash.txt')].find((x) => fs.existsSync(x));
+        const dmesg = path.join(dir, 'dmesg-from-dump.txt');
+        out.push({ name: `fixtures/${d}/${f}`, file: path.join(dir, f), crash, dmesg: fs.existsSync(dmesg) ? dmesg : undefined });
       }
     }
   }
@@ -160,12 +163,13 @@ describe.skipIf(all.length === 0)('real dumps', () => {
           const refCur = ref.percpu.get('current_task')!;
           for (const v of cur.values) expect(`0x${v.value!.toString(16)}`).toBe(refCur.get(v.cpu));
           expect(fpuAddr).toBe(ref.syms.get('irq_fpu_usable'));
-          expect(k.symbols.lookup('page_offset_base')).toBe(ref.syms.get('page_offset_base'));
-          expect(panic.cpu).toBe(ref.panicCpu);
-          // crash's `log`, line for line.
+          if (ref.syms.has('page_offset_base')) expect(k.symbols.lookup('page_offset_base')).toBe(ref.syms.get('page_offset_base'));
+          if (ref.panicCpu !== undefined) expect(panic.cpu).toBe(ref.panicCpu);
+          // crash's `log` (or `log | tail -N`), line for line.
           const ours = formatLog(log).trimEnd().split('\n');
-          expect(ours.length).toBe(ref.log.length);
-          expect(ours).toEqual(ref.log);
+          expect(ref.log.length).toBeGreaterThan(10);
+          if (ref.log[0].startsWith('[    0.000000] Linux version')) expect(ours.length).toBe(ref.log.length);
+          expect(ours.slice(-ref.log.length)).toEqual(ref.log);
         }
         if (c.dmesg) {
           const ref = fs.readFileSync(c.dmesg, 'utf8').replace(/\r/g, '');
