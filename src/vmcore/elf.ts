@@ -57,7 +57,7 @@ export class ElfDump extends PageDump {
   private readonly virtualCount: number;
   private virtualCache: { vaddr: bigint; paddr: bigint; size: bigint }[] | null = null;
 
-  constructor(private readonly src: ByteSource, readonly path: string) {
+  constructor(private readonly src: ByteSource, readonly path: string, extra: Record<string, string | number | boolean> = {}) {
     super(PAGE);
     const eh = readExact(src, 0, 64, 'ELF header');
     if (!isElf(eh)) throw new InputError('not an ELF file (bad magic)');
@@ -162,6 +162,7 @@ export class ElfDump extends PageDump {
         qemuNotes,
         cpus: this.prstatus.length,
         segmentsPastEof: pastEof,
+        ...extra,
       },
     };
     if (pastEof > 0) this.info.details.truncated = true;

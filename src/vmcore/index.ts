@@ -31,15 +31,11 @@ export function openDump(path: string): DumpFile {
     if (magic.toString('latin1', 0, 13) === `${FLAT_SIGNATURE}\0`) {
       const flat = new FlattenedSource(file);
       const m2 = Buffer.alloc(8);
-      if (flat.readInto(m2, 0, 8, 0) < 8 || m2.toString('latin1') !== KDUMP_SIGNATURE) {
-        // makedumpfile -F -E (flattened ELF) exists too; reassembling is the simple answer.
-        throw new InputError('flattened makedumpfile stream does not hold a kdump-compressed dump; convert it with: makedumpfile -R out < in');
-      }
-      return new KdumpDump(flat, path, {
-        flattened: true,
-        flatRecords: flat.records,
-        ...(flat.truncated ? { truncated: true } : {}),
-      });
+      const extra = { flattened: true, flatRecords: flat.records, ...(flat.truncated ? { truncated: true } : {}) };
+      const got = flat.readInto(m2, 0, 8, 0);
+      if (got === 8 && m2.toString('latin1') === KDUMP_SIGNATURE) return new KdumpDump(flat, path, extra);
+      if (got >= 4 && isElf(m2)) return new ElfDump(flat, path, extra); // makedumpfile -F -E
+      throw new InputError('flattened makedumpfile stream holds neither a kdump-compressed dump nor an ELF core; convert it with: makedumpfile -R out < in');
     }
     throw new InputError('not a vmcore: no ELF, KDUMP or makedumpfile signature');
   } catch (e) {

@@ -140,6 +140,19 @@ describe('ELF64 cores', () => {
     d.close();
   });
 
+  it('flattened ELF (makedumpfile -F -E) reads like the plain file', () => {
+    const p = f('plain-for-flat.elf');
+    writeElf(p, { notes: NOTES, segments: [{ paddr: 0x3000n, vaddr: 0xffff888000003000n, data: Buffer.concat([patternPage(3), patternPage(4)]) }] });
+    fs.writeFileSync(f('flat.elf'), flatten(fs.readFileSync(p), 777));
+    const d = openDump(f('flat.elf'));
+    expect(d.info.format).toBe('elf');
+    expect(d.info.details.flattened).toBe(true);
+    expect(d.prstatus).toHaveLength(2);
+    expect(d.virtualSegments).toHaveLength(1);
+    expect(d.readPhysical(0x4000n, 4096).equals(patternPage(4))).toBe(true);
+    d.close();
+  });
+
   it('file offsets above 4 GiB (sparse file)', () => {
     const p = f('big-offset.elf');
     const off = 5 * 1024 * 1024 * 1024 + 4096;

@@ -239,7 +239,7 @@ describe('absurd values', () => {
     o.writeBigInt64BE(o.readBigInt64BE(4096) + 1n, second); // second record overlaps the first
     expect(() => openDump(w(o))).toThrow(/overlap|makedumpfile -R/);
     const notKdump = flatten(Buffer.alloc(8192, 7), 4096);
-    expect(() => openDump(w(notKdump))).toThrow(/makedumpfile -R out < in/);
+    expect(() => openDump(w(notKdump))).toThrow(/neither .* makedumpfile -R out < in/);
   });
 });
 
