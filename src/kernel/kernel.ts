@@ -23,6 +23,26 @@ export interface OpenKernelOptions {
   vmlinux?: string;
 }
 
+export interface KernelSummary {
+  release?: string;
+  buildId?: string;
+  pageSize: number;
+  kaslrOffset?: string;
+  physBase?: string;
+  pagingLevels: 4 | 5;
+  crashTime?: string;
+  cpusInNotes: number;
+  cpusPossible?: number[];
+  cpusOnline?: number[];
+  cpuSource?: string;
+  panicCpu?: number;
+  panicCpuEvidence?: string;
+  symbolSource?: SymbolSource;
+  symbolDetails: string[];
+  kallsymsEncoding?: KallsymsEncoding;
+  directMapBase?: string;
+}
+
 export interface SymbolAttempt {
   source: SymbolSource;
   ok: boolean;
@@ -238,6 +258,49 @@ export class Kernel {
     if (base === undefined || base === 0n) return [];
     const start = base + BigInt(m.offset);
     return scanStackSymbols(this.memory, syms, start, m.size, false);
+  }
+
+  /** Per-CPU address of a symbol, or undefined (the unwinder's StackContext.perCpuAddress). */
+  perCpuAddress(cpu: number, symbol: string): bigint | undefined {
+    try {
+      return this.symbolsOrNull()?.lookup(symbol) === undefined ? undefined : this.percpu.address(cpu, symbol);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What `ktriage info` shows about the kernel, JSON-friendly (numbers as hex strings). */
+  summary(): KernelSummary {
+    const vi = this.vmcoreinfo;
+    const hex = (v: bigint | undefined) => (v === undefined ? undefined : (v < 0n ? '-0x' + (-v).toString(16) : '0x' + v.toString(16)));
+    const s: KernelSummary = {
+      release: vi.osrelease,
+      buildId: vi.buildId,
+      pageSize: vi.pageSize,
+      kaslrOffset: hex(vi.kernelOffset),
+      physBase: hex(vi.physBase),
+      pagingLevels: this.memory.levels,
+      crashTime: vi.crashTime !== undefined ? new Date(vi.crashTime * 1000).toISOString() : undefined,
+      cpusInNotes: this.dump.prstatus.length,
+      symbolSource: this.symbolsOrNull()?.source,
+      symbolDetails: this.symbolAttempts.map((a) => `${a.source}: ${a.ok ? '' : 'failed: '}${a.message}`),
+      kallsymsEncoding: this._kallsymsEncoding,
+      directMapBase: hex(this.memory.directMapBase),
+    };
+    if (this._symbols) {
+      try {
+        const p = this.percpu;
+        s.cpusPossible = p.possible;
+        s.cpusOnline = p.online;
+        s.cpuSource = p.cpuSource;
+      } catch {
+        // left out
+      }
+    }
+    const pc = this.panicCpu;
+    s.panicCpu = pc.cpu;
+    s.panicCpuEvidence = pc.evidence;
+    return s;
   }
 
   task(address: bigint): TaskInfo {

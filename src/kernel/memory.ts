@@ -21,8 +21,12 @@ const PAGE_N = 4096;
 /** Largest single virtual read; beyond this the caller is asking for something absurd. */
 export const MAX_VIRTUAL_READ = 256 * 1024 * 1024;
 
-export class TranslationError extends Error {
-  constructor(message: string, readonly vaddr: bigint) {
+/** A virtual address that cannot be read: a DumpReadError, so callers handle both alike. */
+export class TranslationError extends DumpReadError {
+  constructor(
+    message: string,
+    readonly vaddr: bigint,
+  ) {
     super(message);
     this.name = 'TranslationError';
   }

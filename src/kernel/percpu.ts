@@ -12,6 +12,7 @@
 // pcpu_hot member offsets come from BTF when available, else the layout in kernel-facts.md §2
 // (current_task 0, preempt_count 8).
 
+import { InputError } from '../util/errors.js';
 import type { Btf } from './btf.js';
 import type { KernelMemory } from './memory.js';
 import type { SymbolTable } from './symbols.js';
@@ -36,6 +37,29 @@ export interface PerCpuField {
 }
 
 export const NR_CPUS_MAX = 8192;
+
+export type PerCpuType = 'int' | 'uint' | 'bool' | 'u8' | 'u16' | 'u64' | 's64' | 'ptr';
+export const PERCPU_TYPE_SIZE: Record<PerCpuType, number> = { int: 4, uint: 4, bool: 1, u8: 1, u16: 2, u64: 8, s64: 8, ptr: 8 };
+
+export function decodeTyped(b: Buffer, type: PerCpuType): number | bigint | boolean {
+  switch (type) {
+    case 'int':
+      return b.readInt32LE(0);
+    case 'uint':
+      return b.readUInt32LE(0);
+    case 'bool':
+      return b[0] !== 0;
+    case 'u8':
+      return b[0];
+    case 'u16':
+      return b.readUInt16LE(0);
+    case 's64':
+      return b.readBigInt64LE(0);
+    case 'u64':
+    case 'ptr':
+      return b.readBigUInt64LE(0);
+  }
+}
 
 function bitsOf(buf: Buffer, limit: number): number[] {
   const out: number[] = [];
@@ -109,8 +133,8 @@ export class PerCpu {
   cpuOffset(cpu: number): bigint {
     let o = this.offsets.get(cpu);
     if (o === undefined) {
-      if (this.perCpuOffsetSymbol === undefined) throw new Error('no __per_cpu_offset symbol: per-CPU variables cannot be located');
-      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= NR_CPUS_MAX) throw new Error(`bad CPU number ${cpu}`);
+      if (this.perCpuOffsetSymbol === undefined) throw new InputError('no __per_cpu_offset symbol: per-CPU variables cannot be located');
+      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= NR_CPUS_MAX) throw new InputError(`bad CPU number ${cpu}`);
       o = this.mem.readU64(this.perCpuOffsetSymbol + BigInt(cpu) * 8n);
       this.offsets.set(cpu, o);
     }
@@ -122,10 +146,41 @@ export class PerCpu {
     let off: bigint;
     if (typeof symbolOrOffset === 'string') {
       const v = this.syms.lookup(symbolOrOffset);
-      if (v === undefined) throw new Error(`no symbol ${symbolOrOffset}`);
+      if (v === undefined) throw new InputError(`no symbol ${symbolOrOffset}`);
       off = v;
     } else off = symbolOrOffset;
     return BigInt.asUintN(64, this.cpuOffset(cpu) + off);
+  }
+
+  /**
+   * Is this symbol a per-CPU variable? Up to 6.14 per-CPU symbols are offsets inside
+   * [__per_cpu_start, __per_cpu_end) with __per_cpu_start = 0 (kallsyms type 'A'); from 6.15 they
+   * are image addresses inside the same range.
+   */
+  isPerCpuSymbol(name: string): boolean {
+    const v = this.syms.lookup(name);
+    if (v === undefined) return false;
+    const start = this.syms.lookup('__per_cpu_start');
+    const end = this.syms.lookup('__per_cpu_end');
+    if (start !== undefined && end !== undefined && end > start) return v >= start && v < end;
+    return v < 0xff00000000000000n;
+  }
+
+  /**
+   * A per-CPU variable on every possible CPU, decoded as `type` ('int' s32, 'uint' u32, 'bool' u8,
+   * 'u8', 'u16', 'u64', 's64', 'ptr'). Throws InputError for an unknown or non-per-CPU symbol.
+   */
+  readTyped(name: string, type: PerCpuType): { symbol: string; offset: bigint; type: PerCpuType; values: PerCpuValue<number | bigint | boolean>[] } {
+    const off = this.syms.lookup(name);
+    if (off === undefined) throw new InputError(`no symbol ${name}`);
+    if (!this.isPerCpuSymbol(name)) throw new InputError(`${name} is not a per-CPU variable (0x${off.toString(16)} is outside __per_cpu_start..__per_cpu_end)`);
+    const size = PERCPU_TYPE_SIZE[type];
+    return {
+      symbol: name,
+      offset: off,
+      type,
+      values: this.readAll(off, size).map((r) => ({ cpu: r.cpu, address: r.address, error: r.error, value: r.value === undefined ? undefined : decodeTyped(r.value, type) })),
+    };
   }
 
   /** Read `len` bytes of a per-CPU location on every possible CPU. */

@@ -72,6 +72,12 @@ describe('PerCpu', () => {
     expect(f.values.map((v) => v.value)).toEqual([false, true, false]);
     expect(p.currentTask()!.values.map((v) => v.value)).toEqual([POB + 0x500000n, POB + 0x501000n, POB + 0x502000n]);
     expect(p.address(2, '__preempt_count')).toBe(POB + AREA[2] + 0x1fb40n);
+    // crash prints `p __preempt_count` signed
+    expect(p.readTyped('__preempt_count', 'int').values.map((v) => v.value)).toEqual([-2146369533, -2147352575, -2147483648]);
+    expect(p.readTyped('in_kernel_fpu', 'bool').values.map((v) => v.value)).toEqual([false, true, false]);
+    expect(p.readTyped('current_task', 'ptr').values[1].value).toBe(POB + 0x501000n);
+    expect(() => p.readTyped('__per_cpu_offset', 'u64')).toThrow(/not a per-CPU variable/);
+    expect(() => p.readTyped('nope', 'u64')).toThrow('no symbol nope');
   });
 
   it('finds pcpu_hot (6.2-6.14) via BTF or the default offsets, and kernel_fpu_allowed inverted (6.16+)', () => {

@@ -132,7 +132,12 @@ describe.skipIf(all.length === 0)('real dumps', () => {
         const cur = k.percpu.currentTask()!;
         const log = k.log;
         const panic = k.panicCpu;
+        const summary = k.summary();
         const ms = performance.now() - t0;
+        expect(summary).toMatchObject({ release: '6.1.0-56-amd64', pageSize: 4096, pagingLevels: 5, symbolSource: 'kallsyms', kallsymsEncoding: 'absolute-percpu', panicCpuEvidence: 'panic_cpu variable' });
+        expect(summary.kaslrOffset).toBe('0x' + k.vmcoreinfo.kernelOffset!.toString(16));
+        expect(summary.physBase).toMatch(/^-?0x[0-9a-f]+$/);
+        expect(summary.cpusPossible?.length).toBe(d.prstatus.length);
 
         // The WARN that started it all, and the CPU it names.
         const warn = log.records.map((r) => r.text).find((t) => /^WARNING: CPU: \d+ PID: \d+ at arch\/x86\/kernel\/fpu\/core\.c:\d+ irq_fpu_usable\+0x39\/0x50/.test(t));
@@ -158,6 +163,9 @@ describe.skipIf(all.length === 0)('real dumps', () => {
           const refPc = ref.percpu.get('__preempt_count')!;
           expect(pc.values.length).toBe(refPc.size);
           for (const v of pc.values) expect(signed32(v.value!)).toBe(refPc.get(v.cpu));
+          // what `ktriage percpu <dump> __preempt_count --type int` prints
+          const typed = k.percpu.readTyped('__preempt_count', 'int');
+          expect(typed.values.map((v) => String(v.value))).toEqual([...refPc.values()]);
           const refFpu = ref.percpu.get('in_kernel_fpu')!;
           for (const v of fpu.values) expect(String(v.value)).toBe(refFpu.get(v.cpu));
           const refCur = ref.percpu.get('current_task')!;
