@@ -6,7 +6,7 @@
 import { InputError } from '../util/errors.js';
 import { findVmcoreinfo, decodePrStatus, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
-import { readExact, toOffset, type ByteSource } from './source.js';
+import { MAX_METADATA_READ, readExact, toOffset, type ByteSource } from './source.js';
 import type { DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
 
 const PT_LOAD = 1;
@@ -94,6 +94,7 @@ export class ElfDump extends PageDump {
       if (ptype === PT_NOTE) {
         const n = u64n(ph, b + 32, `PT_NOTE ${i} size`);
         noteBytes += n;
+        if (noteBytes > MAX_METADATA_READ) throw new InputError(`PT_NOTE segments total more than ${MAX_METADATA_READ} bytes`);
         noteBufs.push(readExact(src, u64n(ph, b + 8, `PT_NOTE ${i} offset`), n, `PT_NOTE segment ${i}`));
       } else if (ptype === PT_LOAD) {
         const offset = u64n(ph, b + 8, `PT_LOAD ${i} p_offset`);

@@ -4,6 +4,8 @@ import { InputError } from '../util/errors.js';
 import type { DumpNote, PrStatus } from './types.js';
 
 export const NT_PRSTATUS = 1;
+/** More notes than this is not a real dump (8192 CPUs give 8192 NT_PRSTATUS notes). */
+export const MAX_NOTES = 100_000;
 
 /** x86_64 `struct user_regs_struct` (arch/x86/include/asm/user_64.h), in memory order. */
 export const X86_64_REGS = [
@@ -36,6 +38,7 @@ export function parseNotes(buf: Buffer, what: string): DumpNote[] {
     let name = buf.toString('latin1', nameOff, nameOff + namesz);
     const nul = name.indexOf('\0');
     if (nul >= 0) name = name.slice(0, nul);
+    if (notes.length >= MAX_NOTES) throw new InputError(`${what}: more than ${MAX_NOTES} notes`);
     notes.push({ name, type, desc: Buffer.from(buf.subarray(descOff, descOff + descsz)) });
     p = Math.min(end, buf.length);
   }

@@ -149,6 +149,38 @@ describe('absurd values', () => {
     expect(() => openDump(patchElf((b) => b.writeUInt32LE(0xfffffff0, noteOff(b) + 4)))).toThrow(/runs past the note area/);
   });
 
+  it('ELF: many PT_NOTEs pointing at one large area, and a flood of empty notes', () => {
+    const p = f('notes-flood.elf');
+    const area = Buffer.alloc(2 << 20); // 2 MiB of zero-size notes with a 4-byte name: 16 bytes each
+    for (let o = 0; o + 16 <= area.length; o += 16) {
+      area.writeUInt32LE(4, o);
+      area.writeUInt32LE(0, o + 4);
+      area.writeUInt32LE(9, o + 8);
+      area.write('ABC', o + 12, 'latin1');
+    }
+    writeElf(p, { segments: [{ paddr: 0n, data: area }] });
+    const b = fs.readFileSync(p);
+    // Point the PT_NOTE at the segment data: 131072 notes.
+    b.writeBigUInt64LE(b.readBigUInt64LE(64 + 56 + 8), 64 + 8);
+    b.writeBigUInt64LE(BigInt(area.length), 64 + 32);
+    fs.writeFileSync(p, b);
+    expect(() => openDump(p)).toThrow(/more than 100000 notes/);
+    // 40 PT_NOTEs of 2 MiB each: refused by the total size limit before reading them all.
+    const phs: { paddr: bigint; data: Buffer }[] = [];
+    for (let i = 0; i < 40; i++) phs.push({ paddr: BigInt(i) << 24n, data: Buffer.alloc(0) });
+    writeElf(p, { segments: [{ paddr: 0n, data: area }, ...phs] });
+    const c = fs.readFileSync(p);
+    const off = c.readBigUInt64LE(64 + 56 + 8);
+    for (let i = 0; i < 41; i++) {
+      const h = 64 + i * 56;
+      c.writeUInt32LE(4, h);
+      c.writeBigUInt64LE(off, h + 8);
+      c.writeBigUInt64LE(2n << 20n, h + 32);
+    }
+    fs.writeFileSync(p, c);
+    expect(() => openDump(p)).toThrow(/PT_NOTE segments total more than/);
+  });
+
   it('kdump: bad signature/block size/bitmap_blocks past EOF/sub_hdr_size', () => {
     const patch = (mut: (b: Buffer) => void): string => {
       const { buf } = buildKdump(KSPEC);
