@@ -251,6 +251,25 @@ describe('absurd values', () => {
     d.close();
   });
 
+  it('kdump: a bitmap claiming far more dumped pages than the file holds', () => {
+    const { buf, layout } = buildKdump({ ...KSPEC, maxMapnr: 8 * 4096 * 8 });
+    buf.fill(0xff, layout.bitmap1Off, layout.pdOff); // every pfn "exists" and "was dumped"
+    fs.writeFileSync(f('claims.kdump'), buf);
+    const d = openDump(f('claims.kdump'));
+    expect(d.pageState(30000n * 4096n)).toBe('present');
+    const e = (() => {
+      try {
+        d.readPhysical(30000n * 4096n, 8);
+      } catch (err) {
+        return err as Error;
+      }
+      return null;
+    })();
+    expect(e).toBeInstanceOf(DumpReadError);
+    expect(e?.message).toMatch(/past the end of the file/);
+    d.close();
+  });
+
   it('flattened: wrong type/version, bad record, overlapping records, not kdump inside', () => {
     const flat = flatten(buildKdump(KSPEC).buf, 500);
     const w = (b: Buffer): string => {
