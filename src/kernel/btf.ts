@@ -354,24 +354,22 @@ export class Btf implements UnwindTypes {
     throw new InputError(`BTF type chain too deep at id ${id}`);
   }
 
-  /** Size in bytes of a type id (arrays multiplied out, pointers 8). */
-  sizeOfId(id: number): number | undefined {
-    for (let guard = 0; guard < 64; guard++) {
-      id = this.resolve(id);
-      const t = this.type(id);
-      if (!t) return undefined;
-      switch (t.kind) {
-        case BTF_KIND.PTR:
-          return 8;
-        case BTF_KIND.ARRAY: {
-          const e = this.sizeOfId(t.array!.type);
-          return e === undefined ? undefined : e * t.array!.nelems;
-        }
-        default:
-          return t.size;
+  /** Size in bytes of a type id (arrays multiplied out, pointers 8); undefined for void/functions/loops. */
+  sizeOfId(id: number, depth = 0): number | undefined {
+    if (depth > 32) return undefined; // an array of itself: corrupt BTF
+    id = this.resolve(id);
+    const t = this.type(id);
+    if (!t) return undefined;
+    switch (t.kind) {
+      case BTF_KIND.PTR:
+        return 8;
+      case BTF_KIND.ARRAY: {
+        const e = this.sizeOfId(t.array!.type, depth + 1);
+        return e === undefined ? undefined : e * t.array!.nelems;
       }
+      default:
+        return t.size;
     }
-    return undefined;
   }
 
   /** sizeof(struct name) (or union, typedef, int...). */
