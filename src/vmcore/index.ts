@@ -17,6 +17,7 @@ export { prepareDecompressors } from './decompress.js';
 export { DumpReadError } from './types.js';
 export type { DumpFile, DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
 export { X86_64_REGS } from './notes.js';
+export { ioStats } from './source.js';
 
 export function openDump(path: string): DumpFile {
   const file = new FileSource(path);

@@ -39,6 +39,9 @@ export function toOffset(v: bigint, what: string): number {
   return Number(v);
 }
 
+/** Process-wide count of positioned reads on dump files (for tests and measurements). */
+export const ioStats = { reads: 0, bytes: 0 };
+
 export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number | null;
@@ -65,6 +68,8 @@ export class FileSource implements ByteSource {
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, buf, bufOff + done, length - done, pos + done);
+      ioStats.reads++;
+      ioStats.bytes += n;
       if (n === 0) break;
       done += n;
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DumpReadError, dumpSummary, openDump, openDumpAsync, prepareDecompressors } from '../../src/vmcore/index.js';
+import { DumpReadError, dumpSummary, ioStats, openDump, openDumpAsync, prepareDecompressors } from '../../src/vmcore/index.js';
 import { InputError } from '../../src/util/errors.js';
 import {
   flatten, patternPage, prstatusNote, tmpDir, vector, vmcoreinfoNote, writeElf, writeKdump, buildKdump, type Note,
@@ -298,5 +298,43 @@ describe('format detection', () => {
     fs.writeFileSync(p, Buffer.alloc(0));
     expect(() => openDump(p)).toThrow(/too short/);
     expect(() => openDump(dir)).toThrow(InputError);
+  });
+});
+
+describe('cost of opening does not grow with memory size', () => {
+  it('64 GiB sparse ELF and a kdump with a 64 GiB bitmap: under 64 KiB read at open', () => {
+    const p = f('sparse64.elf');
+    const ram = 64 * 2 ** 30;
+    writeElf(p, { notes: NOTES, segments: [{ paddr: 0n, data: patternPage(0) }] });
+    // Grow the one PT_LOAD to 64 GiB of file-backed memory in a sparse file.
+    const b = fs.readFileSync(p);
+    const off = Number(b.readBigUInt64LE(64 + 56 + 8));
+    b.writeBigUInt64LE(BigInt(ram), 64 + 56 + 32);
+    b.writeBigUInt64LE(BigInt(ram), 64 + 56 + 40);
+    fs.writeFileSync(p, b);
+    fs.truncateSync(p, off + ram);
+    const before = ioStats.bytes;
+    const d = openDump(p);
+    expect(ioStats.bytes - before).toBeLessThan(64 * 1024);
+    expect(d.readPhysical(BigInt(ram) - 4096n, 4096).every((x) => x === 0)).toBe(true);
+    expect(d.readPhysical(0n, 4096).equals(patternPage(0))).toBe(true);
+    d.close();
+    fs.rmSync(p);
+
+    const k = f('sparse64.kdump');
+    writeKdump(k, { maxMapnr: ram / 4096, pages: [{ pfn: 1, data: patternPage(1) }, { pfn: ram / 4096 - 1, codec: 'zlib', data: patternPage(7) }] });
+    const before2 = ioStats.bytes;
+    const dk = openDump(k);
+    expect(ioStats.bytes - before2).toBeLessThan(64 * 1024);
+    expect(dk.readPhysical(4096n, 4096).equals(patternPage(1))).toBe(true);
+    const before3 = ioStats.bytes;
+    expect(dk.readPhysical(BigInt(ram) - 4096n, 4096).equals(patternPage(7))).toBe(true);
+    // The rank of the last pfn needs the popcount of the whole 2 MiB bitmap2, read once.
+    expect(ioStats.bytes - before3).toBeLessThan(3 * 1024 * 1024);
+    const before4 = ioStats.bytes;
+    expect(dk.readPhysical(BigInt(ram) - 4096n + 8n, 8).length).toBe(8);
+    expect(ioStats.bytes - before4).toBe(0); // page cache
+    dk.close();
+    fs.rmSync(k);
   });
 });
