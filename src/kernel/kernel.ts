@@ -88,9 +88,12 @@ export class Kernel {
     return this.vmcoreinfo.osrelease;
   }
 
-  /** KASLR offset: KERNELOFFSET, else derived from SYMBOL(_stext) vs the default 0xffffffff81000000. */
+  /** KASLR offset: KERNELOFFSET, else SYMBOL(_stext) - 0xffffffff81000000 (the default link address). */
   get kaslrOffset(): bigint | undefined {
-    return this.vmcoreinfo.kernelOffset;
+    const ko = this.vmcoreinfo.kernelOffset;
+    if (ko !== undefined) return ko;
+    const stext = this.vmcoreinfo.symbols.get('_stext');
+    return stext !== undefined && stext >= 0xffffffff81000000n ? stext - 0xffffffff81000000n : undefined;
   }
 
   get pagingLevels(): 4 | 5 {
@@ -277,7 +280,7 @@ export class Kernel {
       release: vi.osrelease,
       buildId: vi.buildId,
       pageSize: vi.pageSize,
-      kaslrOffset: hex(vi.kernelOffset),
+      kaslrOffset: hex(this.kaslrOffset),
       physBase: hex(vi.physBase),
       pagingLevels: this.memory.levels,
       crashTime: vi.crashTime !== undefined ? new Date(vi.crashTime * 1000).toISOString() : undefined,

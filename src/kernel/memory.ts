@@ -71,7 +71,8 @@ export class KernelMemory {
     this.cacheEntries = opts.cacheEntries ?? 65536;
     if (opts.pgdPhys !== undefined) this.pgdPhys = opts.pgdPhys;
     else {
-      const top = vmcoreinfo.symbols.get('init_top_pgt') ?? vmcoreinfo.symbols.get('swapper_pg_dir');
+      // init_top_pgt since 4.13; init_level4_pgt before (same table); swapper_pg_dir as a last resort.
+      const top = vmcoreinfo.symbols.get('init_top_pgt') ?? vmcoreinfo.symbols.get('init_level4_pgt') ?? vmcoreinfo.symbols.get('swapper_pg_dir');
       if (top !== undefined && this.isImageAddress(top)) this.pgdPhys = this.imageToPhys(top);
     }
   }

@@ -91,6 +91,7 @@ export function backtraceToJson(bt: Backtrace): Record<string, unknown> {
       stack: f.stack,
       reliable: f.reliable,
       note: f.note,
+      interrupted: f.interrupted,
       exception: f.exception && {
         rip: f.exception.rip,
         ripAddress: hx(f.exception.ripAddress),

@@ -98,6 +98,12 @@ export interface Frame {
   reliable: boolean;
   /** How the frame was found when not plain ORC ('prologue of X', 'stack scan'), or what the pc is. */
   note?: string;
+  /**
+   * The function interrupted by the exception printed on the previous frame, listed as a frame of
+   * its own the way crash does (after a stack switch, or under asm_exc_int3). The kernel's own
+   * oops trace shows it only on its `RIP:` line.
+   */
+  interrupted?: boolean;
 }
 
 export interface Backtrace {

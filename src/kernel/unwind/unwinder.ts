@@ -704,14 +704,14 @@ export class Unwinder {
       const regsStack = this.stackOfAddress(steps, s.regsAddress as bigint);
       if (regsStack !== s.stack) {
         // Stack switch: crash shows the interrupted function on the new stack at the saved sp.
-        frames.push(mk(s, s.sp));
+        frames.push({ ...mk(s, s.sp), interrupted: true });
       } else if (prev && prev.function.startsWith('asm_exc_') && !CRASH_EXCEPTION_FUNCTIONS.has(prev.function)) {
         // crash decodes pt_regs under the exception entries of its exception_functions list
         // (x86_64.c) and under interrupt entries (asm_sysvec_*, asm_common_interrupt). Under the
         // other exception entries (asm_exc_int3) it finds pt_regs->ip while scanning and prints
         // the interrupted function as a frame at that stack slot: so do we (keeping the regs).
         // (Also for a bare iret frame, e.g. an NMI that hit asm_exc_int3's first instruction.)
-        frames.push(mk(s, (s.regsAddress as bigint) + BigInt(IRET_FRAME_OFFSET)));
+        frames.push({ ...mk(s, (s.regsAddress as bigint) + BigInt(IRET_FRAME_OFFSET)), interrupted: true });
       }
     }
     return frames;
