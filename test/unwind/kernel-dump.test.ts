@@ -13,6 +13,7 @@ import { crashStyle } from '../../src/kernel/unwind/format.js';
 import { unwinderForKernel, type KernelForUnwind } from '../../src/kernel/unwind/kernel-adapter.js';
 import type { Frame } from '../../src/kernel/unwind/types.js';
 import { compareWithCrash, refereeDumpName, splitReferee } from './crash-compare.js';
+import { panicCallTrace } from './kernel-trace.js';
 
 interface Case { name: string; dump: string; referee: string }
 
@@ -90,6 +91,25 @@ for (const c of cases) {
       expect(bt.stopped).toBe('end');
       expect(bt.frames.every((f) => f.reliable)).toBe(true);
       console.log(`[unwind] ${c.name}: panic CPU ${ref.bt.cpu}, ${bt.frames.length} frames (${cmp.categories.match} exact, ${cmp.categories['match-name']} by name, crash's extra stale words ${cmp.categories['crash-scan']}) in ${ms.toFixed(0)} ms`);
+      // Second referee: the kernel's own ORC unwinder, in the panic's dump_stack() trace in the
+      // dump's log. From `panic` on, our frames (without the crash-style interrupted-function
+      // frames) must be its reliable entries, with the same func+off/size [module] and RIPs.
+      const log = (k as unknown as { log?: { records: { text: string }[] } }).log;
+      const trace = log ? panicCallTrace(log.records.flatMap((r) => r.text.split('\n'))) : null;
+      expect(trace, 'panic call trace in the dump\'s own log').not.toBeNull();
+      if (trace) {
+        const theirs = trace.entries.filter((e) => !e.unreliable);
+        const ti = theirs.findIndex((e) => e.name === 'panic');
+        const oi = bt.frames.findIndex((f) => f.function === 'panic');
+        const ours = bt.frames.slice(oi).filter((f) => !f.interrupted);
+        const fmt = (n: string, o: bigint, sz: bigint, m?: string, withOff = true) => `${n}${withOff ? `+0x${o.toString(16)}/0x${sz.toString(16)}` : ''}${m ? ` [${m}]` : ''}`;
+        // panic itself was at another call when dump_stack() ran: compare its name only
+        expect(ours.map((f, i) => fmt(f.function, f.offset, f.size, f.module, i > 0))).toEqual(theirs.slice(ti).map((e, i) => fmt(e.name, e.offset, e.size, e.module, i > 0)));
+        const ourRips = bt.frames.slice(oi).filter((f) => f.exception && !f.exception.userMode).map((f) => f.exception!);
+        expect(ourRips.map((e) => { const sym = u.symbolize(u.resolveIp(e.ripAddress).ip)!; return fmt(sym.name, sym.offset, sym.size); })).toEqual(trace.rips);
+        console.log(`[unwind] ${c.name}: ${ours.length} frames from panic on equal the kernel's own panic trace (func+off/size, ${trace.rips.length} RIP lines)`);
+      }
+
       const all = await u.backtraceAll();
       for (const r of ref.all) {
         const b = all.find((x) => x.cpu === r.cpu);
