@@ -17,97 +17,118 @@ export class LzoError extends Error {}
  * a stream that ends early or produces more or fewer than `outLen` bytes.
  */
 export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
+  // One flat loop with local state (no closures): this is the hot path for LZO dumps.
   const out = Buffer.alloc(outLen);
   const n = src.length;
   let ip = 0;
   let op = 0;
-
-  const need = (k: number): void => {
-    if (ip + k > n) throw new LzoError('input overrun');
-  };
-  const literals = (count: number): void => {
-    need(count);
-    if (op + count > outLen) throw new LzoError('output overrun (literal run)');
-    out.set(src.subarray(ip, ip + count), op);
-    ip += count;
-    op += count;
-  };
-  const match = (dist: number, len: number): void => {
-    if (dist > op || dist <= 0) throw new LzoError('back-reference before start of output');
-    if (op + len > outLen) throw new LzoError('output overrun (match)');
-    let from = op - dist;
-    // Byte by byte: the source may overlap the bytes being written (runs).
-    for (let i = 0; i < len; i++) out[op++] = out[from++];
-  };
-  // Variable-length count: the low bits were zero, so add 255 per zero byte then the next byte.
-  const extLength = (base: number): number => {
-    let len = base;
-    for (;;) {
-      need(1);
-      const b = src[ip++];
-      if (b !== 0) return len + b;
-      len += 255;
-      if (len > outLen + 255) throw new LzoError('length overrun');
-    }
-  };
-
   if (n === 0) throw new LzoError('empty input');
   // state: number of literals the previous instruction copied (0..3), or 4 after a long literal run.
   let state = 0;
   if (src[0] > 17) {
     // First byte 18..255: a literal run of (byte - 17) bytes.
-    ip = 1;
     const t = src[0] - 17;
-    literals(t);
+    ip = 1;
+    if (ip + t > n) throw new LzoError('input overrun');
+    if (t > outLen) throw new LzoError('output overrun (literal run)');
+    out.set(src.subarray(ip, ip + t), 0);
+    ip += t;
+    op = t;
     state = t < 4 ? t : 4;
   }
   for (;;) {
-    need(1);
+    if (ip >= n) throw new LzoError('input overrun');
     const t = src[ip++];
+    let len: number;
+    let dist: number;
     let s: number; // literals to copy after this match
     if (t < 16) {
       if (state === 0) {
-        // 0000LLLL: long literal run, length = 3 + (L or 15 + extension).
-        const len = 3 + (t !== 0 ? t : extLength(15));
-        literals(len);
+        // 0000LLLL: long literal run, length = 3 + (L or 15 + 255 per zero byte + next byte).
+        len = t;
+        if (len === 0) {
+          len = 15;
+          for (;;) {
+            if (ip >= n) throw new LzoError('input overrun');
+            const b = src[ip++];
+            if (b !== 0) {
+              len += b;
+              break;
+            }
+            len += 255;
+            if (len > outLen) throw new LzoError('length overrun');
+          }
+        }
+        len += 3;
+        if (ip + len > n) throw new LzoError('input overrun');
+        if (op + len > outLen) throw new LzoError('output overrun (literal run)');
+        out.set(src.subarray(ip, ip + len), op);
+        ip += len;
+        op += len;
         state = 4;
         continue;
       }
-      need(1);
+      if (ip >= n) throw new LzoError('input overrun');
       const h = src[ip++];
       s = t & 3;
-      if (state === 4) match((h << 2) + (t >> 2) + 2049, 3); // 3 bytes from 2..3 KiB back
-      else match((h << 2) + (t >> 2) + 1, 2); // 2 bytes from within 1 KiB
-    } else if (t < 32) {
-      // 0001HLLL + LE16: distance 16384 + (H << 14) + D; distance 16384 ends the stream.
-      const len = 2 + ((t & 7) !== 0 ? t & 7 : extLength(7));
-      need(2);
-      const v = src[ip] | (src[ip + 1] << 8);
-      ip += 2;
-      const dist = 16384 + ((t & 8) << 11) + (v >> 2);
-      if (dist === 16384) {
-        if (len !== 3) throw new LzoError('bad end-of-stream marker');
-        break;
+      if (state === 4) {
+        len = 3; // 3 bytes from 2..3 KiB back
+        dist = (h << 2) + (t >> 2) + 2049;
+      } else {
+        len = 2; // 2 bytes from within 1 KiB
+        dist = (h << 2) + (t >> 2) + 1;
       }
-      s = v & 3;
-      match(dist, len);
     } else if (t < 64) {
-      // 001LLLLL + LE16: distance D + 1 (up to 16 KiB).
-      const len = 2 + ((t & 31) !== 0 ? t & 31 : extLength(31));
-      need(2);
+      // 0001HLLL + LE16 (distance 16384 + (H << 14) + D; 16384 ends the stream) or
+      // 001LLLLL + LE16 (distance D + 1).
+      const mask = t < 32 ? 7 : 31;
+      len = t & mask;
+      if (len === 0) {
+        len = mask;
+        for (;;) {
+          if (ip >= n) throw new LzoError('input overrun');
+          const b = src[ip++];
+          if (b !== 0) {
+            len += b;
+            break;
+          }
+          len += 255;
+          if (len > outLen) throw new LzoError('length overrun');
+        }
+      }
+      len += 2;
+      if (ip + 2 > n) throw new LzoError('input overrun');
       const v = src[ip] | (src[ip + 1] << 8);
       ip += 2;
       s = v & 3;
-      match((v >> 2) + 1, len);
+      if (t < 32) {
+        dist = 16384 + ((t & 8) << 11) + (v >> 2);
+        if (dist === 16384) {
+          if (len !== 3) throw new LzoError('bad end-of-stream marker');
+          break;
+        }
+      } else {
+        dist = (v >> 2) + 1;
+      }
     } else {
       // 01LDDDSS / 1LLDDDSS + one byte H: distance (H << 3) + D + 1.
-      need(1);
+      if (ip >= n) throw new LzoError('input overrun');
       const h = src[ip++];
-      const len = t < 128 ? 3 + ((t >> 5) & 1) : 5 + ((t >> 5) & 3);
+      len = t < 128 ? 3 + ((t >> 5) & 1) : 5 + ((t >> 5) & 3);
       s = t & 3;
-      match((h << 3) + ((t >> 2) & 7) + 1, len);
+      dist = (h << 3) + ((t >> 2) & 7) + 1;
     }
-    if (s > 0) literals(s);
+    // Copy the match byte by byte: source and destination may overlap (runs).
+    if (dist > op) throw new LzoError('back-reference before start of output');
+    if (op + len > outLen) throw new LzoError('output overrun (match)');
+    let from = op - dist;
+    const end = op + len;
+    while (op < end) out[op++] = out[from++];
+    if (s > 0) {
+      if (ip + s > n) throw new LzoError('input overrun');
+      if (op + s > outLen) throw new LzoError('output overrun (literal run)');
+      for (let i = 0; i < s; i++) out[op++] = src[ip++];
+    }
     state = s;
   }
   if (op !== outLen) throw new LzoError(`stream produced ${op} bytes, expected ${outLen}`);
