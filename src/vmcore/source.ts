@@ -95,8 +95,9 @@ export class FileSource implements ByteSource {
  */
 export const FLAT_SIGNATURE = 'makedumpfile';
 const FLAT_HEADER_SIZE = 4096;
-/** Refuse to index more records than this (24 bytes of index each). */
-const FLAT_MAX_RECORDS = 16 * 1024 * 1024;
+/** Refuse to index more records than this (24 bytes of index each, plus temporaries while building;
+ * QEMU writes about 16 KiB per record, so this is some 64 GB of dump). */
+const FLAT_MAX_RECORDS = 4 * 1024 * 1024;
 
 export class FlattenedSource implements ByteSource {
   readonly size: number;
