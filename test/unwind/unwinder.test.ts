@@ -199,3 +199,34 @@ describe('a kernel without ORC (frame pointers)', () => {
     expect(bt.frames.every((x) => x.reliable)).toBe(true);
   });
 });
+
+describe('a CPU without saved registers', () => {
+  it('gives an empty trace that says why', async () => {
+    const u = build();
+    const bt = await new Unwinder({ memory: u.mem, symbols: new FakeSymbols([]), release: '6.1.0', cpus: [{ cpu: 3, regs: {} }] }).backtrace(3);
+    expect(bt.frames).toEqual([]);
+    expect(bt.stopped).toMatch(/no registers/);
+  });
+});
+
+describe('garbage on the stack', () => {
+  it('never throws, never loops, never exceeds the frame bound', async () => {
+    const fc = await import('fast-check');
+    const interesting = [A + 57n, B + 0x20n, POST + 0x28n, D + 0x10n, E + 0x30n, E2 + 0x35n, F + 7n, G + 0x20n, S0, R1, R2, T, 0n, -1n];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.constantFrom(...interesting), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), { minLength: 8, maxLength: 96 }),
+        fc.nat(0x1f0),
+        async (words, at) => {
+          const u = build();
+          const mem = (u.mem as unknown as { inner: FakeMemory }).inner;
+          words.forEach((w, i) => mem.writeU64(S0 + BigInt(at & ~7) + BigInt(i * 8), w));
+          const bt = await u.backtrace(0);
+          expect(bt.frames.length).toBeLessThanOrEqual(256);
+          expect(bt.frames.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -309,6 +309,7 @@ export class Unwinder {
     const c = this.input.cpus.find((x) => x.cpu === cpu);
     if (!c) throw new Error(`no registers for CPU ${cpu}`);
     const regs = normalizeRegs(c.regs);
+    if (regs.ip === 0n && regs.sp === 0n) return { steps: [], stopped: 'no registers were saved for this CPU', usedFallback: false, warnings: [] };
     const stacks = this.cpuStacks(cpu);
     const main = await this.walkFrom(regs, stacks, opts);
     if (opts.deeperStart === false) return main;
