@@ -236,31 +236,30 @@ export class Kernel {
   get panicCpu(): PanicCpuResult {
     this._panic ??= this.time('panicCpu', () => {
       const syms = this.symbolsOrNull() ?? undefined;
-      let log: KernelLog | undefined;
-      try {
-        log = this.log;
-      } catch {
-        log = undefined;
-      }
-      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log, nmiStackNames: (cpu) => this.nmiStackNames(cpu) });
+      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log: () => this.log, nmiStackNames: (cpu) => this.nmiStackNames(cpu) });
     });
     return this._panic;
   }
 
   /**
-   * Text symbols on a CPU's NMI IST stack (cpu_entry_area: per-CPU cea_exception_stacks pointer,
-   * NMI_stack member offset and size from BTF). Empty when any piece is missing.
+   * Text symbols on a CPU's NMI IST stack (cpu_entry_area: per-CPU cea_exception_stacks pointer).
+   * NMI_stack offset and size come from BTF when it is already loaded, else the layout of
+   * arch/x86/include/asm/cpu_entry_area.h without KASAN: 4 KiB guard, 8 KiB #DF stack, 4 KiB
+   * guard, then the 8 KiB NMI stack (offset 0x4000). Empty when any piece is missing.
    */
   nmiStackNames(cpu: number): string[] {
     const syms = this.symbolsOrNull();
-    const btf = this.btf;
-    if (!syms || !btf || syms.lookup('cea_exception_stacks') === undefined) return [];
-    const m = btf.member('cea_exception_stacks', 'NMI_stack');
-    if (!m?.size || m.size > 65536) return [];
+    if (!syms || syms.lookup('cea_exception_stacks') === undefined) return [];
+    let offset = 0x4000;
+    let size = 0x2000;
+    const m = this._btf ? this._btf.member('cea_exception_stacks', 'NMI_stack') : undefined;
+    if (m?.size && m.size <= 65536) {
+      offset = m.offset;
+      size = m.size;
+    }
     const base = this.memory.tryU64(this.percpu.address(cpu, 'cea_exception_stacks'));
     if (base === undefined || base === 0n) return [];
-    const start = base + BigInt(m.offset);
-    return scanStackSymbols(this.memory, syms, start, m.size, false);
+    return scanStackSymbols(this.memory, syms, base + BigInt(offset), size, false);
   }
 
   /** Per-CPU address of a symbol, or undefined (the unwinder's StackContext.perCpuAddress). */

@@ -151,7 +151,8 @@ export interface PanicCpuInput {
   cpus: CpuRegisters[];
   syms?: SymbolTable;
   mem?: StackReader & { readI32(vaddr: bigint): number };
-  log?: KernelLog;
+  /** The log, or a function giving it (called only when panic_cpu and the registers do not decide). */
+  log?: KernelLog | (() => KernelLog | undefined);
   /** Text symbols on each CPU's NMI stack (see classifyCpu). */
   nmiStackNames?: (cpu: number) => string[];
 }
@@ -191,14 +192,21 @@ export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
   }
   const panicking = states.filter((s) => s.activity === 'panic');
   for (const s of states) details.push(`CPU ${s.cpu}: ${s.activity}${s.ripSymbol ? ` at ${s.ripSymbol}` : ''}${s.markers.length ? ` (${s.markers.join(', ')})` : ''}`);
-  const logCpu = input.log ? panicCpuFromLog(input.log) : undefined;
-  if (logCpu !== undefined) details.push(`log: last "CPU: ${logCpu} PID:" header`);
-
   if (varCpu !== undefined) {
     if (panicking.length === 1 && panicking[0].cpu !== varCpu) details.push(`registers/stack point at CPU ${panicking[0].cpu} instead`);
     return { cpu: varCpu, evidence: 'panic_cpu variable', details, cpus: states };
   }
   if (panicking.length === 1) return { cpu: panicking[0].cpu, evidence: 'registers/stack', details, cpus: states };
-  if (logCpu !== undefined) return { cpu: logCpu, evidence: 'log', details, cpus: states };
+  let log: KernelLog | undefined;
+  try {
+    log = typeof input.log === 'function' ? input.log() : input.log;
+  } catch (e) {
+    details.push(`log unreadable: ${(e as Error).message}`);
+  }
+  const logCpu = log ? panicCpuFromLog(log) : undefined;
+  if (logCpu !== undefined) {
+    details.push(`log: last "CPU: ${logCpu} PID:" header`);
+    return { cpu: logCpu, evidence: 'log', details, cpus: states };
+  }
   return { evidence: 'none', details, cpus: states };
 }
