@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DumpReadError, dumpSummary, ioStats, openDump, openDumpAsync, prepareDecompressors } from '../../src/vmcore/index.js';
 import { InputError } from '../../src/util/errors.js';
 import {
@@ -8,6 +8,7 @@ import {
 } from './gen.js';
 
 const dir = tmpDir();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const f = (name: string): string => path.join(dir, name);
 const VMCI = 'OSRELEASE=6.1.0-test\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffff8260a000\n';
 const NOTES: Note[] = [

@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DumpReadError, openDump, prepareDecompressors, type DumpFile } from '../../src/vmcore/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { buildKdump, flatten, patternPage, prstatusNote, tmpDir, vector, vmcoreinfoNote, writeElf, type KdumpSpec } from './gen.js';
 
 const dir = tmpDir();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const f = (name: string): string => path.join(dir, name);
 
 function oneLine(e: unknown): void {
