@@ -2,12 +2,14 @@
 // System.map or vmlinux, checked against crash's output for the same dumps (test/kernel/referee/,
 // or crash.txt beside a fixture) and makedumpfile --dump-dmesg where available.
 // Dumps live in /work/dumps (KTRIAGE_DUMPS overrides) or fixtures/<name>/; absent ones are skipped.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openKernel } from '../../src/kernel/kernel.js';
 import { formatLog } from '../../src/kernel/printk.js';
-import { readVmlinuxSymbols } from '../../src/kernel/symfiles.js';
+import { parseSystemMap, readVmlinuxSymbols } from '../../src/kernel/symfiles.js';
 import type { DumpFile } from '../../src/vmcore/types.js';
 import { DUMPS_DIR, openRealDump } from './helpers.js';
 
@@ -27,8 +29,9 @@ function candidates(): Candidate[] {
   const isDump = (f: string) => /\.(elf|kdump[-\w]*)$|kdump-(lzo|zlib|snappy|zstd)(-d\d+)?$|\.vmcore$/.test(f);
   if (fs.existsSync(DUMPS_DIR)) {
     for (const f of fs.readdirSync(DUMPS_DIR).sort()) {
-      if (!isDump(f) || f.endsWith('.paging.elf')) continue; // the PN_XNUM copy is the vmcore layer's business
-      const crash = path.join(REFEREE_DIR, `${f}.crash.txt`);
+      if (!isDump(f)) continue;
+      // the paging=true copy (PN_XNUM, virtual PT_LOADs) is the same instant as buggy-2cpu.elf
+      const crash = path.join(REFEREE_DIR, `${f.replace(/\.paging\.elf$/, '.elf')}.crash.txt`);
       // makedumpfile --dump-dmesg of the same panic, when the producer kept one
       const stem = f.startsWith('buggy-4cpu') ? 'buggy-4cpu-kdump' : f.startsWith('buggy-2cpu-kdump.kdump') ? 'buggy-2cpu-kdump' : undefined;
       const dmesg = stem ? path.join(DUMPS_DIR, `${stem}.dmesg-from-dump.txt`) : undefined;
@@ -40,16 +43,30 @@ function candidates(): Candidate[] {
     for (const d of fs.readdirSync(fx)) {
       const dir = path.join(fx, d);
       if (!fs.statSync(dir).isDirectory()) continue;
-      for (const f of fs.readdirSync(dir)) {
-        if (!isDump(f)) continue;
+      for (const f0 of fs.readdirSync(dir)) {
+        if (!isDump(f0.replace(/\.xz$/, ''))) continue;
+        const f = f0.replace(/\.xz$/, '');
         // crash.<format>.txt (vmcore.d31.kdump-zlib -> crash.kdump-zlib.txt), or crash.txt
         const fmt = f.replace(/^vmcore(\.d\d+)?\./, '');
         const crash = [path.join(dir, `crash.${fmt}.txt`), path.join(dir, 'crash.txt')].find((x) => fs.existsSync(x));
         const dmesg = path.join(dir, 'dmesg-from-dump.txt');
-        out.push({ name: `fixtures/${d}/${f}`, file: path.join(dir, f), crash, dmesg: fs.existsSync(dmesg) ? dmesg : undefined });
+        out.push({ name: `fixtures/${d}/${f0}`, file: unpacked(path.join(dir, f0)), crash, dmesg: fs.existsSync(dmesg) ? dmesg : undefined });
       }
     }
   }
+  return out;
+}
+
+/** A `.xz` fixture dump, decompressed once into the temp directory (shared with test/unwind). */
+function unpacked(file: string): string {
+  if (!file.endsWith('.xz')) return file;
+  const out = path.join(os.tmpdir(), `ktriage-unwind-${fs.statSync(file).size}-${path.basename(file, '.xz')}`);
+  if (fs.existsSync(out)) return out;
+  const fd = fs.openSync(`${out}.part.${process.pid}`, 'w');
+  const r = spawnSync('xz', ['-dc', file], { stdio: ['ignore', fd, 'ignore'] });
+  fs.closeSync(fd);
+  if (r.status !== 0) return file; // no xz: the test reports it cannot open the file
+  fs.renameSync(`${out}.part.${process.pid}`, out);
   return out;
 }
 
@@ -212,5 +229,45 @@ describe.skipIf(!fs.existsSync(VMLINUX) || !fs.existsSync(path.join(DUMPS_DIR, '
     expect(v.lookup('__preempt_count')).toBe(ks.lookup('__preempt_count'));
     expect(v.symbolize(ks.lookup('irq_fpu_usable')! + 0x39n)).toMatchObject({ name: 'irq_fpu_usable', offset: 0x39n, size: 0x42n }); // st_size; kallsyms only knows the gap (0x50)
     expect(ks.symbolize(ks.lookup('irq_fpu_usable')! + 0x39n)).toMatchObject({ name: 'irq_fpu_usable', offset: 0x39n, size: 0x50n });
+  });
+});
+
+describe.skipIf(!fs.existsSync(VMLINUX) || !fs.existsSync(path.join(DUMPS_DIR, 'buggy-4cpu.d31.elf')) || spawnSync('nm', ['--version']).status !== 0)('System.map (nm -n of the debug vmlinux) vs kallsyms', () => {
+  it('agrees after the KASLR shift; per-CPU symbols stay unshifted', async () => {
+    const r = spawnSync('nm', ['-n', VMLINUX], { maxBuffer: 256 * 1024 * 1024, encoding: 'latin1' });
+    expect(r.status).toBe(0);
+    const d = await openRealDump(path.join(DUMPS_DIR, 'buggy-4cpu.d31.elf'));
+    const k = openKernel(d);
+    const t0 = performance.now();
+    const m = parseSystemMap(r.stdout, k.vmcoreinfo, 'System.map (nm -n)');
+    const ms = performance.now() - t0;
+    let compared = 0;
+    let differ = 0;
+    for (const s of m.all()) {
+      if (!/^[TDBR]$/.test(s.type)) continue;
+      const a = k.symbols.lookup(s.name);
+      if (a === undefined) continue;
+      compared++;
+      if (a !== m.lookup(s.name)) differ++;
+    }
+    console.log(`System.map: ${m.count} symbols parsed in ${ms.toFixed(0)} ms; ${compared} compared, ${differ} differ; ${m.description}`);
+    expect(compared).toBeGreaterThan(20000);
+    expect(differ).toBe(0);
+    expect(m.lookup('__preempt_count')).toBe(0x1fb40n);
+    expect(m.lookup('irq_fpu_usable')).toBe(k.symbols.lookup('irq_fpu_usable'));
+    // With the kallsyms entries removed from VMCOREINFO, openKernel falls back to --system-map
+    // and still reads the same per-CPU values.
+    const mapFile = path.join(os.tmpdir(), `ktriage-kernel-test-System.map-${process.pid}`);
+    fs.writeFileSync(mapFile, r.stdout, 'latin1');
+    try {
+      const noKallsyms = Object.create(d, { vmcoreinfo: { value: d.vmcoreinfo!.replace(/^SYMBOL\(kallsyms_\w+\)=.*\n/gm, '') } }) as DumpFile;
+      const k2 = openKernel(noKallsyms, { systemMap: mapFile });
+      expect(k2.symbols.source).toBe('system-map');
+      expect(k2.symbolAttempts[0]).toMatchObject({ source: 'kallsyms', ok: false });
+      expect(k2.percpu.preemptCount()!.values.map((v) => v.value)).toEqual(k.percpu.preemptCount()!.values.map((v) => v.value));
+      expect(k2.panicCpu.cpu).toBe(k.panicCpu.cpu);
+    } finally {
+      fs.unlinkSync(mapFile);
+    }
   });
 });
