@@ -6,6 +6,7 @@ export {
   decodeOrcEntry,
   decodeOrcFlags,
   orcVersionForRelease,
+  orcVersionFromFlags,
   isTerminal,
   OrcTable,
   KernelOrc,
