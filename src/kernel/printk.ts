@@ -132,8 +132,22 @@ function readRingBuffer(mem: LogReader, vi: VmcoreInfo, btf?: Btf): KernelLog {
   // Read the descriptor and info arrays whole (bounded by count_bits): two reads, not 2*count.
   const descBuf = mem.readVirtual(descs, count * descSize);
   const infoBuf = mem.readVirtual(infos, count * infoSize);
+  // The text ring is read whole when it is of ordinary size (CONFIG_LOG_BUF_SHIFT <= 24), block by
+  // block when log_buf_len= made it huge.
+  // (A partly unreadable ring, e.g. a filtered dump, also falls back to block reads.)
   let dataBuf: Buffer | undefined;
-  const getData = () => (dataBuf ??= mem.readVirtual(data, Number(dataSize)));
+  let whole = dataSize <= 16n * 1024n * 1024n;
+  const block = (start: number, len: number): Buffer => {
+    if (whole && !dataBuf) {
+      try {
+        dataBuf = mem.readVirtual(data, Number(dataSize));
+      } catch {
+        whole = false;
+      }
+    }
+    if (dataBuf) return dataBuf.subarray(start, start + len);
+    return mem.readVirtual(data + BigInt(start), len);
+  };
 
   const stats = { reserved: 0, committed: 0, finalized: 0, reusable: 0, miss: 0, badData: 0 };
   const records: LogRecord[] = [];
@@ -202,8 +216,17 @@ function readRingBuffer(mem: LogReader, vi: VmcoreInfo, btf?: Btf): KernelLog {
       records.push(rec);
       continue;
     }
-    const buf = getData();
-    const blockId = buf.readBigUInt64LE(start);
+    let buf: Buffer;
+    try {
+      buf = block(start, len);
+    } catch (e) {
+      stats.badData++;
+      rec.textLost = true;
+      if (warnings.length < 8) warnings.push(`record ${rec.seq}: text unreadable: ${(e as Error).message}`);
+      records.push(rec);
+      continue;
+    }
+    const blockId = buf.readBigUInt64LE(0);
     if ((blockId & DESC_ID_MASK) !== id) {
       // The block was overwritten after the descriptor was read: text not trustworthy.
       stats.badData++;
@@ -212,7 +235,7 @@ function readRingBuffer(mem: LogReader, vi: VmcoreInfo, btf?: Btf): KernelLog {
       continue;
     }
     const tl = Math.min(textLen, len - 8);
-    rec.text = buf.toString('utf8', start + 8, start + 8 + tl);
+    rec.text = buf.toString('utf8', 8, 8 + tl);
     records.push(rec);
   }
   records.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));

@@ -23,6 +23,21 @@ describe('printk ring buffer (5.10+)', () => {
     expect(formatLog(log, { tail: 1 })).toBe('[   22.000002] wrapped-record!!\n');
   });
 
+  it('falls back to block reads when the whole text ring cannot be read', () => {
+    const m = ring();
+    const reads: number[] = [];
+    const picky = {
+      readVirtual(vaddr: bigint, len: number) {
+        if (vaddr === B + 0x4000n && len === 256) throw new Error('whole ring unreadable');
+        if (vaddr >= B + 0x4000n) reads.push(len);
+        return m.readVirtual(vaddr, len);
+      },
+    };
+    const log = readKernelLog(picky, parseVmcoreinfo(RING_VMCOREINFO));
+    expect(log.records.map((r) => r.text)).toEqual(['first record!', '', 'multi\nline', '', 'wrapped-record!!']);
+    expect(reads).toEqual([24, 24, 24]);
+  });
+
   it('rejects a hostile geometry and names missing VMCOREINFO entries', () => {
     const m = ring();
     m.u32(RB, 40);
