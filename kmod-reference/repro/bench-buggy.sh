@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 runs=${1:-5}
 cpus=${2:-2}
 out=${3:-$(mktemp -d /tmp/hazard-bench.XXXXXX)}
+mkdir -p "$out"
 times=()
 for i in $(seq 1 "$runs"); do
 	d=$out/run$i-${cpus}cpu
@@ -19,6 +20,7 @@ for i in $(seq 1 "$runs"); do
 		echo "run $i: FAIL (see $d.log)"
 	fi
 done
+[ ${#times[@]} -gt 0 ] || { echo "no panics"; exit 1; }
 printf '%s\n' "${times[@]}" | sort -g | awk -v c="$cpus" '
 	{ v[NR] = $1 }
 	END { if (NR) printf "%d vCPUs, %d panics: min %.2f s, median %.2f s, max %.2f s (guest, workload start to WARN)\n",

@@ -111,6 +111,9 @@ def main():
     ap.add_argument("--kver", default=None)
     ap.add_argument("--ko", default=os.path.join(HERE, "..", "hazard.ko"))
     ap.add_argument("--extra-append", default="")
+    ap.add_argument("--boot-timeout", type=int, default=150, help="seconds until the workload must have started")
+    ap.add_argument("--boot-retries", type=int, default=2,
+                    help="restart the guest this many times if it hangs while booting (seen with TCG, 4 vCPUs)")
     a = ap.parse_args()
 
     kver = a.kver or kver_default()
@@ -181,7 +184,7 @@ def main():
         if qemu.poll() is not None:
             state = "exited"
             break
-        if deadline is None and time.time() - t_boot > 240:
+        if deadline is None and time.time() - t_boot > a.boot_timeout:
             state = "boot-timeout"
             break
         if deadline is not None and time.time() > deadline:
@@ -190,6 +193,20 @@ def main():
     t_end = time.time()
     text = read(serial)
     result["state"] = state
+    if state == "boot-timeout" and a.boot_retries > 0:
+        qmp.close()
+        qemu.kill()
+        qemu.wait()
+        os.replace(serial, serial + f".boot-hang-{a.boot_retries}")
+        log(f"guest hung while booting (last line: {text.strip().splitlines()[-1][:100]!r}); restarting")
+        argv = [x for x in sys.argv]
+        if "--boot-retries" in argv:
+            i = argv.index("--boot-retries")
+            argv[i + 1] = str(a.boot_retries - 1)
+        else:
+            argv += ["--boot-retries", str(a.boot_retries - 1)]
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable] + argv)
 
     warn = re.search(r"^(\[\s*\d+\.\d+\]) WARNING: CPU: (\d+) PID: \d+ at (\S+) (\S+)", text, re.M)
     start = re.search(r"WORKLOAD START (\d+\.\d+)", text)
