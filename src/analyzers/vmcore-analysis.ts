@@ -80,7 +80,7 @@ function symbolSourceText(k: Kernel): string {
 
 function cpuStateText(activity: string, markers: string[], preemptNmi: boolean): string {
   const m = markers.slice(0, 3).join(', ');
-  if (markers.includes('crash_nmi_callback')) return `stopped by kdump's NMI shootdown${preemptNmi ? ' (in NMI because of the shootdown)' : ''}`;
+  if (markers.some((m) => m.startsWith('crash_nmi_callback'))) return `stopped by kdump's NMI shootdown${preemptNmi ? ' (in NMI because of the shootdown)' : ''}`;
   if (activity === 'panic') return `called panic()${m ? ` (${m})` : ''}`;
   if (activity === 'stopped') return `stopped by the panic${m ? ` (${m})` : ''}`;
   if (activity === 'idle') return `idle${m ? ` (${m})` : ''}`;
