@@ -7,6 +7,7 @@ import { explainPreemptCount } from './commands/explain.js';
 import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
 import { runRegress } from './commands/regress.js';
+import { lintExitCode, lintKmod, renderLintSarif, renderLintText } from '../analyzers/kmod/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_HAZARD = 1;
@@ -63,6 +64,18 @@ export async function main(argv: string[]): Promise<number> {
       const r = await runRegress(dir, opts);
       out(r.text);
       code = r.code;
+    });
+
+  program
+    .command('lint-kmod <module>')
+    .description('static check of a kernel module (.ko) for calls unsafe in the context its probe/NMI/ftrace handlers run in')
+    .option('--json', 'print JSON')
+    .option('--sarif', 'print SARIF 2.1.0 (for code-scanning UIs)')
+    .action(async (path: string, opts: { json?: boolean; sarif?: boolean }) => {
+      if (opts.json && opts.sarif) throw new InputError('choose one of --json and --sarif');
+      const r = await lintKmod(path);
+      out(opts.sarif ? JSON.stringify(renderLintSarif(r), null, 2) + '\n' : opts.json ? JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2) + '\n' : renderLintText(r));
+      code = lintExitCode(r);
     });
 
   registerDumpCommands(program, (r) => {
