@@ -39,12 +39,25 @@ function findDumps() {
     const exp = join(fx, d.name, 'expected.json');
     if (!existsSync(exp)) continue;
     const input = JSON.parse(readFileSync(exp, 'utf8')).input;
-    const p = join(fx, d.name, input);
+    let p = join(fx, d.name, input);
+    if (p.endsWith('.xz')) continue;
     const head = Buffer.alloc(8);
     const fd = openSync(p, 'r');
     readSync(fd, head, 0, 8, 0);
     closeSync(fd);
     if (head.readUInt32BE(0) === 0x7f454c46 || head.toString('latin1') === 'KDUMP   ') out.push({ name: d.name, path: p });
+  }
+  // The xz-packed ELF fixtures: unpack one copy each into the scratch folder.
+  for (const d of readdirSync(fx, { withFileTypes: true })) {
+    const xz = join(fx, d.name, 'vmcore.d31.elf.xz');
+    if (!d.isDirectory() || !existsSync(xz)) continue;
+    const elf = join(work, `${d.name}.elf`);
+    if (!existsSync(elf)) {
+      const fd = openSync(elf, 'w');
+      spawnSync('xz', ['-dc', xz], { stdio: ['ignore', fd, 'inherit'] });
+      closeSync(fd);
+    }
+    out.push({ name: `${d.name} (ELF)`, path: elf });
   }
   return out;
 }
