@@ -1,0 +1,86 @@
+// The CLI as a user runs it: exit codes, one-line errors, no escape sequences from the input.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const bin = new URL('../../bin/ktriage.js', import.meta.url).pathname;
+const FIX = new URL('../../fixtures/', import.meta.url).pathname;
+const run = (args: string[], input?: string) => spawnSync('node', [bin, ...args], { encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
+const tmp = mkdtempSync(join(tmpdir(), 'ktriage-cli-'));
+
+describe('ktriage analyze (logs)', () => {
+  it('the Debian serial log: hazard matched, exit 1, Code decoded to ud2', () => {
+    const r = run(['analyze', join(FIX, 'log-debian-6.1.192-serial/console.log')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/HAZARD kprobe-int3-nmi-slab-fpu/);
+    expect(r.stdout).toMatch(/=> +2a: 0f 0b +ud2/);
+    expect(r.stdout).not.toMatch(/\x1b/);
+  });
+  it('stdin works and --json is stable JSON', () => {
+    const log = readFileSync(join(FIX, 'log-rhel9-seed/report.zh.txt'), 'utf8');
+    const r = run(['analyze', '-', '--json'], log);
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.reports[0].report).toMatchObject({ title: 'WARNING in irq_fpu_usable', cpu: 3, pid: 3347, comm: 'bash' });
+    expect(j.reports[0].hazards[0].id).toBe('kprobe-int3-nmi-slab-fpu');
+  });
+  it('a report no rule knows: fully reported, "no known hazard matched", exit 0', () => {
+    const log = '[  10.0] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[  10.0] RIP: 0010:foo_probe+0x1a/0x40 [foo]\n[  10.0] Call Trace:\n[  10.0]  <TASK>\n[  10.0]  bar+0x10/0x20\n[  10.0]  </TASK>\n';
+    const r = run(['analyze', '-'], log);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/no known hazard matched/);
+  });
+  it('escape sequences in Comm never reach the terminal, nor break Markdown', () => {
+    const log = '[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2\n[ 1.0] CPU: 0 PID: 1 Comm: \x1b]0;owned\x07\x1b[2Jevil` | x Not tainted 6.1.0 #1\n[ 1.0] RIP: 0010:f+0x1/0x2\n';
+    const f = join(tmp, 'evil.log');
+    writeFileSync(f, log);
+    for (const fmt of [[], ['--markdown'], ['--json']]) {
+      const r = run(['analyze', f, ...fmt]);
+      expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    }
+  });
+  it('bad input: one line on stderr, exit 2, never a stack trace', () => {
+    const bin2 = join(tmp, 'bin.dat');
+    writeFileSync(bin2, Buffer.alloc(4096, 0));
+    const fake = join(tmp, 'fake.core');
+    writeFileSync(fake, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(60, 0xff)]));
+    for (const args of [['analyze', '/nonexistent'], ['analyze', bin2], ['analyze', fake], ['analyze', tmp], ['percpu', fake, 'x'], ['nosuchcommand']]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+  it('an empty file is analysed: no report, exit 0', () => {
+    const f = join(tmp, 'empty.log');
+    writeFileSync(f, '');
+    const r = run(['analyze', f]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/no crash report found/);
+  });
+});
+
+describe('ktriage dump commands on a real fixture', () => {
+  const dump = join(FIX, 'vmcore-debian-6.1.192-buggy-4cpu/vmcore.d31.kdump-zlib');
+  const ref = JSON.parse(readFileSync(join(FIX, 'vmcore-debian-6.1.192-buggy-4cpu/referee.kdump-zlib.json'), 'utf8'));
+  it('percpu __preempt_count prints crash\'s signed values', () => {
+    const r = run(['percpu', dump, '__preempt_count']);
+    expect(r.status).toBe(0);
+    for (const [cpu, v] of Object.entries(ref.preempt_count as Record<string, { int: number; hex: string }>)) {
+      expect(r.stdout).toContain(`per_cpu(__preempt_count, ${cpu}) = ${v.hex} (${v.int})`);
+    }
+  });
+  it('sym irq_fpu_usable gives crash\'s address', () => {
+    const r = run(['sym', dump, 'irq_fpu_usable', '--json']);
+    expect(r.status).toBe(0);
+    expect(BigInt(JSON.parse(r.stdout).address)).toBe(BigInt(ref.sym_irq_fpu_usable));
+  });
+  it('log --tail ends with the same lines as makedumpfile --dump-dmesg of the same dump', () => {
+    const r = run(['log', dump, '--tail', '3']);
+    expect(r.status).toBe(0);
+    const want = readFileSync(join(FIX, 'vmcore-debian-6.1.192-buggy-4cpu/dmesg-from-dump.txt'), 'utf8').trimEnd().split('\n').slice(-3);
+    expect(r.stdout.trimEnd().split('\n')).toEqual(want);
+  });
+});
