@@ -97,6 +97,9 @@ def main():
     ap.add_argument("--secs", type=int, default=180, help="workload duration for the fixed modes")
     ap.add_argument("--timeout", type=int, default=300, help="bound on the whole guest run after boot (s)")
     ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--fs", default="tmpfs", choices=["tmpfs", "ramfs"],
+                    help="filesystem of the read files: tmpfs (shmem_file_read_iter) or ramfs (filemap_read, "
+                    "the incident's caller)")
     ap.add_argument("--readers", type=int, default=0, help="reader processes (default: vCPUs)")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--name", default=None, help="basename of dump files (default: <mode>-<cpus>cpu)")
@@ -136,7 +139,7 @@ def main():
             os.unlink(p)
 
     append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
-              f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers}")
+              f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers} hz_fs={a.fs}")
     if a.kdump:
         append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump} hz_via={a.kdump_via}"
     if a.extra_append:
