@@ -7,6 +7,7 @@ import { explainPreemptCount } from './commands/explain.js';
 import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
 import { runRegress } from './commands/regress.js';
+import { runTrim } from './commands/trim.js';
 import { lintExitCode, lintKmod, renderLintSarif, renderLintText } from '../analyzers/kmod/index.js';
 
 export const EXIT_OK = 0;
@@ -62,6 +63,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--junit <file>', 'write a JUnit XML report')
     .action(async (dir: string, opts: { update?: boolean; junit?: string }) => {
       const r = await runRegress(dir, opts);
+      out(r.text);
+      code = r.code;
+    });
+
+  program
+    .command('trim <dump>')
+    .description('write a small ELF dump holding only the pages the analysis reads (for regression fixtures)')
+    .requiredOption('-o, --output <file>', 'output file (must not exist)')
+    .action(async (dump: string, opts: { output: string }) => {
+      const r = await runTrim(dump, opts.output);
       out(r.text);
       code = r.code;
     });

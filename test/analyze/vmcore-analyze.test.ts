@@ -78,3 +78,22 @@ describe.each(fixtures)('analyze %s (kdump-compressed, no symbol file)', (name) 
     expect(d.pagesRead).toBeLessThan(4000);
   });
 });
+
+describe('trim', () => {
+  it('a trimmed dump gives the same report as the original, and is small', async () => {
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { runTrim } = await import('../../src/cli/commands/trim.js');
+    const src = join(FIX, 'vmcore-debian-6.1.192-buggy-4cpu/vmcore.d31.kdump-zlib');
+    const out = join(mkdtempSync(join(tmpdir(), 'ktriage-trim-')), 'trimmed.elf');
+    await runTrim(src, out);
+    expect(statSync(out).size).toBeLessThan(8 << 20);
+    const strip = (d: Awaited<ReturnType<typeof analyzeDumpFile>>) => {
+      d.dump.close();
+      const { input: _i, dump: _d, pagesRead: _p, ...rest } = d.diagnosis;
+      return rest;
+    };
+    expect(strip(await analyzeDumpFile(out))).toEqual(strip(await analyzeDumpFile(src)));
+    await expect(runTrim(src, out)).rejects.toThrow(/exists/);
+  });
+});

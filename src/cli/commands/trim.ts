@@ -1,0 +1,28 @@
+// `ktriage trim <dump> -o <out>`: a small ELF dump holding only the pages the analysis reads.
+import { existsSync } from 'node:fs';
+import { analyzeOpenDump } from '../../analyzers/vmcore-analysis.js';
+import { openKernel } from '../../kernel/index.js';
+import { unwinderForKernel } from '../../kernel/unwind/index.js';
+import { openDumpAsync } from '../../vmcore/index.js';
+import { writeTrimmedElf } from '../../vmcore/write-elf.js';
+import { InputError } from '../../util/errors.js';
+
+export async function runTrim(input: string, out: string): Promise<{ text: string; code: number }> {
+  if (existsSync(out)) throw new InputError(`${out} exists: trim never overwrites a file`);
+  const dump = await openDumpAsync(input);
+  try {
+    await analyzeOpenDump(dump, input);
+    // Also every CPU's backtrace and the info/log/percpu reads, so `bt --all` works on the result.
+    const k = openKernel(dump);
+    try {
+      await unwinderForKernel(k).backtraceAll();
+    } catch {
+      // a CPU that cannot be unwound only means its pages are not needed
+    }
+    const pageSize = k.vmcoreinfo.pageSize;
+    const r = writeTrimmedElf(dump, dump.pagesTouched, out, pageSize);
+    return { text: `wrote ${out}: ${r.pages} pages (${(r.bytes / 1048576).toFixed(1)} MiB) of ${input}${r.skipped ? `, ${r.skipped} pages not in the source skipped` : ''}\n`, code: 0 };
+  } finally {
+    dump.close();
+  }
+}
