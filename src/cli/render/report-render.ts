@@ -19,27 +19,32 @@ function codeLines(c: CodeDecode): string[] {
 
 const MAX_FRAMES_SHOWN = 200;
 
+/** The report's scalar fields, labelled, in display order; empty ones left out. */
+function reportFields(r: CrashReport): [string, string][] {
+  const rows: [string, string | number | null][] = [
+    ['headline', r.headline],
+    ['guilty frame', r.guiltyFrame],
+    ['CPU', r.cpu],
+    ['PID', r.pid],
+    ['Comm', r.comm],
+    ['Tainted', r.tainted],
+    ['kernel', r.kernelRelease],
+    ['hardware', r.hardware],
+    ['location', r.location],
+    ['RIP', r.rip ? frameText(r.rip) : r.ripRaw],
+    ['modules', r.modules.length ? r.modules.join(' ') : null],
+    ['panic', r.panic],
+    ['panic_on_warn', r.panicOnWarn ? 'set: the WARN brought the machine down' : null],
+  ];
+  return rows.filter((x): x is [string, string | number] => x[1] !== null && x[1] !== '').map(([k, v]) => [k, String(v)]);
+}
+
 export function renderReportText(d: ReportDiagnosis, index: number, total: number): string {
   const r = d.report;
   const out: string[] = [];
   out.push(paint(`Report ${index + 1} of ${total}: ${s(r.title)}`, 'bold') + `  (${r.kind}${r.corrupted ? ', damaged' : ''})`);
   const t = table(['', ''], { colWidths: [16, 96] });
-  const row = (k: string, v: string | number | null | undefined) => {
-    if (v !== null && v !== undefined && v !== '') t.push([k, s(String(v))]);
-  };
-  row('headline', r.headline);
-  row('guilty frame', r.guiltyFrame);
-  row('CPU', r.cpu);
-  row('PID', r.pid);
-  row('Comm', r.comm);
-  row('Tainted', r.tainted);
-  row('kernel', r.kernelRelease);
-  row('hardware', r.hardware);
-  row('location', r.location);
-  row('RIP', r.rip ? frameText(r.rip) : r.ripRaw);
-  row('modules', r.modules.length ? r.modules.join(' ') : null);
-  row('panic', r.panic);
-  row('panic_on_warn', r.panicOnWarn ? 'set: the WARN brought the machine down' : null);
+  for (const [k, v] of reportFields(r)) t.push([k, s(v)]);
   out.push(t.toString());
   if (Object.keys(r.registers).length) {
     out.push('registers: ' + Object.entries(r.registers).map(([k, v]) => `${s(k)}=${s(v)}`).join(' '));
@@ -87,22 +92,7 @@ export function renderReportMarkdown(d: ReportDiagnosis, index: number, total: n
   out.push('');
   out.push('| field | value |');
   out.push('| --- | --- |');
-  const row = (k: string, v: string | number | null | undefined) => {
-    if (v !== null && v !== undefined && v !== '') out.push(`| ${k} | ${cell(String(v))} |`);
-  };
-  row('headline', r.headline);
-  row('guilty frame', r.guiltyFrame);
-  row('CPU', r.cpu);
-  row('PID', r.pid);
-  row('Comm', r.comm);
-  row('Tainted', r.tainted);
-  row('kernel', r.kernelRelease);
-  row('hardware', r.hardware);
-  row('location', r.location);
-  row('RIP', r.rip ? frameText(r.rip) : r.ripRaw);
-  row('modules', r.modules.join(' '));
-  row('panic', r.panic);
-  if (r.panicOnWarn) row('panic_on_warn', 'set');
+  for (const [k, v] of reportFields(r)) out.push(`| ${k} | ${cell(v)} |`);
   out.push('');
   if (r.code && r.code.instructions.length) {
     out.push('Code (`=>` marks the faulting instruction):');
