@@ -303,6 +303,7 @@ export function findHandlers(p: Program): ProbeScan {
       const where = site(f, c.index);
       const argVal = p.arg(f, c.index, reg.arg);
       if (reg.direct) {
+        if (argVal.kind === 'imm' && argVal.value === 0n) continue; // no handler (NULL)
         const fns = handlerFns(p, [{ value: argVal, from: where }]);
         if (!fns.length) unresolved.push(`${callName} at ${where}: handler argument not resolved (${argVal.kind === 'unknown' ? argVal.why : argVal.kind})`);
         for (const h of fns) add({ function: h.fn, kind: reg.direct, ...DIRECT_CONTEXT[reg.direct], registration: { call: callName, site: where, object: null, target: null } });

@@ -185,7 +185,7 @@ export class Program {
       const end = Math.min(sec.size, s.size > 0 ? s.value + s.size : nextSymbolAfter(ordered, s, sec.size));
       if (s.value >= end || sec.type === SHT_NOBITS) continue;
       const code = elf.sectionBytes(sec).subarray(s.value, end);
-      const raw = await disassemble(code, BigInt(s.value), Math.max(1, budget));
+      const raw = await disassembleFunction(code, BigInt(s.value), Math.max(1, budget));
       budget -= raw.length;
       const rel = elf.relocs.get(s.shndx) ?? [];
       const insns: ModInsn[] = raw.map((i) => {
@@ -474,6 +474,43 @@ export type TrackedValue =
   | { kind: 'stack'; frame: number }
   | { kind: 'load'; ref: Ref; width: number }
   | { kind: 'unknown'; why: string };
+
+/**
+ * Linear disassembly of one function through the shared wrapper, in windows of at most 4 KiB
+ * (util/disasm.ts decodes in 4096-byte chunks and, measured on Debian 6.1 modules, marks an
+ * instruction that crosses a chunk boundary `(bad)` and desynchronises, and capstone.js throws
+ * when a chunk starts with bytes it cannot decode). An instruction is kept only when it ends well
+ * inside its window; undecodable bytes become one-byte `(bad)` entries.
+ */
+async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: number): Promise<Insn[]> {
+  const WINDOW = 4096;
+  const out: Insn[] = [];
+  let pos = 0;
+  while (pos < code.length && out.length < maxInsns) {
+    const end = Math.min(code.length, pos + WINDOW);
+    let got: Insn[];
+    try {
+      got = await disassemble(code.subarray(pos, end), 0n, maxInsns - out.length);
+    } catch {
+      got = [];
+    }
+    const last = end === code.length;
+    let advanced = 0;
+    for (const i of got) {
+      if (i.bad && advanced === i.offset && i.offset > 0) break;
+      if (!last && i.offset + i.size > end - pos - 16) break;
+      out.push({ ...i, offset: pos + i.offset, address: base + BigInt(pos + i.offset) });
+      advanced = i.offset + i.size;
+      if (i.bad) break;
+    }
+    if (advanced === 0) {
+      out.push({ offset: pos, address: base + BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
+      advanced = 1;
+    }
+    pos += advanced;
+  }
+  return out;
+}
 
 /** Whether an instruction may change a register (calls clobber the caller-saved ones). */
 function writesReg(i: Insn, reg: string): boolean {
