@@ -36,17 +36,26 @@ export function sniffFile(path: string): { kind: InputKind; size: number } {
 
 export interface LogText { text: string; notes: string[]; bytes: number }
 
+/**
+ * Binary, not a log: many control bytes among the non-NUL bytes of the sample. NUL runs alone do
+ * not make a log binary: syslog files written during a crash often hold blocks of NULs.
+ */
 function looksBinary(buf: Buffer): boolean {
   const sample = buf.subarray(0, 65536);
-  if (sample.length === 0) return false;
-  let nul = 0;
-  for (const b of sample) if (b === 0) nul++;
-  return nul / sample.length > 0.01;
+  let text = 0;
+  let control = 0;
+  for (const b of sample) {
+    if (b === 0) continue;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x1b) control++;
+    else text++;
+  }
+  return control > 0 && control / (control + text) > 0.05;
 }
 
 function decode(buf: Buffer): string {
-  // Invalid UTF-8 becomes U+FFFD; the parser sees text, never throws on encoding.
-  return new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  // Invalid UTF-8 becomes U+FFFD; the parser sees text, never throws on encoding. NUL runs
+  // (holes in crash-time syslog files) become line breaks.
+  return new TextDecoder('utf-8', { fatal: false }).decode(buf).replace(/\0+/g, '\n');
 }
 
 export function readLogFile(path: string): LogText {
