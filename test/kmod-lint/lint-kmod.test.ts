@@ -37,6 +37,8 @@ describe.skipIf(!headers)('lint-kmod on built modules', () => {
     expect(alloc!.path[0]).toBe(h!.function);
     expect(alloc!.path.at(-1)).toBe('kmem_cache_alloc');
     expect(alloc!.gfp?.name).toMatch(/^GFP_ATOMIC/);
+    // account_in_handler() is inlined into post(); the module's DWARF names it.
+    expect(alloc!.sourcePath).toEqual([h!.function, 'account_in_handler (inlined)', 'kmem_cache_alloc']);
     // The call site really is a call instruction in the file.
     const bytes = readFileSync(ko.hazard);
     expect(bytes[alloc!.callSite.fileOffset]).toBe(0xe8);
@@ -96,6 +98,7 @@ describe.skipIf(!headers)('lint-kmod on built modules', () => {
     expect(f.status).toBe('note');
     expect(f.severity).toBe('note');
     expect(f.path).toEqual(['callback', 'record_hit', 'kmalloc_trace']);
+    expect(f.sourcePath).toEqual(['callback', 'record_hit', 'kmalloc (inlined)', 'kmalloc_trace']);
     expect(f.gfp).toMatchObject({ value: 0xa20, maySleep: false });
     expect(f.why).toMatch(/Not NMI context/);
     expect(lintExitCode(r)).toBe(0);

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../../util/errors.js';
 import { UNSAFE_CALLS, gfpMaySleep, gfpName, isIgnoredCallee, matchUnsafeCall, type Severity } from '../unsafe-calls.js';
+import { readInlineInfo, type InlineInfo } from './dwarf.js';
 import { modinfo, parseElfModule, readCString } from './elf.js';
 import type { FindingSeverity, LintFinding, LintResult, LintVariant, Mitigation } from './model.js';
 import { findHandlers, type Handler } from './probes.js';
@@ -44,7 +45,8 @@ export async function lintKmodBytes(bytes: Uint8Array, name: string, options: Li
   const version = kernel ? parseVersion(kernel) : null;
   const scan = findHandlers(prog);
   const assume = options.assume ?? {};
-  const run = analyse(prog, scan.handlers, assume, version, options.maxPathsPerHandler ?? 256);
+  const inline = readInlineInfo(elf);
+  const run = analyse(prog, scan.handlers, assume, version, options.maxPathsPerHandler ?? 256, inline);
 
   const variants: LintVariant[] = [];
   if (options.variants !== false) {
@@ -62,7 +64,7 @@ export async function lintKmodBytes(bytes: Uint8Array, name: string, options: Li
       while (vals.includes(other)) other++;
       for (const v of [...vals, other].sort((a, b) => a - b).slice(0, 9)) {
         const a = { ...assume, [g]: v };
-        const r = analyse(prog, scan.handlers, a, version, options.maxPathsPerHandler ?? 256);
+        const r = analyse(prog, scan.handlers, a, version, options.maxPathsPerHandler ?? 256, inline);
         const hazards = r.findings.filter((f) => f.status !== 'note');
         variants.push({
           assume: a,
@@ -122,7 +124,7 @@ interface RunResult {
   guardsSeen: Guard[];
 }
 
-function analyse(p: Program, handlers: Handler[], assume: Assumptions, version: [number, number] | null, maxPaths: number): RunResult {
+function analyse(p: Program, handlers: Handler[], assume: Assumptions, version: [number, number] | null, maxPaths: number, inline: InlineInfo): RunResult {
   const liveCache = new Map<Func, Uint8Array>();
   const live = (f: Func): Uint8Array => {
     let l = liveCache.get(f);
@@ -178,7 +180,7 @@ function analyse(p: Program, handlers: Handler[], assume: Assumptions, version: 
         const path = [...stack.map((s) => s.f.name), name];
         const key = `${h.function}|${h.kind}|${path.join('>')}`;
         if (seen.has(key)) continue;
-        const finding = makeFinding(p, h, stack, f, c, name, m.entry, m.pattern.gfpArg, version, guardsAt, mitigations);
+        const finding = makeFinding(p, h, stack, f, c, name, m.entry, m.pattern.gfpArg, version, guardsAt, mitigations, inline);
         if (!finding) continue;
         seen.add(key);
         findings.push(finding);
@@ -216,7 +218,7 @@ function contextSeverity(h: Handler, entry: (typeof UNSAFE_CALLS)[number], gfp: 
 function makeFinding(
   p: Program, h: Handler, stack: { f: Func; site: CallSite | null }[], f: Func, c: CallSite, callee: string,
   entry: (typeof UNSAFE_CALLS)[number], gfpArg: number | undefined, version: [number, number] | null,
-  guardsAt: (f: Func, i: number) => Guard[], mitigations: Mitigation[],
+  guardsAt: (f: Func, i: number) => Guard[], mitigations: Mitigation[], inline: InlineInfo,
 ): LintFinding | null {
   let gfp: number | null = null;
   if (gfpArg !== undefined) {
@@ -232,6 +234,13 @@ function makeFinding(
     for (const g of guardsAt(fn, idx)) conditions.push(`in ${fn.name}: ${g.text}`);
   }
   const path = [...stack.map((s) => s.f.name), callee];
+  const sourcePath: string[] = [];
+  for (let k = 0; k < stack.length; k++) {
+    const fn = stack[k].f;
+    const idx = k + 1 < stack.length ? stack[k + 1].site!.index : c.index;
+    sourcePath.push(fn.name, ...inline.chainAt(fn.section.index, fn.insns[idx].secOff).map((n) => `${n} (inlined)`));
+  }
+  sourcePath.push(callee);
   const insn = f.insns[c.index];
   const ctxWord = h.context === 'nmi' ? `NMI context (${h.mechanism})` : h.context === 'atomic' ? `caller's context (${h.mechanism}), not NMI` : `NMI context if int3-based, caller's context if ftrace-based`;
   let status: LintFinding['status'] = sev === 'note' ? 'note' : 'hazard';
@@ -252,7 +261,7 @@ function makeFinding(
   const what = `${entry.title} ${callee}()${gfpText}`;
   const message = status === 'note'
     ? `${h.function} (${h.kind}) -> ${callee}: ${what} in ${ctxWord}: allowed here${h.context === 'atomic' ? ' (not the int3/NMI hazard)' : ''}, see why.`
-    : `${h.function} (${h.kind} handler, ${ctxWord}) reaches ${what} via ${path.join(' -> ')}${status === 'mitigated' ? ' (mitigated, not fixed)' : ''}`;
+    : `${h.function} (${h.kind} handler, ${ctxWord}) reaches ${what} via ${sourcePath.join(' -> ')}${status === 'mitigated' ? ' (mitigated, not fixed)' : ''}`;
   return {
     ruleId: entry.id,
     category: entry.category,
@@ -261,6 +270,7 @@ function makeFinding(
     status,
     handler: { function: h.function, kind: h.kind, context: h.context, mechanism: h.mechanism },
     path,
+    sourcePath,
     callee,
     callSite: { function: f.name, offset: insn.secOff - f.start, section: f.section.name, sectionOffset: insn.secOff, fileOffset: f.section.offset + insn.secOff, length: insn.size },
     gfp: gfp !== null ? { value: gfp, name: gfpName(gfp), maySleep: gfpMaySleep(gfp) } : null,

@@ -18,6 +18,11 @@ export interface LintFinding {
   handler: { function: string; kind: HandlerKind; context: HandlerContext; mechanism: string };
   /** Function names from the handler to the unsafe kernel function, e.g. ["post", "kmem_cache_alloc"]. */
   path: string[];
+  /**
+   * The same path with the functions the compiler inlined at each call site (from the module's
+   * DWARF, when it has debug info), e.g. ["post", "account_in_handler (inlined)", "kmem_cache_alloc"].
+   */
+  sourcePath: string[];
   /** The unsafe kernel function called. */
   callee: string;
   /** The call instruction: function symbol, offset in it, section and offset in the section. */

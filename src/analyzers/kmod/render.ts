@@ -14,6 +14,7 @@ function findingBlock(f: LintFinding): string[] {
     `  ${f.severity.toUpperCase()} ${f.ruleId}${tag}`,
     `    ${f.message}`,
     `    path: ${f.path.join(' -> ')}   (call at ${cs.function}+0x${cs.offset.toString(16)}${f.gfp ? `, ${f.gfp.name}` : ''})`,
+    ...(f.sourcePath.length > f.path.length ? [`    source path: ${f.sourcePath.join(' -> ')}`] : []),
     `    handler: ${f.handler.function} (${f.handler.kind}), ${CONTEXT_TEXT[f.handler.context]} via ${f.handler.mechanism}`,
   ];
   if (f.conditions.length) lines.push(`    only when: ${f.conditions.join('; ')}`);
