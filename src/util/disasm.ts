@@ -54,23 +54,33 @@ function safeDisasm(cs: CsHandle, bytes: Uint8Array, count: number): CsInsn[] {
 export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_000): Promise<Insn[]> {
   const cs = await loadCapstone();
   const out: Insn[] = [];
+  const CHUNK = 4096;
+  const MAX_INSN = 15;
   let pos = 0;
   while (pos < code.length && out.length < maxInsns) {
-    // Capstone stops at the first invalid instruction; resume after it.
-    const chunk = code.subarray(pos, Math.min(code.length, pos + 4096));
-    const got = safeDisasm(cs, chunk, Math.min(maxInsns - out.length, 4096));
+    const end = Math.min(code.length, pos + CHUNK);
+    const got = safeDisasm(cs, code.subarray(pos, end), Math.min(maxInsns - out.length, CHUNK));
+    // Keep only instructions that cannot have been cut by the chunk's end (an instruction near
+    // the end may be a prefix of a longer one); the next chunk starts where they stop.
+    const limit = end === code.length ? end : end - MAX_INSN;
+    let next = pos;
+    let cut = false;
     for (const i of got) {
       const offset = pos + Number(i.address);
-      out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false });
-    }
-    const consumed = got.reduce((n, i) => n + i.size, 0);
-    pos += consumed;
-    if (pos < code.length && consumed < chunk.length && (got.length === 0 || consumed === 0 || out.length < maxInsns)) {
-      if (got.length < Math.min(maxInsns, 4096) || consumed === 0) {
-        out.push({ offset: pos, address: base + BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
-        pos += 1;
+      if (offset + i.size > limit) {
+        cut = true;
+        break;
       }
+      out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false });
+      next = offset + i.size;
+      if (out.length >= maxInsns) return out;
     }
+    if (!cut && next < limit) {
+      // Capstone stopped at an undecodable byte: record it and resume after it.
+      out.push({ offset: next, address: base + BigInt(next), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(next, next + 1), bad: true });
+      next += 1;
+    }
+    pos = next;
   }
   return out;
 }
