@@ -56,7 +56,7 @@ export function renderLintSarif(r: LintResult, toolVersion = '0.1.0'): SarifLog 
       }],
       codeFlows: [{ threadFlows: [{ locations: flow }] }],
       partialFingerprints: { 'ktriagePath/v1': `${f.ruleId}:${f.path.join('>')}` },
-      properties: { status: f.status, path: f.path, context: f.handler.context, mechanism: f.handler.mechanism, gfp: f.gfp, conditions: f.conditions, why: f.why, mitigation: f.mitigation },
+      properties: { status: f.status, path: f.path, sourcePath: f.sourcePath, context: f.handler.context, mechanism: f.handler.mechanism, gfp: f.gfp, conditions: f.conditions, why: f.why, mitigation: f.mitigation },
     };
   });
   return {
