@@ -46,10 +46,15 @@ export function openDump(path: string): DumpFile {
   }
 }
 
-/** openDump() after initialising every decompressor (zstd needs an asynchronous init). */
+/**
+ * openDump(), with the zstd decoder initialised (asynchronously) when the dump may hold zstd pages.
+ * Its WebAssembly start-up costs ~50 ms, a tenth of an analysis, so dumps without zstd skip it.
+ */
 export async function openDumpAsync(path: string): Promise<DumpFile> {
-  await prepareDecompressors();
-  return openDump(path);
+  const dump = openDump(path);
+  const c = dump.info.compression;
+  if (dump.info.format !== 'elf' && (c.length === 0 || c.includes('zstd'))) await prepareDecompressors();
+  return dump;
 }
 
 /** The format facts for `ktriage info`, flat and JSON-friendly. */
