@@ -104,6 +104,18 @@ describe.skipIf(!headers)('lint-kmod on built modules', () => {
     expect(lintExitCode(r)).toBe(0);
   });
 
+  it('kretprobe return handler with GFP_KERNEL (may sleep, not NMI) and a perf overflow handler freeing (NMI)', async () => {
+    const r = await lintKmod(ko.kretprobe_perf);
+    expect(r.handlers.map((h) => `${h.function}:${h.kind}:${h.context}`).sort()).toEqual(['overflow:perf-overflow:nmi', 'ret_handler:kretprobe-return:atomic']);
+    expect(r.handlers.find((h) => h.kind === 'kretprobe-return')!.registration.target).toBe('do_sys_openat2');
+    const ret = r.findings.find((f) => f.handler.function === 'ret_handler')!;
+    expect(ret).toMatchObject({ ruleId: 'atomic-sleep-in-kprobe-or-nmi', severity: 'error', status: 'hazard', callee: 'kmalloc_trace' });
+    expect(ret.gfp).toMatchObject({ value: 0xcc0, maySleep: true });
+    const ovf = r.findings.find((f) => f.handler.function === 'overflow')!;
+    expect(ovf).toMatchObject({ ruleId: 'slab-free-from-nmi', severity: 'error', path: ['overflow', 'kfree'] });
+    expect(lintExitCode(r)).toBe(1);
+  });
+
   it('clean module (int3 kprobe + NMI handler, allocation and mutex only in init): no findings', async () => {
     const r = await lintKmod(ko.clean_probe);
     expect(r.handlers.map((h) => `${h.function}:${h.kind}:${h.context}`).sort()).toEqual(['on_nmi:nmi:nmi', 'pre:kprobe-pre:nmi']);

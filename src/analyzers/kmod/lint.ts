@@ -227,6 +227,15 @@ function makeFinding(
   }
   const { sev, whyCtx } = contextSeverity(h, entry, gfp, version);
   if (sev === 'none') return null;
+  // Outside NMI, the problem with a direct-reclaim allocation is that it may sleep: report it
+  // under the sleeping rule, with that rule's fix.
+  let ruleId = entry.id;
+  let fix = entry.fix;
+  if (h.context === 'atomic' && entry.category === 'allocation' && gfp !== null && gfpMaySleep(gfp)) {
+    const sleeping = UNSAFE_CALLS.find((u) => u.category === 'sleeping')!;
+    ruleId = sleeping.id;
+    fix = `Use GFP_ATOMIC (or GFP_NOWAIT) here, or preallocate / move the allocation to process context. ${sleeping.fix}`;
+  }
   const conditions: string[] = [];
   for (let k = 0; k < stack.length; k++) {
     const fn = stack[k].f;
@@ -263,7 +272,7 @@ function makeFinding(
     ? `${h.function} (${h.kind}) -> ${callee}: ${what} in ${ctxWord}: allowed here${h.context === 'atomic' ? ' (not the int3/NMI hazard)' : ''}, see why.`
     : `${h.function} (${h.kind} handler, ${ctxWord}) reaches ${what} via ${sourcePath.join(' -> ')}${status === 'mitigated' ? ' (mitigated, not fixed)' : ''}`;
   return {
-    ruleId: entry.id,
+    ruleId,
     category: entry.category,
     message,
     severity: sev as FindingSeverity,
@@ -276,7 +285,7 @@ function makeFinding(
     gfp: gfp !== null ? { value: gfp, name: gfpName(gfp), maySleep: gfpMaySleep(gfp) } : null,
     conditions,
     why: whyCtx,
-    fix: entry.fix,
+    fix,
     mitigation,
   };
 }
