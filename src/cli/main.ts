@@ -82,9 +82,16 @@ export async function main(argv: string[]): Promise<number> {
     .description('static check of a kernel module (.ko) for calls unsafe in the context its probe/NMI/ftrace handlers run in')
     .option('--json', 'print JSON')
     .option('--sarif', 'print SARIF 2.1.0 (for code-scanning UIs)')
-    .action(async (path: string, opts: { json?: boolean; sarif?: boolean }) => {
+    .option('--assume <name=value>', 'assume a module global (e.g. a mode parameter) holds this value; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (path: string, opts: { json?: boolean; sarif?: boolean; assume: string[] }) => {
       if (opts.json && opts.sarif) throw new InputError('choose one of --json and --sarif');
-      const r = await lintKmod(path);
+      const assume: Record<string, number> = {};
+      for (const a of opts.assume) {
+        const m = /^([A-Za-z_]\w*)=(-?(?:0x[0-9a-f]+|\d+))$/i.exec(a);
+        if (!m) throw new InputError(`--assume wants NAME=NUMBER, got ${JSON.stringify(a.slice(0, 40))}`);
+        assume[m[1]] = Number(m[2]);
+      }
+      const r = await lintKmod(path, { assume });
       out(opts.sarif ? JSON.stringify(renderLintSarif(r), null, 2) + '\n' : opts.json ? JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2) + '\n' : renderLintText(r));
       code = lintExitCode(r);
     });

@@ -111,3 +111,22 @@ describe('a 200 MB log', () => {
     expect(j.reports[0].report.title).toBe('WARNING in irq_fpu_usable');
   });
 });
+
+describe('ktriage lint-kmod', () => {
+  const ko = new URL('../../kmod-reference/hazard.ko', import.meta.url).pathname;
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  it.skipIf(!existsSync(ko))('kmod-reference: buggy flagged (exit 1), deferred clean (exit 0), SARIF valid', () => {
+    const buggy = run(['lint-kmod', ko, '--assume', 'hmode=0']);
+    expect(buggy.status).toBe(1);
+    expect(buggy.stdout).toMatch(/path: post -> kmem_cache_alloc/);
+    expect(run(['lint-kmod', ko, '--assume', 'hmode=2']).status).toBe(0);
+    const sarif = JSON.parse(run(['lint-kmod', ko, '--sarif']).stdout);
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results[0].ruleId).toBe('kprobe-int3-nmi-slab-fpu');
+  });
+  it('a non-module is a one-line error', () => {
+    const r = run(['lint-kmod', bin]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
