@@ -17,6 +17,7 @@
 // (Layout knowledge from kernel/kallsyms.c kallsyms_sym_address() and drgn's libdrgn/kallsyms.c,
 // which documents the same history; no code copied.)
 
+import { firstAtOrBelow } from '../util/search.js';
 import { InputError } from '../util/errors.js';
 import type { KernelSymbol, SymbolTable } from './symbols.js';
 import type { SymbolInfo } from './unwind/types.js';
@@ -440,16 +441,9 @@ export class KallsymsTable implements SymbolTable {
     }
     if (!this.order) this.buildOrder();
     const a = this.orderAddr!;
-    if (a.length === 0 || addr < a[0]) return null;
-    let lo = 0;
-    let hi = a.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (a[mid] <= addr) lo = mid;
-      else hi = mid - 1;
-    }
-    let first = lo;
-    while (first > 0 && a[first - 1] === a[lo]) first--;
+    const first = firstAtOrBelow(a, addr);
+    if (first < 0) return null;
+    const lo = first;
     let next = lo + 1;
     while (next < a.length && a[next] === a[lo]) next++;
     if (next >= a.length) return null;

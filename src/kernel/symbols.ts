@@ -2,6 +2,7 @@
 // .symtab): name -> address, and address -> symbol+offset/size by binary search.
 // It satisfies the unwinder's UnwindSymbols interface.
 
+import { firstAtOrBelow } from '../util/search.js';
 import type { SymbolInfo, UnwindSymbols } from './unwind/types.js';
 
 export type SymbolSource = 'kallsyms' | 'system-map' | 'vmlinux';
@@ -91,35 +92,25 @@ export class BasicSymbolTable implements SymbolTable {
   symbolize(addr: bigint): SymbolInfo | null {
     addr = BigInt.asUintN(64, addr);
     const a = this.sortedAddr;
-    if (a.length === 0 || addr < a[0]) return null;
-    // Last index with a[i] <= addr.
-    let lo = 0;
-    let hi = a.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (a[mid] <= addr) lo = mid;
-      else hi = mid - 1;
-    }
-    // Like the kernel's get_symbol_pos(): the first alias at that address.
-    let i = lo;
-    while (i > 0 && a[i - 1] === a[lo]) i--;
+    const i = firstAtOrBelow(a, addr);
+    if (i < 0) return null;
     const sym = this.syms[this.sorted[i]];
     // Size: the symbol's own size when known, else the distance to the next higher address.
     let size = sym.size ?? 0n;
     if (size === 0n) {
-      let j = lo + 1;
-      while (j < a.length && a[j] === a[lo]) j++;
-      size = j < a.length ? a[j] - a[lo] : 0n;
+      let j = i + 1;
+      while (j < a.length && a[j] === a[i]) j++;
+      size = j < a.length ? a[j] - a[i] : 0n;
     }
     const offset = addr - sym.address;
     if (size === 0n ? offset !== 0n : offset >= size) {
       // Past the end of a sized symbol (vmlinux), or past the last symbol: fall back to the gap rule
       // only for sized tables where a later symbol exists.
       if (sym.size === undefined) return null;
-      let j = lo + 1;
-      while (j < a.length && a[j] === a[lo]) j++;
-      if (j >= a.length || offset >= a[j] - a[lo]) return null;
-      return { name: sym.name, address: sym.address, offset, size: a[j] - a[lo] };
+      let j = i + 1;
+      while (j < a.length && a[j] === a[i]) j++;
+      if (j >= a.length || offset >= a[j] - a[i]) return null;
+      return { name: sym.name, address: sym.address, offset, size: a[j] - a[i] };
     }
     return { name: sym.name, address: sym.address, offset, size };
   }
