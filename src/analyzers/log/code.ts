@@ -5,7 +5,7 @@
 // offset 0..15 and keep the first whose instructions end exactly at the mark. `(..)` marks (arm,
 // and x86 when RIP is not at an instruction start) are treated the same way.
 import type { CodeDecode, DecodedInstruction } from '../report-model.js';
-import { decodeAt, formatInsn, type Insn } from '../../util/disasm.js';
+import { disassemble, formatInsn, type Insn } from '../../util/disasm.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 
 export interface ParsedCode { bytes: Uint8Array; mark: number; raw: string }
@@ -31,40 +31,62 @@ export function parseCodeBytes(line: string): ParsedCode | null {
 }
 
 /**
- * Linear decode, one instruction at a time: the shared wrapper throws when capstone decodes
- * nothing at a position, so undecodable bytes become one-byte `(bad)` entries here.
+ * Linear decode in one capstone call: the shared wrapper turns undecodable bytes into one-byte
+ * `(bad)` entries itself and carries on after them.
  */
-async function linear(code: Uint8Array, max: number): Promise<Insn[]> {
-  const out: Insn[] = [];
-  let pos = 0;
-  while (pos < code.length && out.length < max) {
-    let i: Insn | null;
-    try {
-      i = await decodeAt(code, pos);
-    } catch {
-      i = null;
-    }
-    if (i && i.size > 0 && pos + i.size <= code.length) {
-      out.push(i);
-      pos += i.size;
-    } else {
-      out.push({ offset: pos, address: BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
-      pos += 1;
-    }
-  }
-  return out;
+function linear(code: Uint8Array, max: number): Promise<Insn[]> {
+  return disassemble(code, 0n, max);
 }
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
+const BRANCH = /^(?:call|jmp|j[a-z]{1,4}|loop[a-z]{0,3}|xbegin)$/;
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * Capstone decodes each run at address 0, so a relative branch's target is relative to the
+ * run's first byte; shift it so targets share the origin of `address` (the first Code: byte).
+ */
+function insnText(i: Insn, shift: number): string {
+  if (shift && BRANCH.test(i.mnemonic) && /^(?:0x[0-9a-f]+|\d+)$/.test(i.opStr)) {
+    const t = (BigInt(i.opStr) + BigInt(shift)) & MASK64;
+    return `${i.mnemonic} 0x${t.toString(16)}`;
+  }
+  return formatInsn(i);
+}
+
 function toDecoded(i: Insn, shift: number, faulting: boolean): DecodedInstruction {
-  return { address: i.offset + shift, bytes: hex(i.bytes), text: formatInsn(i), faulting };
+  return { address: i.offset + shift, bytes: hex(i.bytes), text: insnText(i, shift), faulting };
+}
+
+/**
+ * Identical `Code:` lines decode once: the panic re-print and repeated oopses repeat them. Keyed
+ * by the bytes as written (after sanitising); bounded so hostile input cannot grow it without end.
+ */
+const MEMO_MAX = 512;
+const memo = new Map<string, Promise<CodeDecode>>();
+
+function copyDecode(d: CodeDecode): CodeDecode {
+  return { ...d, instructions: d.instructions.map((i) => ({ ...i })) };
 }
 
 /** Decode a `Code:` line; the faulting instruction is the one at the marked byte. */
 export async function decodeCodeLine(line: string): Promise<CodeDecode> {
+  const key = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
+  let p = memo.get(key);
+  if (!p) {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    p = decodeUncached(line);
+    memo.set(key, p);
+    // a failed decode is not remembered
+    p.catch(() => memo.delete(key));
+  }
+  return copyDecode(await p);
+}
+
+async function decodeUncached(line: string): Promise<CodeDecode> {
   const raw = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
   const p = parseCodeBytes(line);
   if (!p) return { raw, instructions: [], faultingInstruction: null, isUd2: false, note: 'no code bytes' };

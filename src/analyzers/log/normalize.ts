@@ -31,18 +31,30 @@ const MID_CRASH_FRAME = /\s*(?=#\d{1,3} \[[0-9a-f]{8,16}\] )/g;
 const MID_EXC_RIP = /\s*(?=\[exception RIP: )/g;
 const MID_CRASH_PID = /(?<=\S)\s*(?=PID: \d+\s+TASK: [0-9a-f]+\s+CPU: \d+)/g;
 
+const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 /** Strip one record's prefixes; returns the text and whether it looked like a kernel record. */
 export function stripPrefixes(line: string): { text: string; kernel: boolean } {
   let s = line;
   let kernel = false;
   for (let guard = 0; guard < 6; guard++) {
     const before = s;
-    let m = SYSLOG.exec(s);
-    if (m) { s = s.slice(m[0].length); kernel = true; }
-    m = JOURNAL_SHORT.exec(s);
-    if (m) { s = s.slice(m[0].length); }
-    m = LEVEL.exec(s);
-    if (m) { s = s.slice(m[0].length); }
+    // Cheap tests first: most lines have none of these prefixes, or only a timestamp.
+    let m: RegExpExecArray | null;
+    if (s.includes(' kernel: ')) {
+      m = SYSLOG.exec(s);
+      if (m) { s = s.slice(m[0].length); kernel = true; }
+      m = JOURNAL_SHORT.exec(s);
+      if (m) { s = s.slice(m[0].length); }
+    }
+    if (s.charCodeAt(0) === 60 /* < */) {
+      m = LEVEL.exec(s);
+      if (m) { s = s.slice(m[0].length); }
+    }
+    if (s.charCodeAt(0) !== 91 /* [ */) {
+      if (s === before) break;
+      continue;
+    }
     m = TS.exec(s);
     if (m) {
       s = s.slice(m[0].length);
@@ -95,10 +107,13 @@ export function normalizeLog(input: string, maxLines = Infinity): NormalizeResul
     if (nl - pos > MAX_LINE * 16) longLines++;
     pos = nl + 1;
     // C1 CSI (0x9b) sequences: drop their parameters too, not just the introducer.
-    raw = sanitize(raw.replace(/\r/g, '').replace(/\x9b[0-?]*[ -/]*[@-~]?/g, ''));
+    if (raw.includes('\r')) raw = raw.replace(/\r/g, '');
+    if (raw.includes('\x9b')) raw = raw.replace(/\x9b[0-?]*[ -/]*[@-~]?/g, '');
+    // sanitize() only changes lines holding a control character (an escape starts with one).
+    if (HAS_CONTROL.test(raw)) raw = sanitize(raw);
     const pieces: string[] = [];
     // Glued records: several timestamps on one line.
-    if (raw.length > 80 && countMatches(raw, /\[\s*\d{1,8}\.\d{6}\]/g, 4) >= 3) {
+    if (raw.length > 80 && raw.includes('[', raw.indexOf(']') + 1) && countMatches(raw, /\[\s*\d{1,8}\.\d{6}\]/g, 4) >= 3) {
       repairedGlue = true;
       for (const p of raw.split(MID_TS)) pieces.push(p);
     } else {
@@ -107,14 +122,14 @@ export function normalizeLog(input: string, maxLines = Infinity): NormalizeResul
     for (let p of pieces) {
       // Glued `crash` backtrace.
       let sub: string[] = [p];
-      if (p.length > 80 && countMatches(p, /#\d{1,3} \[[0-9a-f]{8,16}\] /g, 3) >= 2) {
+      if (p.length > 80 && p.includes('#') && countMatches(p, /#\d{1,3} \[[0-9a-f]{8,16}\] /g, 3) >= 2) {
         repairedGlue = true;
         sub = p.split(MID_CRASH_PID).flatMap((x) => x.split(MID_CRASH_FRAME)).flatMap((x) => x.split(MID_EXC_RIP));
       }
       for (p of sub) {
         if (p.length > MAX_LINE) { p = p.slice(0, MAX_LINE); longLines++; }
         const { text, kernel } = stripPrefixes(p);
-        lines.push({ text: text.replace(/\s+$/, ''), src, kernel });
+        lines.push({ text: text.trimEnd(), src, kernel });
       }
     }
     src++;

@@ -107,6 +107,7 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
 
   const panics: string[] = [];
   for (const t of texts) {
+    if (!t.includes('Kernel panic')) continue;
     const p = /Kernel panic - not syncing: .*/.exec(t);
     if (p && panics.length < 100 && !/^\s*-+\[ end/.test(t)) panics.push(clean(p[0]));
   }
@@ -114,6 +115,7 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
   for (const r of reports) if (r.kernelRelease) { kernelRelease = r.kernelRelease; break; }
   if (!kernelRelease) {
     for (const t of texts) {
+      if (!t.startsWith('Linux version ')) continue;
       const m = /^Linux version (\S+)/.exec(t);
       if (m) { kernelRelease = clean(m[1]); break; }
     }
