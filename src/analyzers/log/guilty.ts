@@ -45,25 +45,23 @@ function frameFunc(line: string): string | null {
 
 const RIP_ANY = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc)\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
 
-// Frames that dispatch work (syscall entry, softirq, workqueue, timers, ...): in a stall the
-// representative function is the one just above the first of these.
-const STALL_ANCHORS = new RegExp('^(?:' + [
-  'process_one_work', 'do_syscall_\\w+', 'do_fast_syscall_\\w+', 'do_int80_syscall_32', 'entry_SYSCALL\\w*', 'entry_SYSENTER\\w*',
-  'system_call_fastpath', 'sysenter_dispatch', 'tracesys\\w*', 'el0_svc\\w*', 'invoke_syscall', 'ret_fast_syscall', '__sys_trace_return',
-  'netif_receive_skb\\w*', '__netif_receive_skb\\w*', 'process_backlog', 'net_rx_action', 'napi_poll', '__napi_poll',
-  'call_timer_fn', '__run_timers', 'run_timer_softirq', 'expire_timers', '__hrtimer_run_queues', 'hrtimer_run_queues',
-  'tasklet_action\\w*', 'run_ksoftirqd', 'smpboot_thread_fn', 'kthread', 'start_secondary', 'cpu_startup_entry', 'ret_from_fork',
-  'vfs_write', 'vfs_read', 'vfs_writev', 'vfs_readv', 'vfs_iter_read', 'vfs_iter_write', 'do_iter_read', 'do_iter_write',
-  'do_iter_readv_writev', 'call_read_iter', 'call_write_iter', 'new_sync_read', 'new_sync_write', '__vfs_read', '__vfs_write',
-  'vfs_ioctl', 'do_vfs_ioctl', 'ksys_ioctl', 'compat_ioctl', 'compat_sys_ioctl', '__do_compat_sys_ioctl', 'blkdev_ioctl',
-  'blkdev_driver_ioctl', 'sock_ioctl', 'sock_do_ioctl', 'sock_setsockopt', 'sock_getsockopt', '__sys_setsockopt',
-  '__sys_getsockopt', '__sys_connect\\w*', '__sys_accept\\w*', '__sys_bind', '__sys_listen', '__sys_sendto', '__sys_recvfrom',
-  '__sys_sendmsg', '___sys_sendmsg', '__sys_sendmmsg', '__sys_recvmsg', '___sys_recvmsg', '__sys_recvmmsg', 'sock_sendmsg',
-  'sock_recvmsg', 'sock_write_iter', 'sock_read_iter', 'do_splice_\\w+', 'splice_direct_to_actor', 'do_sendfile',
-  'task_work_run', '__fput', '____fput', 'delayed_fput', 'compat_SyS_ioctl', 'C_SYSC_ioctl', 'compat_sys_ioctl', '__do_fault',
-  'rtnetlink_rcv_msg', 'mmap_region', 'do_dentry_open', '\\w*compat_sys_ioctl', 'nfnetlink_rcv_msg', 'sock_common_setsockopt', 'sock_common_getsockopt',
-  'sock_common_recvmsg', 'genl_rcv_msg', 'genl_family_rcv_msg\\w*',
-].join('|') + ')$');
+// Frames that dispatch work (syscall entry, softirq, workqueue, timers, file and socket
+// operations, ...): in a stall the representative function is the one just above the first of
+// these. Matched anywhere in the name (`kvm_vm_compat_ioctl` is a `compat_ioctl` dispatcher), so
+// a syscall is named by its `sys_` entry and an ioctl by the device's handler.
+const STALL_ANCHORS = new RegExp([
+  'process_one_work', 'do_syscall_', 'do_fast_syscall_', 'sysenter_dispatch', 'tracesys_phase2', 'el0_svc_handler',
+  'invoke_syscall', 'ret_fast_syscall', 'netif_receive_skb', 'do_softirq', 'call_timer_fn', '_run_timers', 'run_timer_softirq',
+  'hrtimer_run', 'run_ksoftirqd', 'smpboot_thread_fn', '^kthread$', 'start_secondary', 'cpu_startup_entry', 'ret_from_fork',
+  'vfs_write', 'vfs_read', 'vfs_iter_read', 'vfs_iter_write', 'do_iter_read', 'do_iter_write', 'call_read_iter', 'call_write_iter',
+  'new_sync_read', 'new_sync_write', 'vfs_ioctl', 'ksys_ioctl', 'compat_ioctl', 'compat_sys_ioctl', 'blkdev_driver_ioctl',
+  'blkdev_ioctl', 'do_iter_readv_writev', '^call_mmap', 'mmap_region', 'do_mmap', 'do_dentry_open', 'vfs_open',
+  '^sock_sendmsg', '^sock_recvmsg', '^sock_release', '^__sock_release', '^setsockopt$', 'kernel_setsockopt', 'sock_common_setsockopt',
+  '^listen$', 'kernel_listen', 'sk_common_release', '^sock_mmap', '^accept$', 'kernel_accept', '^sock_do_ioctl', '^sock_ioctl',
+  '^compat_sock_ioctl', '^nfnetlink_rcv_msg', '^rtnetlink_rcv_msg', '^netlink_dump', '^(?:sys_)?(?:socketpair|connect|ioctl)',
+  '__do_fault', 'do_page_fault', '^page_fault$', '__fput', 'task_work_run', 'exit_to_usermode', 'smp_call_function',
+  'tasklet_action', 'tasklet_hi_action', 'entry_SYSCALL', 'entry_SYSENTER', 'system_call_fastpath', 'el0_svc',
+].join('|'));
 
 function stallPick(names: string[], skipper: Skipper): string | null {
   let prev: string | null = null;
@@ -71,8 +69,8 @@ function stallPick(names: string[], skipper: Skipper): string | null {
     const b = baseFunctionName(n);
     if (/^smp_call_function/.test(b)) return 'smp_call_function';
     if (STALL_ANCHORS.test(b)) {
-      if (prev) return prev;
-      continue;
+      // The first frame is itself a dispatcher: it names the stall.
+      return prev ?? n;
     }
     if (skipper.skip(n)) continue;
     prev = n;
