@@ -21,7 +21,9 @@ export type FrameStep =
   /** Parse a backtrace from the cursor: the first frame that is not skipped. */
   | { stack: true }
   /** Stall heuristic: the syscall (or the handler before a multiplexing syscall) in the trace. */
-  | { stall: true };
+  | { stall: true }
+  /** Hung-task heuristic: a known waiting point (rtnl_lock, synchronize_rcu) or the first frame that does not wait. */
+  | { hang: true };
 
 export type SkipSet = 'always' | 'stall' | 'hang';
 
@@ -153,7 +155,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // ---- INFO: stalls and hangs ----
   { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { stall: true }]], skip: ['stall'] },
   { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks detected stalls/, title: 'INFO: rcu_tasks detected stalls' },
-  { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
+  { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { hang: true }]], skip: ['hang'] },
   { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
   { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}' },
 

@@ -78,6 +78,46 @@ function stallPick(names: string[], skipper: Skipper): string | null {
   return null;
 }
 
+// Hung tasks: a task waiting for rtnl_lock or an RCU grace period is a victim of whoever holds
+// it, so those waiting points name the hang themselves (all grace-period waits as one).
+const HANG_ANCHORS: readonly [RegExp, string | null][] = [
+  [/rtnl_lock/, null],
+  [/synchronize_(?:rcu|srcu|net|sched)/, 'synchronize_rcu'],
+];
+// Past the anchors, frames whose name says they wait, sleep or lock are not the hang's cause.
+const HANG_WAITS = /sched|_lock|_slowlock|down|rwsem|completion|kthread|wait|synchronize|context_switch|__switch_to|cancel_delayed_work|rcu_barrier/;
+
+function hangPick(names: string[], skipper: Skipper): string | null {
+  for (const n of names) {
+    const b = baseFunctionName(n);
+    for (const [re, as] of HANG_ANCHORS) if (re.test(b)) return as ?? n;
+  }
+  for (const n of names) {
+    if (skipper.skip(n) || HANG_WAITS.test(baseFunctionName(n))) continue;
+    return n;
+  }
+  return null;
+}
+
+/** Reliable frame names of the backtrace that starts at `from` (up to where it ends). */
+function stackNames(lines: string[], from: number): string[] {
+  const names: string[] = [];
+  let started = false;
+  let junk = 0;
+  for (let i = from; i < lines.length && names.length < 200; i++) {
+    const t = lines[i];
+    const f = parseFrameLine(t);
+    if (f) {
+      started = true;
+      junk = 0;
+      if (f.function && !f.unreliable) names.push(f.function);
+      continue;
+    }
+    if (started && (STACK_END.test(t) || ++junk > 40)) break;
+  }
+  return names;
+}
+
 export interface GuiltyInput {
   fmt: OopsFormat;
   header: RegExpExecArray;
@@ -132,6 +172,8 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
       const r = scanStack(lines, cur, skipper);
       if (r) return r;
       return null;
+    } else if ('hang' in st) {
+      return hangPick(stackNames(lines, cur), skipper);
     } else if ('stall' in st) {
       const names: string[] = [];
       let started = false;

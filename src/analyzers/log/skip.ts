@@ -79,6 +79,14 @@ export const SKIP_ALWAYS: readonly string[] = [
   'device_remove_.*', 'synchronize_net', 'dpm_sysfs_remove', 'dput', 'fast_dput', 'call_rcu.*', 'kfree_rcu.*', 'folio_unlock',
   'unlock_page', 'skb_over_panic', 'skb_under_panic', '__kernel_text_address', 'kernel_text_address', '__read_once.*',
   'read_once.*', 'arch_stack_walk', 'stack_trace_.*', 'walk_stackframe', 'show_trace_log_lvl',
+  // USB submission, page cache, inode, workqueue and timer plumbing that callers go through
+  'usb_control_msg', 'usb_submit_urb', 'usb_hcd_submit_urb', 'dummy_urb_enqueue', 'filemap_alloc_folio', 'folio_alloc.*',
+  '__filemap_get_folio', 'find_or_create_page', 'do_read_cache_folio', 'read_cache_page', 'pagecache_get_page',
+  'grab_cache_page_write_begin', 'find_lock_entries', 'truncate_inode_pages_range', 'extract_(?:user|iter)_to_sg', 'iput',
+  'iput_final', 'ihold', 'insert_work', '__queue_delayed_work', 'queue_delayed_work_on',
+  'drain_workqueue', 'destroy_workqueue', '__timer_delete_sync', '__try_to_del_timer_sync', 'sk_stop_timer_sync', 'kfree_skb.*',
+  '(?:__raw_)?(?:read|write)[bwlq]', 'logic_(?:in|out)\\w*', 'get_taint', 'print_tainted', 'add_uevent_var', 'owner_on_cpu',
+  'osq_unlock', 'hex_dump_to_buffer', 'print_hex_dump', '__fortify_report',
   // thunks and entry glue
   '__x86_indirect_thunk_.*', '__x86_return_thunk', '__x86_indirect_.*', 'retbleed_.*', 'srso_.*', '__fentry__',
   'ftrace_.*', 'arch_ftrace_.*', '__sanitizer_cov.*',
