@@ -83,6 +83,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'kcsan-pair', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)? \/ ([\w.$]+?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\s*$/, title: 'KCSAN: {1} in {2} / {3}', guilty: 2 },
   { id: 'kcsan-assert', kind: 'KCSAN', header: /BUG: KCSAN: assert: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: assert: {1} in {2}', guilty: 2 },
   { id: 'kcsan', kind: 'KCSAN', header: /BUG: KCSAN: ([a-z-]+) in ([\w.$]+)/, title: 'KCSAN: {1} in {2}', guilty: 2 },
+  // An access report names the accessing function in its header; a corruption is found on free.
+  { id: 'kfence-access', kind: 'KASAN', header: /BUG: KFENCE: ((?:use-after-free|out-of-bounds|invalid) (?:read|write)) in ([A-Za-z_$][\w.$]*)/, title: 'KFENCE: {1} in {FUNC}', frame: [[{ hdr: 2 }], ...KASAN_STACK] },
   { id: 'kfence', kind: 'KASAN', header: /BUG: KFENCE: ([a-z -]+?) in /, title: 'KFENCE: {1} in {FUNC}', frame: KASAN_STACK },
   { id: 'ubsan-old', kind: 'UBSAN', header: /UBSAN: Undefined behaviour in/, title: 'UBSAN: undefined-behaviour in {FUNC}', frame: KASAN_STACK, skipExtra: ['ubsan.*'] },
   { id: 'ubsan', kind: 'UBSAN', header: /UBSAN: ([a-z-]+) in /, title: 'UBSAN: {1} in {FUNC}', frame: KASAN_STACK },
