@@ -136,6 +136,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'lockdep-bad-magic', kind: 'lockdep', header: /(?:WARNING|BUG): (?:lock|bad) (?:held|contention)/, title: 'WARNING: locking bug in {FUNC}', frame: STACK },
 
   // ---- WARNING ----
+  // With hashed pointers (`(ptrval)`) both checks report under one title, as syzkaller files them.
+  { id: 'warn-stack-ptrval', kind: 'WARNING', header: /WARNING: kernel stack (?:regs|frame pointer) at\s+\(ptrval\) in \S+ has bad/, title: 'WARNING: kernel stack regs has bad value' },
   { id: 'warn-bp', kind: 'WARNING', header: /WARNING: kernel stack regs at\s+(?:[0-9a-f]+|\(ptrval\)) in \S+ has bad '(\w+)' value/, title: "WARNING: kernel stack regs has bad '{1}' value" },
   { id: 'warn-fp', kind: 'WARNING', header: /WARNING: kernel stack frame pointer at\s+(?:[0-9a-f]+|\(ptrval\)) in \S+ has bad value/, title: 'WARNING: kernel stack frame pointer has bad value' },
   { id: 'warn-refcount', kind: 'WARNING', header: /WARNING: .* (?:at|PID: \d+ at) (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+/, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
