@@ -2,7 +2,9 @@
 // matched (CI can gate on it), 2 usage error or unreadable input (one line on stderr).
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../util/errors.js';
+import { DumpReadError } from '../vmcore/types.js';
 import { sanitizeLine } from '../util/sanitize.js';
+import { toJson } from './render/json.js';
 import { explainPreemptCount } from './commands/explain.js';
 import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
@@ -92,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         assume[m[1]] = Number(m[2]);
       }
       const r = await lintKmod(path, { assume });
-      out(opts.sarif ? JSON.stringify(renderLintSarif(r), null, 2) + '\n' : opts.json ? JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2) + '\n' : renderLintText(r));
+      out(opts.sarif ? toJson(renderLintSarif(r)) : opts.json ? toJson(r) : renderLintText(r));
       code = lintExitCode(r);
     });
 
@@ -109,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     process.stderr.write(`ktriage: ${oneLine(e)}\n`);
-    if (process.env.KTRIAGE_DEBUG && e instanceof Error && !(e instanceof InputError)) process.stderr.write(`${e.stack}\n`);
+    if (process.env.KTRIAGE_DEBUG && e instanceof Error && !(e instanceof InputError) && !(e instanceof DumpReadError)) process.stderr.write(`${e.stack}\n`);
     return EXIT_USAGE;
   }
   return code;
@@ -119,6 +121,8 @@ function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   const line = sanitizeLine(msg).trim();
   if (e instanceof InputError) return line;
+  // A page the command needed is missing or unreadable in this dump: a property of the input.
+  if (e instanceof DumpReadError) return `cannot read the dump: ${line}`;
   // Anything else is a bug in ktriage or input we did not anticipate: still one line.
   return `internal error: ${line} (set KTRIAGE_DEBUG=1 for a stack trace)`;
 }

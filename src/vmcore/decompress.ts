@@ -6,9 +6,9 @@
 // dump (openDumpAsync() does it for you). Reading a zstd page without it raises a DumpReadError
 // that says so.
 import { unzlibSync } from 'fflate';
-import snappy from 'snappyjs';
 import { ZSTDDecoder } from 'zstddec';
 import { lzo1xDecompress } from './lzo.js';
+import { snappyDecompress } from './snappy.js';
 
 export class DecompressError extends Error {}
 
@@ -88,9 +88,9 @@ export function decompressPage(codec: Codec, data: Buffer, blockSize: number): B
         out = lzo1xDecompress(data, blockSize);
         break;
       case 'snappy': {
-        // Raw snappy (snappy_compress()); the length preamble is checked against maxLength first.
-        const u = snappy.uncompress(data, blockSize) as Buffer;
-        out = Buffer.isBuffer(u) ? u : Buffer.from(u);
+        // Raw snappy (snappy_compress()), our own bounded decoder (snappy.ts says why).
+        const u = snappyDecompress(data, blockSize);
+        out = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
         break;
       }
       case 'zstd': {

@@ -4,7 +4,7 @@
 // Property: a DumpFile whose reads give a page or a DumpReadError, or an InputError at open; one
 // line; within the time bound.
 import { afterAll, describe, expect, it } from 'vitest';
-import { count, fuzz, mutatedBytes, printCounts, SCALE } from './harness.js';
+import { each, fuzz, mutatedBytes, printCounts, SCALE } from './harness.js';
 import { elfFields, elfSeeds } from './dump-seeds.js';
 import { checkDump } from './targets.js';
 
@@ -18,11 +18,9 @@ describe('fuzz: ELF core', () => {
     const real = seeds[0];
     const end = Number(real.readBigUInt64LE(64 + 8)) + Number(real.readBigUInt64LE(64 + 32)); // end of the notes
     const step = SCALE >= 5 ? 1 : 3;
-    const seen = new Set<string>();
-    for (let n = 0; n <= end + 64; n += n < 64 + 56 * 2 ? 1 : step) {
-      count('elf-core');
-      seen.add(await checkDump(real.subarray(0, n)));
-    }
+    const cuts: Buffer[] = [];
+    for (let n = 0; n <= end + 64; n += n < 64 + 56 * 2 ? 1 : step) cuts.push(real.subarray(0, n));
+    const seen = await each('elf-core', cuts, checkDump, { ext: 'bin' });
     expect(seen).toEqual(new Set(['ok', 'rejected']));
   });
 

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { InputError } from '../../src/util/errors.js';
 import { DumpReadError } from '../../src/vmcore/types.js';
 
@@ -32,17 +33,35 @@ export const RSS_BOUND = 256 * 1024 * 1024;
 export const REGRESSIONS = path.join(import.meta.dirname, 'regressions');
 export const FIXTURES = path.join(import.meta.dirname, '../../fixtures');
 export const DUMPS = process.env.KTRIAGE_DUMPS ?? '/work/dumps';
+/**
+ * Wall-clock limit for one input before the watchdog gives up on the process (ms). A parser stuck
+ * in a synchronous loop cannot be interrupted from its own thread: neither fast-check nor vitest's
+ * test timeout fires, and the run would hang until CI's limit (this happened with snappyjs).
+ */
+export const HANG_MS = Number(process.env.FUZZ_HANG_MS ?? Math.max(30_000, 10 * Number(process.env.FUZZ_TIME_MS ?? 1000)));
 
 /** Number of runs for a campaign whose CI size is `n`. */
 export const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 
-/** Inputs tried per parser (printed at the end of each file, summed in the report). */
-export const tried = new Map<string, number>();
+/** Inputs tried per parser, and how they ended (printed after each file; FUZZ_REPORT collects them). */
+export const tried = new Map<string, { inputs: number; ok: number; rejected: number }>();
+function tally(parser: string): { inputs: number; ok: number; rejected: number } {
+  let t = tried.get(parser);
+  if (!t) tried.set(parser, (t = { inputs: 0, ok: 0, rejected: 0 }));
+  return t;
+}
 export function count(parser: string, n = 1): void {
-  tried.set(parser, (tried.get(parser) ?? 0) + n);
+  tally(parser).inputs += n;
+}
+function record(parser: string, r: unknown): void {
+  if (r === 'ok' || r === 'rejected') tally(parser)[r]++;
 }
 export function printCounts(): void {
-  for (const [p, n] of tried) console.log(`[fuzz] ${p}: ${n} inputs`);
+  for (const [p, t] of tried) {
+    console.log(`[fuzz] ${p}: ${t.inputs} inputs (${t.ok} accepted, ${t.rejected} rejected with a typed error)`);
+    if (process.env.FUZZ_REPORT) fs.appendFileSync(process.env.FUZZ_REPORT, JSON.stringify({ parser: p, ...t, seed: SEED, scale: SCALE }) + '\n');
+  }
+  tried.clear();
 }
 
 export type Outcome = 'ok' | 'rejected';
@@ -104,6 +123,76 @@ export function saveRegression(parser: string, input: Buffer | string, ext: stri
   return file;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Watchdog: a worker thread that holds a copy of the input under test. If the main thread does not
+// finish that input within HANG_MS, the worker saves it under regressions/<parser>/, writes one line
+// to stderr naming the file and kills the process (the test file then fails; the input replays in
+// regressions.test.ts).
+
+const WATCHDOG_SRC = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+let timer = null;
+parentPort.on('message', (m) => {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  if (m.kind !== 'start') return;
+  timer = setTimeout(() => {
+    const data = Buffer.from(m.input);
+    const dir = path.join(m.root, m.parser);
+    const file = path.join(dir, 'hang-' + crypto.createHash('sha256').update(data).digest('hex').slice(0, 16) + '.' + m.ext);
+    if (m.save) { fs.mkdirSync(dir, { recursive: true }); fs.writeFileSync(file, data); }
+    fs.writeSync(2, '[fuzz] ' + m.parser + ': no result after ' + m.ms + ' ms; input saved to ' + file + '; killing the test process\\n');
+    process.kill(process.pid, 'SIGKILL');
+  }, m.ms);
+  timer.unref?.();
+});
+`;
+
+let watchdog: Worker | undefined;
+function dog(): Worker {
+  if (!watchdog) {
+    watchdog = new Worker(WATCHDOG_SRC, { eval: true });
+    watchdog.unref();
+  }
+  return watchdog;
+}
+
+/** Run `f` on one input with the watchdog armed (the input is copied to the watchdog first). */
+export async function guarded<R>(parser: string, ext: string, input: Buffer | string, f: () => R | Promise<R>): Promise<R> {
+  const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  dog().postMessage({ kind: 'start', parser, ext, input: new Uint8Array(data), ms: HANG_MS, root: REGRESSIONS, save: process.env.FUZZ_SAVE !== '0' });
+  try {
+    return await f();
+  } finally {
+    dog().postMessage({ kind: 'done' });
+  }
+}
+
+/**
+ * A deterministic list of inputs (every truncation, say), each watched, with the same failure
+ * handling as `fuzz`: the first failing input is saved and reported.
+ */
+export async function each<T>(parser: string, inputs: Iterable<T>, check: (input: T) => unknown, o: { ext: string; encode?: (input: T) => Buffer | string }): Promise<Set<unknown>> {
+  const enc = o.encode ?? ((t: T) => t as unknown as Buffer | string);
+  const seen = new Set<unknown>();
+  for (const input of inputs) {
+    count(parser);
+    const e = enc(input);
+    try {
+      const r = await guarded(parser, o.ext, e, () => check(input));
+      record(parser, r);
+      seen.add(r);
+    } catch (err) {
+      const saved = saveRegression(parser, e, o.ext);
+      throw new FuzzFailure(`${parser}: input saved to ${path.relative(process.cwd(), saved)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return seen;
+}
+
 export interface FuzzOptions<T> {
   /** CI run count (scaled by FUZZ_RUNS). */
   runs: number;
@@ -124,7 +213,7 @@ export async function fuzz<T>(parser: string, arb: fc.Arbitrary<T>, check: (inpu
   const result = await fc.check(
     fc.asyncProperty(arb, async (input) => {
       count(parser);
-      await check(input);
+      record(parser, await guarded(parser, o.ext, (o.encode ?? ((t: T) => t as unknown as Buffer | string))(input), () => check(input)));
       const grown = process.memoryUsage.rss() - rss0;
       if (grown > peak) peak = grown;
       if (grown > RSS_BOUND) {
@@ -134,7 +223,8 @@ export async function fuzz<T>(parser: string, arb: fc.Arbitrary<T>, check: (inpu
         if (again > RSS_BOUND) throw new FuzzFailure(`RSS grew by ${(again / 2 ** 20).toFixed(0)} MiB (bound ${RSS_BOUND / 2 ** 20} MiB)`);
       }
     }),
-    { numRuns: runs(o.runs), seed: SEED },
+    // Shrinking a large input can take many thousands of runs: bound the whole property.
+    { numRuns: runs(o.runs), seed: SEED, interruptAfterTimeLimit: Math.max(120_000, 60_000 * SCALE), markInterruptAsFailure: false },
   );
   if (result.failed) {
     const input = result.counterexample?.[0] as T | undefined;
@@ -210,9 +300,14 @@ function writeField(b: Buffer, f: Field, v: bigint): void {
   if (f.off + f.size > b.length) return;
   const m = BigInt.asUintN(f.size * 8, v);
   if (f.size === 1) b[f.off] = Number(m);
-  else if (f.size === 2) f.be ? b.writeUInt16BE(Number(m), f.off) : b.writeUInt16LE(Number(m), f.off);
-  else if (f.size === 4) f.be ? b.writeUInt32BE(Number(m), f.off) : b.writeUInt32LE(Number(m), f.off);
-  else f.be ? b.writeBigUInt64BE(m, f.off) : b.writeBigUInt64LE(m, f.off);
+  else if (f.size === 2) {
+    if (f.be) b.writeUInt16BE(Number(m), f.off);
+    else b.writeUInt16LE(Number(m), f.off);
+  } else if (f.size === 4) {
+    if (f.be) b.writeUInt32BE(Number(m), f.off);
+    else b.writeUInt32LE(Number(m), f.off);
+  } else if (f.be) b.writeBigUInt64BE(m, f.off);
+  else b.writeBigUInt64LE(m, f.off);
 }
 
 /** Apply mutations to a copy of seeds[which]. `fileSize` lets field values land near the end. */
@@ -325,7 +420,11 @@ export function strings(v: unknown, out: string[] = [], seen = new Set<unknown>(
   else if (v && typeof v === 'object') {
     if (seen.has(v)) return out;
     seen.add(v);
-    if (v instanceof Map) for (const [k, x] of v) (strings(k, out, seen), strings(x, out, seen));
+    if (v instanceof Map)
+      for (const [k, x] of v) {
+        strings(k, out, seen);
+        strings(x, out, seen);
+      }
     else if (Array.isArray(v)) for (const x of v) strings(x, out, seen);
     else if (!Buffer.isBuffer(v) && !ArrayBuffer.isView(v)) for (const x of Object.values(v)) strings(x, out, seen);
   }

@@ -4,7 +4,7 @@
 // the real notes and one page per codec (raw, zlib, lzo, snappy, zstd, excluded).
 // Property: as for ELF cores (see elf-core.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { count, fuzz, mutatedBytes, printCounts, SCALE } from './harness.js';
+import { each, fuzz, mutatedBytes, printCounts, SCALE } from './harness.js';
 import { kdumpSeeds } from './dump-seeds.js';
 import { checkDump } from './targets.js';
 
@@ -15,15 +15,10 @@ describe('fuzz: kdump-compressed', () => {
 
   it('truncated at every prefix length of the header and sub-header, then every few bytes', async () => {
     const gen = seeds[1];
-    const seen = new Set<string>();
-    for (let n = 0; n <= gen.length; n += n < 4096 + 104 + 64 ? (SCALE >= 5 ? 1 : 8) : 97) {
-      count('kdump');
-      seen.add(await checkDump(gen.subarray(0, n)));
-    }
-    for (let n = 0; n <= seeds[0].length; n += 509) {
-      count('kdump');
-      seen.add(await checkDump(seeds[0].subarray(0, n)));
-    }
+    const cuts: Buffer[] = [];
+    for (let n = 0; n <= gen.length; n += n < 4096 + 104 + 64 ? (SCALE >= 5 ? 1 : 8) : 97) cuts.push(gen.subarray(0, n));
+    for (let n = 0; n <= seeds[0].length; n += 509) cuts.push(seeds[0].subarray(0, n));
+    const seen = await each('kdump', cuts, checkDump, { ext: 'bin' });
     expect(seen).toEqual(new Set(['ok', 'rejected']));
   });
 

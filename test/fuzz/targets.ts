@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeLog, decodeCodeLine, parseLog } from '../../src/analyzers/log/index.js';
 import { parseElfModule, modinfo } from '../../src/analyzers/kmod/elf.js';
-import { lintKmodBytes, renderLintText } from '../../src/analyzers/kmod/index.js';
+import { lintKmodBytes, renderLintSarif, renderLintText } from '../../src/analyzers/kmod/index.js';
+import { toJson } from '../../src/cli/render/json.js';
 import { main } from '../../src/cli/main.js';
 import { decodePreemptCount, parsePreemptValue } from '../../src/analyzers/preempt-count.js';
 import { analyzeOpenDump } from '../../src/analyzers/vmcore-analysis.js';
@@ -19,6 +20,9 @@ import { openDump } from '../../src/vmcore/index.js';
 import { LzoError } from '../../src/vmcore/lzo.js';
 import { DumpReadError, type DumpFile, type PageState } from '../../src/vmcore/types.js';
 import { dirtyString, FIXTURES, FuzzFailure, outcome, outcomeAsync, tempDir, type Outcome } from './harness.js';
+
+/** Control characters other than newline and tab (ESC, C0, DEL, C1). */
+const TERMINAL_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
 function fail(msg: string): never {
   throw new FuzzFailure(msg);
@@ -319,7 +323,8 @@ export function checkPageTables(json: string): Outcome {
         if (!(e instanceof DumpReadError)) throw e;
       }
     }
-    mem.readVirtual(k.rsp - 0x800n, 0x2000);
+    // The page under CPU 0's stack pointer is in the trimmed dump: reading it must walk the (patched) tables.
+    mem.readVirtual(k.rsp & ~0xfffn, 0x1000);
   });
 }
 
@@ -346,6 +351,12 @@ export async function checkKmod(bytes: Buffer): Promise<Outcome> {
       modinfo(elf);
       const r = await lintKmodBytes(new Uint8Array(bytes), 'fuzz.ko');
       clean('lint-kmod text', renderLintText(r));
+      // --json and --sarif: parseable, and no raw control character (escaped as \uXXXX instead).
+      for (const [what, j] of [['--json', toJson(r)], ['--sarif', toJson(renderLintSarif(r))]] as const) {
+        JSON.parse(j);
+        const bad = TERMINAL_UNSAFE.exec(j);
+        if (bad) fail(`lint-kmod ${what}: raw U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} in output`);
+      }
     },
     undefined,
     3000,
@@ -405,8 +416,6 @@ export async function runCli(args: string[]): Promise<CliRun> {
   }
 }
 
-/** Control characters other than newline and tab (ESC, C0, DEL, C1). */
-const TERMINAL_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
 /** Markdown fences (CommonMark): every opened fence is closed by a fence at least as long. */
 export function fencesBalanced(md: string): boolean {
@@ -462,4 +471,13 @@ export async function checkCliFile(bytes: Buffer | string, argLists: string[][],
     if (ms > bound) fail(`ktriage ${args.join(' ')} took ${ms.toFixed(0)} ms (bound ${bound} ms)`);
     checkCliRun(args, r);
   }
+}
+
+/** The argument lists every CLI input goes through ('@' is the input file). */
+export const CLI_ARGS: string[][] = [['analyze', '@'], ['analyze', '--json', '@'], ['analyze', '--markdown', '@'], ['info', '@'], ['log', '@']];
+
+/** One CLI input (a log or a dump, as bytes) through every argument list. */
+export async function checkCliBytes(bytes: Buffer): Promise<Outcome> {
+  await checkCliFile(bytes, CLI_ARGS);
+  return 'ok';
 }

@@ -69,7 +69,8 @@ export interface ElfModule {
   /** Relocations by the index of the section they apply to. */
   relocs: Map<number, Relocation[]>;
   sectionByName(name: string): Section | undefined;
-  sectionBytes(s: Section): Uint8Array;
+  /** A section's file bytes; empty for a missing section (a hostile st_shndx, SHN_ABS...). */
+  sectionBytes(s: Section | undefined): Uint8Array;
 }
 
 const MAX_SECTIONS = 65_000;
@@ -79,7 +80,9 @@ function cstr(b: Uint8Array, at: number): string {
   if (at < 0 || at >= b.length) return '';
   let end = at;
   while (end < b.length && b[end] !== 0 && end - at < 4096) end++;
-  return new TextDecoder('latin1').decode(b.subarray(at, end));
+  // Symbol and probe-target names never hold line breaks or tabs; a hostile module's could forge
+  // report lines (the renderer strips the remaining control characters).
+  return new TextDecoder('latin1').decode(b.subarray(at, end)).replace(/[\n\r\t]/g, ' ');
 }
 
 /** Parse a .ko. `what` names the input in error messages. Throws InputError on anything else. */
@@ -136,7 +139,7 @@ export function parseElfModule(bytes: Uint8Array, what: string): ElfModule {
   const shstr = raw[shstrndx];
   const shstrBytes = bytes.subarray(shstr.offset, shstr.offset + shstr.size);
   const sections: Section[] = raw.map((s, i) => ({ ...s, name: cstr(shstrBytes, nameOff[i]) }));
-  const sectionBytes = (s: Section): Uint8Array => (s.type === SHT_NOBITS ? new Uint8Array(s.size > 1 << 28 ? 0 : s.size) : bytes.subarray(s.offset, s.offset + s.size));
+  const sectionBytes = (s: Section | undefined): Uint8Array => (!s ? new Uint8Array(0) : s.type === SHT_NOBITS ? new Uint8Array(s.size > 1 << 28 ? 0 : s.size) : bytes.subarray(s.offset, s.offset + s.size));
 
   const symtab = sections.find((s) => s.type === SHT_SYMTAB);
   if (!symtab) throw new InputError(`${what}: no symbol table (.symtab); a stripped module cannot be analysed`);

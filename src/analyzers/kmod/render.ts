@@ -1,4 +1,5 @@
 // Plain-text report of a lint-kmod result (no colour; one finding per block).
+import { sanitize } from '../../util/sanitize.js';
 import type { LintFinding, LintResult } from './model.js';
 
 const CONTEXT_TEXT: Record<string, string> = {
@@ -70,5 +71,6 @@ export function renderLintText(r: LintResult): string {
   out.push(`Note: ${r.layoutNote}`);
   const s = r.summary;
   out.push(`Result: ${s.hazards + s.mitigated} hazard${s.hazards + s.mitigated === 1 ? '' : 's'} (${s.mitigated} mitigated, not fixed), ${s.notes} note${s.notes === 1 ? '' : 's'}, ${s.handlers} handler${s.handlers === 1 ? '' : 's'}.`);
-  return out.join('\n') + '\n';
+  // Names, strings and modinfo come from the file: no escape sequence reaches the terminal.
+  return sanitize(out.join('\n')) + '\n';
 }

@@ -2,12 +2,13 @@ import type { Comparable } from '../../analyzers/expectations.js';
 import { hazardMatched } from '../../analyzers/diagnosis.js';
 import { analyzeDumpFile } from '../../analyzers/vmcore-analysis.js';
 import { renderDumpMarkdown, renderDumpText } from '../render/dump-render.js';
-import { jsonReplacer, type AnalyzeOptions } from './analyze.js';
+import { type AnalyzeOptions } from './analyze.js';
+import { toJson } from '../render/json.js';
 
 export async function runAnalyzeDump(input: string, opts: AnalyzeOptions): Promise<{ text: string; code: number }> {
   const { diagnosis, dump } = await analyzeDumpFile(input, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
   dump.close();
-  const text = opts.json ? JSON.stringify(diagnosis, jsonReplacer, 2) + '\n' : opts.markdown ? renderDumpMarkdown(diagnosis) : renderDumpText(diagnosis);
+  const text = opts.json ? toJson(diagnosis) : opts.markdown ? renderDumpMarkdown(diagnosis) : renderDumpText(diagnosis);
   return { text, code: hazardMatched(diagnosis.reports) ? 1 : 0 };
 }
 

@@ -3,6 +3,7 @@ import { analyzeLogText } from '../../analyzers/log-analysis.js';
 import { InputError } from '../../util/errors.js';
 import { readLogFile, readStdin, sniffFile } from '../input.js';
 import { renderLogDiagnosis } from '../render/diagnosis-render.js';
+import { toJson } from '../render/json.js';
 import { runAnalyzeDump } from './analyze-dump.js';
 
 export interface AnalyzeOptions { json?: boolean; markdown?: boolean; systemMap?: string; vmlinux?: string }
@@ -17,13 +18,7 @@ export async function runAnalyze(input: string, opts: AnalyzeOptions): Promise<{
   const analysis = await analyzeLogText(log.text);
   analysis.notes.unshift(...log.notes);
   const diagnosis: LogDiagnosis = diagnoseLog(analysis, input === '-' ? '<stdin>' : input);
-  const text = opts.json ? JSON.stringify(diagnosis, jsonReplacer, 2) + '\n' : renderLogDiagnosis(diagnosis, opts.markdown ? 'markdown' : 'text');
+  const text = opts.json ? toJson(diagnosis) : renderLogDiagnosis(diagnosis, opts.markdown ? 'markdown' : 'text');
   return { text, code: hazardMatched(diagnosis.reports) ? 1 : 0 };
 }
 
-/** JSON output: RegExps and BigInts never leak; BigInt becomes a hex string. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return '0x' + value.toString(16);
-  if (value instanceof RegExp) return value.source;
-  return value;
-}

@@ -7,7 +7,7 @@ import { unwinderForKernel, crashStyle } from '../../kernel/unwind/index.js';
 import { disassemble, formatInsn } from '../../util/disasm.js';
 import { InputError } from '../../util/errors.js';
 import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
-import { jsonReplacer } from './analyze.js';
+import { toJson } from '../render/json.js';
 import { table } from '../style.js';
 
 export type Emit = (r: { text: string; code: number }) => void;
@@ -25,7 +25,7 @@ async function withKernel<T>(path: string, opts: SymOpts, f: (k: Kernel, dump: D
 }
 
 const hex = (v: bigint, w = 16) => '0x' + v.toString(16).padStart(w, '0');
-const json = (v: unknown) => JSON.stringify(v, jsonReplacer, 2) + '\n';
+const json = toJson;
 
 function parseAddress(text: string): bigint | undefined {
   const t = text.trim();

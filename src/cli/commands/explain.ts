@@ -1,6 +1,7 @@
 import { decodePreemptCount, parsePreemptValue, type Arch } from '../../analyzers/preempt-count.js';
 import { InputError } from '../../util/errors.js';
 import { renderPreemptText } from '../render/explain-render.js';
+import { toJson } from '../render/json.js';
 
 export interface ExplainOptions { arch: string; kernel?: string; json?: boolean }
 
@@ -14,5 +15,5 @@ export function explainPreemptCount(value: string, opts: ExplainOptions): { text
     throw new InputError((e as Error).message);
   }
   const d = decodePreemptCount(raw, arch, opts.kernel ?? null);
-  return { text: opts.json ? JSON.stringify(d, null, 2) + '\n' : renderPreemptText(d), code: 0 };
+  return { text: opts.json ? toJson(d) : renderPreemptText(d), code: 0 };
 }

@@ -1,0 +1,18 @@
+// JSON output for every command. JSON.stringify escapes C0 controls (ESC included) but writes DEL,
+// the C1 range (U+0080-U+009F: U+009B is CSI to many terminals), line/paragraph separators and
+// bidi overrides raw; strings from a dump, log or module may carry any of them, so they are
+// escaped as \uXXXX too: the value parses the same and `ktriage ... --json` is safe on a terminal.
+
+/** BigInt becomes a hex string; RegExps are written as their source. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return '0x' + value.toString(16);
+  if (value instanceof RegExp) return value.source;
+  return value;
+}
+
+const UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Pretty JSON with a trailing newline, escaped for terminals. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer, 2).replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
+}
