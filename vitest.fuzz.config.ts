@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/fuzz/**/*.test.ts', 'test/hostile/**/*.test.ts', 'test/**/hostile.test.ts', 'test/log/bad-input.test.ts'],
     testTimeout: 3_600_000,
+    execArgv: ['--expose-gc'],
     hookTimeout: 600_000,
     env: { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '20', FUZZ_SEED: process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000) },
   },

@@ -142,7 +142,9 @@ export function decodeNames(mem: VirtualReader, namesAddr: bigint, count: number
   avail = buf.length;
   // Expand every name into one byte buffer, '\n'-separated, then split once: far cheaper than
   // building ~100k strings token by token.
-  let out = Buffer.alloc(Math.max(1024, count * 32));
+  // Sized for the names actually present (a hostile num_syms must not drive a 128 MB allocation
+  // up front); it grows by doubling while decoding.
+  let out = Buffer.alloc(Math.max(1024, Math.min(count * 32, avail * 8)));
   out[0] = 10;
   let o = 1;
   let pos = 0;

@@ -23,7 +23,8 @@ const EMPTY: InlineInfo = { chainAt: () => [] };
 class Reader {
   constructor(readonly b: Uint8Array, public p = 0) {}
   u8(): number {
-    if (this.p >= this.b.length) throw new Error('eof');
+    // p comes from relocated fields (symbol value + addend): it can be negative or fractional.
+    if (!(this.p >= 0 && this.p < this.b.length) || !Number.isInteger(this.p)) throw new Error('eof');
     return this.b[this.p++];
   }
   un(n: number): number {
@@ -98,9 +99,10 @@ function parse(elf: ElfModule): InlineInfo {
 
   const strAt = (sec: string, off: number): string => {
     const b = strs.get(sec);
-    if (!b || off >= b.length) return '';
+    // A hostile addend makes off negative (found by fuzzing: the scan below then ran ~1e18 steps).
+    if (!b || !Number.isInteger(off) || off < 0 || off >= b.length) return '';
     let e = off;
-    while (e < b.length && b[e] !== 0) e++;
+    while (e < b.length && b[e] !== 0 && e - off < 4096) e++;
     return new TextDecoder('latin1').decode(b.subarray(off, e));
   };
   // A relocated field: value (symbol value + addend) and the section it points into.
