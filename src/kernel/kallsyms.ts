@@ -309,15 +309,80 @@ function findAll(dn: DecodedNames, name: string): number[] {
 }
 
 /**
+ * Name -> entry index over the packed names, without a string per symbol: an open-addressing
+ * table of entry indexes keyed by FNV-1a of the name bytes, built in one pass (~10 ms for 94k
+ * names; scanning the packed text per lookup cost ~1.5 ms each and the analysis makes dozens).
+ * Where a name repeats (local statics), the global entry wins, else the first.
+ */
+class NameHash {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  constructor(
+    private readonly dn: DecodedNames,
+    count: number,
+  ) {
+    let size = 1024;
+    while (size < count * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    const { text, starts } = dn;
+    const isGlobal = (i: number) => text[starts[i]] >= 65 && text[starts[i]] <= 90;
+    for (let i = 0; i < count; i++) {
+      const a = starts[i] + 1;
+      const b = starts[i + 1] - 1;
+      let h = 0x811c9dc5;
+      for (let k = a; k < b; k++) h = Math.imul(h ^ text[k], 0x01000193);
+      for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+        const j = this.slots[s];
+        if (j < 0) {
+          this.slots[s] = i;
+          break;
+        }
+        if (this.sameName(j, a, b)) {
+          if (!isGlobal(j) && isGlobal(i)) this.slots[s] = i;
+          break;
+        }
+      }
+    }
+  }
+
+  private sameName(j: number, a: number, b: number): boolean {
+    const { text, starts } = this.dn;
+    const ja = starts[j] + 1;
+    if (starts[j + 1] - 1 - ja !== b - a) return false;
+    for (let k = 0; k < b - a; k++) if (text[ja + k] !== text[a + k]) return false;
+    return true;
+  }
+
+  find(name: string): number | undefined {
+    const q = Buffer.from(name, 'latin1');
+    let h = 0x811c9dc5;
+    for (let k = 0; k < q.length; k++) h = Math.imul(h ^ q[k], 0x01000193);
+    const { text, starts } = this.dn;
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const j = this.slots[s];
+      if (j < 0) return undefined;
+      const ja = starts[j] + 1;
+      if (starts[j + 1] - 1 - ja === q.length && text.compare(q, 0, q.length, ja, ja + q.length) === 0) return j;
+    }
+  }
+}
+
+function buildNameHash(dn: DecodedNames, count: number): NameHash {
+  return new NameHash(dn, count);
+}
+
+/**
  * kallsyms as a SymbolTable, lazily: names stay packed in one string, addresses are computed from
- * the raw table on demand, and name lookups scan the packed text until enough of them justify a
- * full index. The kernel keeps kallsyms sorted by address (get_symbol_pos() binary-searches it);
- * that order is checked once and a sorted index built only if it does not hold.
+ * the raw table on demand, and name lookups go through a hash of the packed names (NameHash).
+ * The kernel keeps kallsyms sorted by address (get_symbol_pos() binary-searches it); that order
+ * is checked once and a sorted index built only if it does not hold.
  */
 export class KallsymsTable implements SymbolTable {
   readonly source = 'kallsyms' as const;
   private readonly cache = new Map<string, number | undefined>();
-  private byName?: Map<string, number>;
+  private hash?: NameHash;
   private order?: Uint32Array; // symbolizable entries sorted by address
   private orderAddr?: BigUint64Array;
   private allSyms?: KernelSymbol[];
@@ -345,23 +410,9 @@ export class KallsymsTable implements SymbolTable {
   }
 
   private index(name: string): number | undefined {
-    if (this.byName) return this.byName.get(name);
     if (this.cache.has(name)) return this.cache.get(name);
-    if (this.cache.size >= 48) {
-      const m = new Map<string, number>();
-      const isGlobal = (i: number) => {
-        const c = this.dn.text[this.dn.starts[i]];
-        return c >= 65 && c <= 90;
-      };
-      for (let i = 0; i < this.count; i++) {
-        const n = this.name(i);
-        const prev = m.get(n);
-        if (prev === undefined || (!isGlobal(prev) && isGlobal(i))) m.set(n, i);
-      }
-      this.byName = m;
-      return m.get(name);
-    }
-    const r = findAll(this.dn, name)[0];
+    this.hash ??= buildNameHash(this.dn, this.count);
+    const r = this.hash.find(name);
     this.cache.set(name, r);
     return r;
   }

@@ -1,5 +1,5 @@
 // What reaches the terminal: the CLI run in process (stdout/stderr captured, not a TTY) on hostile
-// console logs and small hostile dumps, with every output format. Property (checkCliRun): exit
+// console logs, small hostile dumps and kernel modules, with every output format. Property (checkCliRun): exit
 // code 0, 1 or 2; no C0/C1 control character or ESC anywhere in stdout or stderr; on exit 2
 // exactly one stderr line and no "internal error"; --json parses; --markdown fences balance
 // (text from the input cannot close a code block early and break out into Markdown).
@@ -40,6 +40,12 @@ describe('fuzz: CLI output is terminal-safe', () => {
 
   it('generated oopses with hostile fields', async () => {
     await fuzz('cli', oopsFields.map((f) => Buffer.from(oopsText(f), 'utf8')), checkCliBytes, { runs: 40, ext: 'bin' });
+  });
+
+  it('mutated kernel modules (section contents: symbols, strings, relocations)', async () => {
+    const dir = path.join(import.meta.dirname, 'seeds/ko');
+    const ko = fs.readdirSync(dir).filter((f) => f.endsWith('.ko')).sort().map((f) => fs.readFileSync(path.join(dir, f)));
+    await fuzz('cli', mutatedBytes(ko, { maxOps: 4 }), checkCliBytes, { runs: 20, ext: 'bin' });
   });
 
   it('mutated small dumps (real kdump header and notes, generated pages)', async () => {

@@ -474,7 +474,7 @@ export async function checkCliFile(bytes: Buffer | string, argLists: string[][],
 }
 
 /** The argument lists every CLI input goes through ('@' is the input file). */
-export const CLI_ARGS: string[][] = [['analyze', '@'], ['analyze', '--json', '@'], ['analyze', '--markdown', '@'], ['info', '@'], ['log', '@']];
+export const CLI_ARGS: string[][] = [['analyze', '@'], ['analyze', '--json', '@'], ['analyze', '--markdown', '@'], ['info', '@'], ['log', '@'], ['lint-kmod', '@'], ['lint-kmod', '--sarif', '@']];
 
 /** One CLI input (a log or a dump, as bytes) through every argument list. */
 export async function checkCliBytes(bytes: Buffer): Promise<Outcome> {
