@@ -80,33 +80,40 @@ function describeError(e: unknown): string {
   return String(e);
 }
 
-/** Run f on one input: result or typed error, within the time bound. Throws FuzzFailure otherwise. */
-export function outcome(f: () => unknown, extra?: (e: unknown) => boolean, bound = TIME_BOUND_MS): Outcome {
-  const t0 = performance.now();
-  let r: Outcome = 'ok';
-  try {
-    f();
-  } catch (e) {
-    if (!isTyped(e, extra)) throw new FuzzFailure(`untyped error: ${describeError(e)}`);
-    r = 'rejected';
-  }
+function rejected(e: unknown, extra?: (e: unknown) => boolean): Outcome {
+  if (!isTyped(e, extra)) throw new FuzzFailure(`untyped error: ${describeError(e)}`);
+  return 'rejected';
+}
+
+function within(t0: number, bound: number, r: Outcome): Outcome {
   const ms = performance.now() - t0;
   if (ms > bound) throw new FuzzFailure(`took ${ms.toFixed(0)} ms (bound ${bound} ms)`);
   return r;
 }
 
+/** Run f on one input: result or typed error, within the time bound. Throws FuzzFailure otherwise. */
+export function outcome(f: () => unknown, extra?: (e: unknown) => boolean, bound = TIME_BOUND_MS): Outcome {
+  const t0 = performance.now();
+  let r: Outcome;
+  try {
+    f();
+    r = 'ok';
+  } catch (e) {
+    r = rejected(e, extra);
+  }
+  return within(t0, bound, r);
+}
+
 export async function outcomeAsync(f: () => Promise<unknown>, extra?: (e: unknown) => boolean, bound = TIME_BOUND_MS): Promise<Outcome> {
   const t0 = performance.now();
-  let r: Outcome = 'ok';
+  let r: Outcome;
   try {
     await f();
+    r = 'ok';
   } catch (e) {
-    if (!isTyped(e, extra)) throw new FuzzFailure(`untyped error: ${describeError(e)}`);
-    r = 'rejected';
+    r = rejected(e, extra);
   }
-  const ms = performance.now() - t0;
-  if (ms > bound) throw new FuzzFailure(`took ${ms.toFixed(0)} ms (bound ${bound} ms)`);
-  return r;
+  return within(t0, bound, r);
 }
 
 function hashOf(input: Buffer | string): string {
