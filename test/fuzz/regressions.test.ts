@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { guarded, REGRESSIONS, regressionInputs } from './harness.js';
-import { checkCodeLine, checkDecompress, checkDump, checkKallsyms, checkBtf, checkPrintk, checkPageTables, checkKmod, checkLog, checkVmcoreinfo, checkVmcoreAnalysis, checkCliBytes } from './targets.js';
+import { checkCodeLine, checkDecompress, checkDump, checkKallsyms, checkBtf, checkPrintk, checkPageTables, checkKmod, checkLog, checkVmcoreinfo, checkVmcoreAnalysis, checkCliBytes, checkSystemMap, checkVmlinux, checkUnwind } from './targets.js';
 
 const text = (b: Buffer): string => JSON.parse(b.toString('utf8')) as string;
 const json = (b: Buffer): string => b.toString('utf8');
@@ -25,6 +25,9 @@ const REPLAY: Record<string, (b: Buffer) => unknown> = {
   'vmcore-analysis': (b) => checkVmcoreAnalysis(json(b)),
   ko: checkKmod,
   cli: checkCliBytes,
+  unwind: (b) => checkUnwind(json(b)),
+  'system-map': (b) => checkSystemMap(text(b)),
+  vmlinux: checkVmlinux,
 };
 
 describe('fuzz regressions: every saved input replays cleanly', () => {

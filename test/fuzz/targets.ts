@@ -11,14 +11,19 @@ import { main } from '../../src/cli/main.js';
 import { decodePreemptCount, parsePreemptValue } from '../../src/analyzers/preempt-count.js';
 import { analyzeOpenDump } from '../../src/analyzers/vmcore-analysis.js';
 import { Btf } from '../../src/kernel/btf.js';
+import { openKernel } from '../../src/kernel/kernel.js';
+import { OrcFormatError } from '../../src/kernel/unwind/orc.js';
+import { UnreadableMemoryError, unwinderForKernel, crashStyle } from '../../src/kernel/unwind/index.js';
 import { readKallsyms, kallsymsTablesFromVmcoreinfo } from '../../src/kernel/kallsyms.js';
 import { KernelMemory } from '../../src/kernel/memory.js';
 import { readKernelLog, formatLog } from '../../src/kernel/printk.js';
+import { parseSystemMap, readVmlinuxSymbols } from '../../src/kernel/symfiles.js';
 import { parseVmcoreinfo, type VmcoreInfo } from '../../src/kernel/vmcoreinfo.js';
 import { DecompressError, decompressPage, prepareDecompressors, type Codec } from '../../src/vmcore/decompress.js';
 import { openDump } from '../../src/vmcore/index.js';
 import { LzoError } from '../../src/vmcore/lzo.js';
 import { DumpReadError, type DumpFile, type PageState } from '../../src/vmcore/types.js';
+import { InputError } from '../../src/util/errors.js';
 import { dirtyString, FIXTURES, FuzzFailure, outcome, outcomeAsync, tempDir, type Outcome } from './harness.js';
 
 /** Control characters other than newline and tab (ESC, C0, DEL, C1). */
@@ -328,6 +333,56 @@ export function checkPageTables(json: string): Outcome {
   });
 }
 
+/**
+ * Pages of the ORC tables (ip table, entries, orc_lookup) that an unpatched unwind of every CPU
+ * reads: the pages the trimmed dump holds, and the ones whose corruption changes the walk. They
+ * are added to realKernel().regions as orc.0, orc.1, ...; the names are returned.
+ */
+export async function orcRegions(): Promise<string[]> {
+  const k = realKernel();
+  const names = Object.keys(k.regions).filter((n) => n.startsWith('orc.'));
+  if (names.length) return names;
+  const kern = openKernel(k.dump);
+  const u = unwinderForKernel(kern);
+  for (let cpu = 0; cpu < k.dump.prstatus.length; cpu++) await u.backtrace(cpu);
+  const sym = (n: string) => kern.symbols?.lookup(n);
+  const ranges: [bigint, bigint][] = [];
+  for (const [a, b] of [['__start_orc_unwind_ip', '__stop_orc_unwind_ip'], ['__start_orc_unwind', '__stop_orc_unwind'], ['orc_lookup', 'orc_lookup_end']]) {
+    const s0 = sym(a);
+    const s1 = sym(b);
+    if (s0 !== undefined && s1 !== undefined && s1 > s0) ranges.push([k.mem.translate(s0), k.mem.translate(s1)]);
+  }
+  let i = 0;
+  for (const pfn of [...k.dump.pagesTouched].sort((x, y) => (x < y ? -1 : 1))) {
+    const pa = pfn * 4096n;
+    if (ranges.some(([a, b]) => pa + 4096n > a && pa < b)) k.regions[`orc.${i++}`] = { paddr: pa, len: 4096 };
+  }
+  return Object.keys(k.regions).filter((n) => n.startsWith('orc.'));
+}
+
+/**
+ * The ORC unwinder on patched memory (ORC tables, the stack), called directly: the analysis turns
+ * any unwinder exception into a note, which would hide a TypeError from the campaign.
+ */
+export async function checkUnwind(json: string): Promise<Outcome> {
+  const { d } = patched(json);
+  return outcomeAsync(
+    async () => {
+      const k = openKernel(d);
+      const u = unwinderForKernel(k);
+      for (let cpu = 0; cpu < d.prstatus.length; cpu++) {
+        try {
+          crashStyle(await u.backtrace(cpu));
+        } catch (e) {
+          if (!(e instanceof UnreadableMemoryError || e instanceof OrcFormatError || e instanceof DumpReadError || e instanceof InputError)) throw e;
+        }
+      }
+    },
+    (e) => e instanceof UnreadableMemoryError || e instanceof OrcFormatError,
+    5000,
+  );
+}
+
 /** The whole vmcore analysis (kernel layer, unwinder, log parser) on patched real memory. */
 export async function checkVmcoreAnalysis(json: string): Promise<Outcome> {
   const { d } = patched(json);
@@ -480,4 +535,32 @@ export const CLI_ARGS: string[][] = [['analyze', '@'], ['analyze', '--json', '@'
 export async function checkCliBytes(bytes: Buffer): Promise<Outcome> {
   await checkCliFile(bytes, CLI_ARGS);
   return 'ok';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symbol files given with --system-map / --vmlinux.
+
+/** A System.map as text, checked against the real dump's VMCOREINFO (KASLR shift from _stext). */
+export function checkSystemMap(text: string): Outcome {
+  const { vi, rsp } = realKernel();
+  return outcome(() => {
+    const t = parseSystemMap(text, vi, 'fuzz.map');
+    t.lookup('_stext');
+    t.symbolize(rsp);
+    t.format(vi.symbols.get('_stext') ?? 0n);
+  });
+}
+
+let symDir: string | undefined;
+/** An ELF file read as --vmlinux (its .symtab), with and without the dump's VMCOREINFO. */
+export function checkVmlinux(bytes: Buffer): Outcome {
+  symDir ??= tempDir('vmlinux');
+  const p = path.join(symDir, `vmlinux-${process.pid}`);
+  fs.writeFileSync(p, bytes);
+  const { vi } = realKernel();
+  return outcome(() => {
+    const t = readVmlinuxSymbols(p);
+    t.symbolize(0xffffffff81000000n);
+    readVmlinuxSymbols(p, vi);
+  });
 }
