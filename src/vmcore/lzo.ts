@@ -12,12 +12,32 @@
 export class LzoError extends Error {}
 
 /**
+ * A long length: `base` plus 255 for each zero byte at `ip`, plus the first non-zero byte.
+ * Bounded by `limit` (no zero run can describe more than one page).
+ */
+function runLength(src: Uint8Array, ip: number, base: number, limit: number): number {
+  let len = base;
+  for (;;) {
+    if (ip >= src.length) throw new LzoError('input overrun');
+    const b = src[ip++];
+    if (b !== 0) return len + b;
+    len += 255;
+    if (len > limit) throw new LzoError('length overrun');
+  }
+}
+
+/** Bytes runLength() consumed for a result `len` (its zero bytes plus the final one). */
+function runBytes(len: number, base: number): number {
+  return Math.floor((len - base - 1) / 255) + 1;
+}
+
+/**
  * Decompress one LZO1X stream into exactly `outLen` bytes (a page). Throws LzoError on any
  * malformed input: an input or output overrun, a back-reference before the start of the output,
  * a stream that ends early or produces more or fewer than `outLen` bytes.
  */
 export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
-  // One flat loop with local state (no closures): this is the hot path for LZO dumps.
+  // One flat loop with local state (no closures; two small pure helpers): the hot path for LZO dumps.
   const out = Buffer.alloc(outLen);
   const n = src.length;
   let ip = 0;
@@ -47,17 +67,8 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
         // 0000LLLL: long literal run, length = 3 + (L or 15 + 255 per zero byte + next byte).
         len = t;
         if (len === 0) {
-          len = 15;
-          for (;;) {
-            if (ip >= n) throw new LzoError('input overrun');
-            const b = src[ip++];
-            if (b !== 0) {
-              len += b;
-              break;
-            }
-            len += 255;
-            if (len > outLen) throw new LzoError('length overrun');
-          }
+          len = runLength(src, ip, 15, outLen);
+          ip += runBytes(len, 15);
         }
         len += 3;
         if (ip + len > n) throw new LzoError('input overrun');
@@ -84,17 +95,8 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
       const mask = t < 32 ? 7 : 31;
       len = t & mask;
       if (len === 0) {
-        len = mask;
-        for (;;) {
-          if (ip >= n) throw new LzoError('input overrun');
-          const b = src[ip++];
-          if (b !== 0) {
-            len += b;
-            break;
-          }
-          len += 255;
-          if (len > outLen) throw new LzoError('length overrun');
-        }
+        len = runLength(src, ip, mask, outLen);
+        ip += runBytes(len, mask);
       }
       len += 2;
       if (ip + 2 > n) throw new LzoError('input overrun');
