@@ -39,7 +39,7 @@ export function renderDumpText(d: DumpDiagnosis): string {
   out.push(paint('2. Per-CPU context', 'bold'));
   const ct = table(['CPU', '__preempt_count', 'decoded', 'in_kernel_fpu', 'current task', 'RIP (NT_PRSTATUS)', 'state'], { colWidths: [6, 17, 30, 15, 18, 26, 30] });
   for (const c of d.cpus) {
-    const mark = c.explainsCrash ? '>' : c.panicked ? '*' : ' ';
+    const mark = (c.explainsCrash ? '>' : '') + (c.panicked ? '*' : '') || ' ';
     const cells = [
       `${mark}${c.cpu}`,
       c.preemptCount ?? '?',
