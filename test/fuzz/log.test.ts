@@ -5,25 +5,24 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, it } from 'vitest';
+import { sharedPath } from '../paths.js';
 import { FIXTURES, fuzz, mutatedText, printCounts } from './harness.js';
 import { oopsFields, oopsText } from './log-gen.js';
 import { checkAnalyzeLog, checkCodeLine, checkLog } from './targets.js';
 
-const CORPUS = '/work/shared/corpus/syzkaller-linux-report';
+const CORPUS = sharedPath('corpus/syzkaller-linux-report');
 
-/** Real logs: the fixtures, plus a fixed sample of the syzkaller corpus when it is present. */
+/** Real logs: the fixtures, plus a fixed sample of the syzkaller corpus. */
 function seeds(): string[] {
   const s = [
     fs.readFileSync(path.join(FIXTURES, 'log-debian-6.1.192-serial/console.log'), 'latin1'),
     fs.readFileSync(path.join(FIXTURES, 'log-rhel9-seed/report.zh.txt'), 'utf8'),
     fs.readFileSync(path.join(FIXTURES, 'vmcore-debian-6.1.192-buggy-2cpu/serial.log'), 'latin1'),
   ];
-  if (fs.existsSync(CORPUS)) {
-    const names = fs.readdirSync(CORPUS).sort();
-    for (let i = 0; i < names.length; i += 37) {
-      const t = fs.readFileSync(path.join(CORPUS, names[i]), 'latin1');
-      if (t.length < 200_000) s.push(t);
-    }
+  const names = fs.readdirSync(CORPUS).sort();
+  for (let i = 0; i < names.length; i += 37) {
+    const t = fs.readFileSync(path.join(CORPUS, names[i]), 'latin1');
+    if (t.length < 200_000) s.push(t);
   }
   return s;
 }

@@ -3,8 +3,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLog } from '../../src/analyzers/log/index.js';
+import { sharedPath } from '../paths.js';
 
-const DIR = '/work/shared/corpus/syzkaller-linux-report';
+const DIR = sharedPath('corpus/syzkaller-linux-report');
 
 interface Labels { title: string | null; alt: string[]; frame: string | null; corrupted: boolean }
 

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeLog, decodeCodeLine, parseLog } from '../../src/analyzers/log/index.js';
 
-const SEED = '/work/shared/seed/original-report.zh.txt';
-const DEBIAN = '/work/shared/logs/debian-6.1.192-kprobe-slab-warn.serial.log';
+// The committed copies of shared/seed/original-report.zh.txt and shared/logs/debian-6.1.192-*.log
+// (fixtures/README.md), so the test runs in any clone.
+const FIX = new URL('../../fixtures/', import.meta.url);
+const SEED = new URL('log-rhel9-seed/report.zh.txt', FIX);
+const DEBIAN = new URL('log-debian-6.1.192-serial/console.log', FIX);
 
 function names(frames: { function: string | null }[]): string[] {
   return frames.map((f) => f.function ?? '');
@@ -85,7 +88,8 @@ describe('Debian 6.1 serial log (WARN then panic_on_warn)', () => {
     expect(r.cpu).toBe(0);
     expect(r.pid).toBe(1585);
     expect(r.comm).toBe('cat');
-    expect(r.kernelRelease).toBe('6.1.0-56-amd64');
+    // the release the boot banner of the same log names, not one Debian ABI
+    expect(r.kernelRelease).toBe(/Linux version (\S+)/.exec(text)![1]);
     expect(r.modules).toEqual(['hazard', 'qemu_fw_cfg']);
     expect(r.registers.RDX).toBe('0000000080110001');
     // Code: decoded, ud2 at the marked byte
