@@ -19,6 +19,7 @@
 
 import { firstAtOrBelow } from '../util/search.js';
 import { InputError } from '../util/errors.js';
+import { DumpReadError } from '../vmcore/types.js';
 import type { KernelSymbol, SymbolTable } from './symbols.js';
 import type { SymbolInfo } from './unwind/types.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
@@ -208,6 +209,8 @@ export interface KallsymsResult {
   evidence: string;
   /** Milliseconds per phase. */
   timing: Record<string, number>;
+  /** The table set that was used. */
+  tables: KallsymsTables;
 }
 
 /**
@@ -215,6 +218,16 @@ export interface KallsymsResult {
  * encoding; without it a plausibility test (text symbols in the kernel image) is used.
  */
 export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigint): KallsymsResult {
+  return readKallsymsCandidates(mem, [t], stext, false);
+}
+
+/**
+ * Like readKallsyms, over several candidate places for the address table that share one
+ * names/token set (tables located by scanning, whose order depends on the kernel version).
+ * With `strict`, only an encoding that reproduces `stext` is accepted: a guessed place must prove
+ * itself, not merely look plausible.
+ */
+export function readKallsymsCandidates(mem: VirtualReader, cands: KallsymsTables[], stext: bigint | undefined, strict: boolean): KallsymsResult {
   const timing: Record<string, number> = {};
   let t0 = performance.now();
   const lap = (k: string) => {
@@ -222,13 +235,36 @@ export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigi
     timing[k] = t1 - t0;
     t0 = t1;
   };
+  const t = cands[0];
+  if (!t) throw new InputError('kallsyms: no candidate tables');
   const num = mem.readVirtual(t.numSyms, 4).readUInt32LE(0);
   if (num === 0 || num > KALLSYMS_MAX_SYMS) throw new InputError(`kallsyms_num_syms is ${num}: implausible`);
   const tokens = readTokens(mem, t.tokenTable, t.tokenIndex);
   const hint = t.tokenTable > t.names && t.tokenTable - t.names <= BigInt(MAX_NAMES_BYTES) ? Number(t.tokenTable - t.names) : undefined;
   const dn = decodeNames(mem, t.names, num, tokens, hint);
   lap('names');
+  const stextIdx = findAll(dn, '_stext')[0];
+  let lastError: Error | undefined;
+  for (const c of cands) {
+    let picked: ReturnType<typeof chooseEncoding>;
+    try {
+      picked = chooseEncoding(mem, c, num, dn, stext, stextIdx, strict);
+    } catch (e) {
+      if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
+      lastError = e;
+      continue;
+    }
+    lap('encoding');
+    const { chosen, evidence, offsets } = picked;
+    const percpu = chosen.enc === 'absolute-percpu' ? (i: number) => offsets![i] >= 0 : () => false;
+    const table = new KallsymsTable(dn, num, chosen.addr, percpu, `kallsyms from the dump (${num} symbols, ${chosen.enc} encoding)`);
+    lap('index');
+    return { table, encoding: chosen.enc, numSyms: num, evidence, timing, tables: c };
+  }
+  throw lastError ?? new InputError('kallsyms: no address table found');
+}
 
+function chooseEncoding(mem: VirtualReader, t: KallsymsTables, num: number, dn: DecodedNames, stext: bigint | undefined, stextIdx: number | undefined, strict: boolean) {
   let offsets: Int32Array | undefined;
   let abs: BigUint64Array | undefined;
   if (t.offsets !== undefined) {
@@ -242,13 +278,17 @@ export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigi
   // SYMBOL(kallsyms_relative_base) is the address of the variable; the base is its value.
   const rb = t.relativeBase !== undefined ? mem.readVirtual(t.relativeBase, 8).readBigUInt64LE(0) : undefined;
   const cands = candidates(t, offsets, abs, rb);
-  const stextIdx = findAll(dn, '_stext')[0];
   let chosen: (typeof cands)[number] | undefined;
   let evidence = '';
   if (stext !== undefined && stextIdx !== undefined) {
     // absolute-percpu and base-relative cannot both reproduce one address from one raw offset.
     chosen = cands.find((c) => c.addr(stextIdx) === stext);
     if (chosen) evidence = `decoded _stext = SYMBOL(_stext) = 0x${stext.toString(16)}`;
+  }
+  if (!chosen && strict) {
+    throw new InputError(
+      stextIdx === undefined ? 'kallsyms: no _stext among the decoded names' : `kallsyms: no address table reproduces _stext = 0x${(stext ?? 0n).toString(16)}`,
+    );
   }
   if (!chosen) {
     // Plausibility: text symbols must land in the kernel image (>= 0xffffffff80000000).
@@ -276,11 +316,7 @@ export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigi
       stextIdx === undefined ? 'kallsyms: no _stext among the decoded names; tables look corrupt' : 'kallsyms: no address encoding reproduces SYMBOL(_stext)',
     );
   }
-  lap('encoding');
-  const percpu = chosen.enc === 'absolute-percpu' ? (i: number) => offsets![i] >= 0 : () => false;
-  const table = new KallsymsTable(dn, num, chosen.addr, percpu, `kallsyms from the dump (${num} symbols, ${chosen.enc} encoding)`);
-  lap('index');
-  return { table, encoding: chosen.enc, numSyms: num, evidence, timing };
+  return { chosen, evidence, offsets };
 }
 
 /** Indexes of every entry named `name` (global ones first). */

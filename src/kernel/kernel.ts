@@ -6,7 +6,9 @@
 import { InputError } from '../util/errors.js';
 import type { DumpFile } from '../vmcore/types.js';
 import { Btf } from './btf.js';
-import { kallsymsTablesFromVmcoreinfo, readKallsyms, type KallsymsEncoding } from './kallsyms.js';
+import { kallsymsTablesFromVmcoreinfo, readKallsyms, readKallsymsCandidates, type KallsymsEncoding } from './kallsyms.js';
+import { locateKallsyms } from './kallsyms-locate.js';
+import { DumpReadError } from '../vmcore/types.js';
 import { KernelMemory } from './memory.js';
 import { PerCpu } from './percpu.js';
 import { readKernelLog, type KernelLog } from './printk.js';
@@ -144,7 +146,8 @@ export class Kernel {
         this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: (e as Error).message });
       }
     } else {
-      this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: 'VMCOREINFO has no SYMBOL(kallsyms_*) entries (kernel before 6.0?)' });
+      const t = this.time('kallsymsLocate', () => this.kallsymsFromImage());
+      if (t) return t;
     }
     if (this.opts.systemMap) {
       try {
@@ -165,6 +168,53 @@ export class Kernel {
       }
     }
     return null;
+  }
+
+  /**
+   * Kernels before 6.0 do not name their kallsyms tables in VMCOREINFO: find them in the image
+   * (kallsyms-locate.ts), then require every image symbol VMCOREINFO does name to agree.
+   */
+  private kallsymsFromImage(): SymbolTable | null {
+    const vi = this.vmcoreinfo;
+    const stext = vi.symbols.get('_stext') ?? (this.kaslrOffset !== undefined ? 0xffffffff81000000n + this.kaslrOffset : undefined);
+    const fail = (message: string) => {
+      this._symbolAttempts.push({ source: 'kallsyms', ok: false, message });
+      return null;
+    };
+    if (stext === undefined) return fail('VMCOREINFO names no kallsyms tables, and neither SYMBOL(_stext) nor KERNELOFFSET to find them by');
+    const anchors = [...vi.symbols.entries()].filter(([, a]) => this.memory.isImageAddress(a) && a > stext + 0x100000n);
+    if (anchors.length === 0) return fail('VMCOREINFO names no kallsyms tables and no kernel data symbol to bound a search');
+    const addrs = anchors.map(([, a]) => a);
+    const lowest = addrs.reduce((a, b) => (b < a ? b : a));
+    const highest = addrs.reduce((a, b) => (b > a ? b : a));
+    let located = locateKallsyms(this.memory, stext, lowest);
+    if (!('candidates' in located) && highest > lowest) located = locateKallsyms(this.memory, stext, highest);
+    if (!('candidates' in located)) return fail(`VMCOREINFO names no kallsyms tables (kernel before 6.0); ${located.reason}`);
+    let k;
+    try {
+      k = readKallsymsCandidates(this.memory, located.candidates, stext, true);
+    } catch (e) {
+      if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
+      return fail(`kallsyms ${located.evidence}, but: ${e.message}`);
+    }
+    // Every image symbol VMCOREINFO names must come out the same.
+    let agree = 0;
+    const disagree: string[] = [];
+    for (const [name, addr] of vi.symbols) {
+      if (!this.memory.isImageAddress(addr)) continue;
+      const got = k.table.lookup(name);
+      if (got === undefined) continue;
+      if (got === addr) agree++;
+      else disagree.push(`${name}: kallsyms 0x${got.toString(16)}, VMCOREINFO 0x${addr.toString(16)}`);
+    }
+    if (disagree.length > 0) return fail(`kallsyms ${located.evidence}, but it disagrees with VMCOREINFO (${disagree.slice(0, 3).join('; ')})`);
+    this._kallsymsEncoding = k.encoding;
+    this._symbolAttempts.push({
+      source: 'kallsyms',
+      ok: true,
+      message: `${k.numSyms} symbols, ${k.encoding} encoding (${k.evidence}); ${located.evidence}; ${agree} VMCOREINFO symbols agree`,
+    });
+    return k.table;
   }
 
   private enableDirectMap(syms: SymbolTable): void {
