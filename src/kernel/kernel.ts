@@ -222,8 +222,15 @@ export class Kernel {
     if (a === undefined) return;
     try {
       this.memory.setPageOffsetBase(this.memory.readU64(a));
-    } catch {
-      // keep walking page tables
+    } catch (e) {
+      if (!(e instanceof DumpReadError)) throw e;
+      return; // keep walking page tables
+    }
+    // The regions KASLR placed above the direct map bound it (memory.ts).
+    for (const [sym, region] of [['vmalloc_base', 'vmalloc'], ['vmemmap_base', 'vmemmap']] as const) {
+      const v = syms.lookup(sym);
+      const value = v === undefined ? undefined : this.memory.tryU64(v);
+      if (value !== undefined) this.memory.setRegionBase(region, value);
     }
   }
 

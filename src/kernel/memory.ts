@@ -2,8 +2,12 @@
 //
 // Translation rules (arch/x86/include/asm/page_64.h __phys_addr, pgtable_64_types.h):
 //  - kernel image [__START_KERNEL_map, +KERNEL_IMAGE_SIZE): paddr = vaddr - __START_KERNEL_map + phys_base
-//  - direct map [page_offset_base, +2^46 (4-level) / 2^52 (5-level)): paddr = vaddr - page_offset_base,
-//    once page_offset_base is known (CONFIG_RANDOMIZE_MEMORY makes it a variable, not in VMCOREINFO)
+//  - direct map [page_offset_base, end): paddr = vaddr - page_offset_base, once page_offset_base is
+//    known (CONFIG_RANDOMIZE_MEMORY makes it a variable, not in VMCOREINFO). `end` is the next
+//    randomized region above it (vmalloc_base, vmemmap_base) when those are known, else the
+//    unrandomized span (64 TiB 4-level, 4 PiB 5-level). With 4-level paging KASLR puts vmalloc
+//    anywhere from a few TiB above the direct map, so a fixed span would read vmalloc'd stacks
+//    at bogus physical addresses (arch/x86/mm/kaslr.c kernel_randomize_memory()).
 //  - anything else (vmalloc, vmemmap, modules, fixmap, cpu_entry_area, per-CPU areas in vmalloc):
 //    walk the page tables from init_top_pgt (PML5 with pgtable_l5_enabled, else PML4), honouring
 //    1 GiB (PUD PS) and 2 MiB (PMD PS) leaves. Entry address bits 12..51; sme_mask cleared.
@@ -57,6 +61,9 @@ export class KernelMemory {
   /** Physical address of init_top_pgt, or undefined when VMCOREINFO has no SYMBOL(init_top_pgt). */
   readonly pgdPhys?: bigint;
   private pageOffsetBase?: bigint;
+  private directMapEnd?: bigint;
+  /** Region bases read from the kernel (vmalloc_base, vmemmap_base), for bounds and messages. */
+  private readonly regionBases = new Map<string, bigint>();
   private readonly tcache = new Map<bigint, { base: bigint; pageSize: bigint } | TranslationError>();
   private readonly cacheEntries: number;
   /** Number of page-table walks performed (for tests and the bench). */
@@ -97,10 +104,49 @@ export class KernelMemory {
       throw new TranslationError(`implausible page_offset_base ${hex(base)}`, base);
     }
     this.pageOffsetBase = base;
+    this.directMapEnd = undefined;
   }
 
   private directMapSpan(): bigint {
     return this.levels === 5 ? 1n << 52n : 1n << 46n;
+  }
+
+  /**
+   * Record where another randomized region begins (vmalloc_base, vmemmap_base): the direct map
+   * ends at the nearest one above it. Implausible values are ignored.
+   */
+  setRegionBase(name: 'vmalloc' | 'vmemmap', base: bigint): void {
+    base = BigInt.asUintN(64, base);
+    if (base < 0xff00000000000000n || base >= START_KERNEL_MAP) return;
+    this.regionBases.set(name, base);
+    this.directMapEnd = undefined;
+  }
+
+  private directMapLimit(pob: bigint): bigint {
+    if (this.directMapEnd !== undefined) return this.directMapEnd;
+    let end = pob + this.directMapSpan();
+    for (const b of this.regionBases.values()) if (b > pob && b < end) end = b;
+    this.directMapEnd = end;
+    return end;
+  }
+
+  /** Which part of the kernel's address space an address falls in, for error messages. */
+  regionOf(vaddr: bigint): string {
+    vaddr = BigInt.asUintN(64, vaddr);
+    if (this.isImageAddress(vaddr)) return 'kernel image';
+    const pob = this.pageOffsetBase;
+    if (pob !== undefined && vaddr >= pob && vaddr < this.directMapLimit(pob)) return 'direct map';
+    const topBit = this.levels === 5 ? 56n : 47n;
+    if (vaddr < 1n << topBit) return 'user space';
+    if (vaddr < ~((1n << topBit) - 1n) + (1n << 64n)) return 'non-canonical';
+    if (vaddr >= START_KERNEL_MAP + this.imageSize && vaddr < 0xffffffffff000000n) return 'modules';
+    if (vaddr >= 0xffffffffff000000n) return 'fixmap';
+    // Above the direct map, the randomized regions in kernel order.
+    let best: [string, bigint] | undefined;
+    for (const [name, b] of this.regionBases) if (vaddr >= b && (!best || b > best[1])) best = [name, b];
+    if (best && (pob === undefined || best[1] > pob || vaddr < pob)) return best[0];
+    if (vaddr >= 0xfffffe0000000000n && vaddr < 0xfffffe8000000000n) return 'cpu_entry_area';
+    return 'kernel space';
   }
 
   /** Translate a kernel virtual address to a physical one; throws TranslationError. */
@@ -112,7 +158,7 @@ export class KernelMemory {
     vaddr = BigInt.asUintN(64, vaddr);
     if (this.isImageAddress(vaddr)) return { paddr: this.imageToPhys(vaddr), via: 'image', pageSize: PAGE };
     const pob = this.pageOffsetBase;
-    if (pob !== undefined && vaddr >= pob && vaddr < pob + this.directMapSpan()) {
+    if (pob !== undefined && vaddr >= pob && vaddr < this.directMapLimit(pob)) {
       return { paddr: vaddr - pob, via: 'direct-map', pageSize: PAGE };
     }
     return this.walk(vaddr);
@@ -144,7 +190,7 @@ export class KernelMemory {
 
   private walkUncached(vaddr: bigint): Translation {
     if (this.pgdPhys === undefined) {
-      throw new TranslationError(`cannot translate ${hex(vaddr)}: VMCOREINFO has no SYMBOL(init_top_pgt)`, vaddr);
+      throw new TranslationError(`cannot translate ${hex(vaddr)} (${this.regionOf(vaddr)}): VMCOREINFO has no SYMBOL(init_top_pgt)`, vaddr);
     }
     // Canonical check: bits above the top translated bit must all equal it.
     const topBit = this.levels === 5 ? 56n : 47n;
@@ -168,11 +214,11 @@ export class KernelMemory {
         entry = this.dump.readPhysical(table + index * 8n, 8).readBigUInt64LE(0);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        throw new TranslationError(`cannot translate ${hex(vaddr)}: ${name} table at ${hex(table)} unreadable (${why})`, vaddr);
+        throw new TranslationError(`cannot translate ${hex(vaddr)} (${this.regionOf(vaddr)}): ${name} table at ${hex(table)} unreadable (${why})`, vaddr);
       }
       entry &= ~this.smeMask;
       if ((entry & PTE_PRESENT) === 0n) {
-        throw new TranslationError(`${hex(vaddr)} is not mapped (${name} entry ${hex(entry)} not present)`, vaddr);
+        throw new TranslationError(`${hex(vaddr)} (${this.regionOf(vaddr)}) is not mapped (${name} entry ${hex(entry)} not present)`, vaddr);
       }
       const next = entry & PTE_ADDR_MASK;
       if ((level === 3 || level === 2) && (entry & PTE_PSE) !== 0n) {

@@ -99,6 +99,33 @@ describe('KernelMemory', () => {
     expect(m.translateDetailed(0xffff888003456780n).pageSize).toBe(0x40000000n);
   });
 
+  it('ends the direct map where KASLR put vmalloc (4-level, vmalloc 26 TiB above the direct map)', () => {
+    // The layout of a real Debian 11 boot: page_offset_base and vmalloc_base 26 TiB apart, so a
+    // vmalloc'd task stack lies inside the unrandomized 64 TiB direct-map span.
+    const { dump, pt, mem } = setup(4);
+    const pob = 0xffff9a4000000000n;
+    const vmalloc = pob + (26n << 40n);
+    const stack = vmalloc + 0x1234000n;
+    pt.map(stack, 0x60000n);
+    dump.write(0x60000n, Buffer.from('stack'));
+    const m = mem();
+    m.setPageOffsetBase(pob);
+    // Without the bound the stack would be read at physical 26 TiB + ...
+    m.setRegionBase('vmalloc', vmalloc);
+    m.setRegionBase('vmemmap', vmalloc + (40n << 40n));
+    expect(m.translateDetailed(stack)).toEqual({ paddr: 0x60000n, via: 'page-table', pageSize: 0x1000n });
+    expect(m.readCString(stack)).toBe('stack');
+    expect(m.translateDetailed(pob + 0x5000n).via).toBe('direct-map');
+    expect(m.regionOf(stack)).toBe('vmalloc');
+    expect(m.regionOf(pob + 0x5000n)).toBe('direct map');
+    expect(m.regionOf(vmalloc + (41n << 40n))).toBe('vmemmap');
+    expect(m.regionOf(0xffffffffc0123000n)).toBe('modules');
+    expect(m.regionOf(0x7fff00001000n)).toBe('user space');
+    expect(m.regionOf(0x0000900000000000n)).toBe('non-canonical');
+    // A failed read names the address and the region it was taken for.
+    expect(() => m.readU64(stack + 0x10000n)).toThrow(/0xffffb44001244000 \(vmalloc\) is not mapped/);
+  });
+
   it('walks 5-level tables', () => {
     const { dump, pt, mem } = setup(5);
     const v = 0xff11000000003000n; // L5 direct-map region
