@@ -14,6 +14,7 @@ import { PerCpu } from './percpu.js';
 import { readKernelLog, type KernelLog } from './printk.js';
 import { decodePrstatus, identifyPanicCpu, scanStackSymbols, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
 import { readSystemMap, readVmlinuxSymbols } from './symfiles.js';
+import { symbolFileHint } from './symbol-hints.js';
 import type { SymbolSource, SymbolTable } from './symbols.js';
 import { readTask, type TaskInfo } from './task.js';
 import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
@@ -127,7 +128,7 @@ export class Kernel {
     if (!s) {
       const why = this._symbolAttempts.map((a) => `${a.source}: ${a.message}`).join('; ');
       throw new InputError(
-        `no usable kernel symbols (${why}). Give --system-map /boot/System.map-${this.osrelease ?? '<release>'} or --vmlinux (e.g. from the linux-image-…-dbg package)`,
+        `no usable kernel symbols (${why}). ${symbolFileHint(this.osrelease)}`,
       );
     }
     return s;

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { BasicSymbolTable, type KernelSymbol } from './symbols.js';
+import { stubSystemMapMessage } from './symbol-hints.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
 
 const KERNEL_SPACE = 0xffff800000000000n;
@@ -56,6 +57,8 @@ export function parseSystemMap(text: string, vi?: VmcoreInfo, file = 'System.map
     syms.push({ name: m[3], address: BigInt('0x' + m[1]), type: m[2] });
   }
   if (syms.length < 100) {
+    const stub = stubSystemMapMessage(file, text, vi?.osrelease);
+    if (stub) throw new InputError(stub);
     throw new InputError(`${file}: only ${syms.length} symbols (${bad} unparsable lines): not a usable System.map (Debian ships a one-line stub; use the dump's kallsyms or --vmlinux)`);
   }
   const k = kaslrShift(syms.find((s) => s.name === '_stext')?.address, vi);
