@@ -1,5 +1,5 @@
 // Ad-hoc timing of the kernel layer on real dumps (not a test; compile with tsc and run with node):
-//   node <out>/test/kernel/bench-kallsyms.js /work/dumps/buggy-2cpu.elf ...
+//   node <out>/test/kernel/bench-kallsyms.js fixtures/vmcore-debian-6.1.192-buggy-2cpu/vmcore.d31.kdump-zlib ...
 import { openKernel } from '../../src/kernel/kernel.js';
 import { formatLog } from '../../src/kernel/printk.js';
 import { openRealDump } from './helpers.js';

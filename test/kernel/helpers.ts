@@ -157,8 +157,6 @@ export class TinyElfDump implements DumpFile {
   }
 }
 
-export const DUMPS_DIR = process.env.KTRIAGE_DUMPS ?? '/work/dumps';
-
 /** Open a real dump: src/vmcore's openDump when it exists, else the tiny ELF reader. */
 export async function openRealDump(file: string): Promise<DumpFile> {
   try {
