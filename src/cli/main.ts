@@ -91,7 +91,11 @@ export async function main(argv: string[]): Promise<number> {
       for (const a of opts.assume) {
         const m = /^([A-Za-z_]\w*)=(-?(?:0x[0-9a-f]+|\d+))$/i.exec(a);
         if (!m) throw new InputError(`--assume wants NAME=NUMBER, got ${JSON.stringify(a.slice(0, 40))}`);
-        assume[m[1]] = Number(m[2]);
+        // Number('-0x10') is NaN, though the pattern accepts it: parse the sign apart.
+        const neg = m[2].startsWith('-');
+        const v = Number(neg ? m[2].slice(1) : m[2]);
+        if (!Number.isSafeInteger(v)) throw new InputError(`--assume ${m[1]}: ${m[2]} is too large`);
+        assume[m[1]] = neg ? -v : v;
       }
       const r = await lintKmod(path, { assume });
       out(opts.sarif ? toJson(renderLintSarif(r)) : opts.json ? toJson(r) : renderLintText(r));

@@ -6,6 +6,7 @@ import { formatLog, formatRecord, openKernel, type Kernel } from '../../kernel/i
 import { unwinderForKernel, crashStyle } from '../../kernel/unwind/index.js';
 import { disassemble, formatInsn } from '../../util/disasm.js';
 import { InputError } from '../../util/errors.js';
+import { NR_CPUS_MAX } from '../../kernel/percpu.js';
 import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
 import { toJson } from '../render/json.js';
 import { table } from '../style.js';
@@ -45,11 +46,16 @@ function resolve(k: Kernel, text: string): bigint {
   return base + (m[2] ? BigInt(m[2]) : 0n);
 }
 
-function parseCount(text: string | undefined, def: number, max: number): number {
+/**
+ * A decimal integer argument in [min, max]. The bound is the caller's: counts start at 1, CPU
+ * numbers at 0 (a shared minimum of 1 once made `bt --cpu 0` impossible).
+ */
+export function parseIntArg(what: string, text: string | undefined, def: number, min: number, max: number): number {
   if (text === undefined) return def;
-  if (!/^\d+$/.test(text)) throw new InputError(`count must be a positive integer: ${JSON.stringify(s(text).slice(0, 20))}`);
-  const n = Number(text);
-  if (n < 1 || n > max) throw new InputError(`count must be between 1 and ${max}`);
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) throw new InputError(`${what} must be a decimal integer from ${min} to ${max}: ${JSON.stringify(s(text).slice(0, 20))}`);
+  const n = Number(t);
+  if (n < min || n > max) throw new InputError(`${what} must be between ${min} and ${max}, got ${t.length > 12 ? t.slice(0, 12) + '…' : t}`);
   return n;
 }
 
@@ -95,7 +101,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('log <dump>').description('the kernel log read from the dump, like dmesg'))
     .option('--tail <n>', 'only the last N records')
     .action(async (path: string, o: SymOpts & { tail?: string }) => {
-      const tail = o.tail !== undefined ? parseCount(o.tail, 0, 10_000_000) : undefined;
+      const tail = o.tail !== undefined ? parseIntArg('--tail', o.tail, 0, 1, 10_000_000) : undefined;
       const r = await withKernel(path, o, (k) => {
         const log = k.log;
         if (o.json) {
@@ -168,7 +174,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('rd <dump> <address> [count]').description('read memory: count 64-bit words at a virtual address (or physical with -p)'))
     .option('-p, --physical', 'the address is physical')
     .action(async (path: string, what: string, countText: string | undefined, o: SymOpts & { physical?: boolean }) => {
-      const count = parseCount(countText, 1, 65536);
+      const count = parseIntArg('count', countText, 1, 1, 65536);
       const r = await withKernel(path, o, (k) => {
         const addr = o.physical ? parseAddress(what) : resolve(k, what);
         if (addr === undefined) throw new InputError(`not an address: ${JSON.stringify(s(what).slice(0, 40))}`);
@@ -187,7 +193,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
     });
 
   symbolOptions(program.command('dis <dump> <symbolOrAddress> [count]').description('disassemble (Intel syntax) with symbolised call targets')).action(async (path: string, what: string, countText: string | undefined, o: SymOpts) => {
-    const count = parseCount(countText, 32, 4096);
+    const count = parseIntArg('count', countText, 32, 1, 4096);
     const r = await withKernel(path, o, async (k) => {
       const addr = resolve(k, what);
       const bytes = k.memory.readVirtual(addr, Math.min(count * 15, 65536));
@@ -216,7 +222,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
         let traces;
         if (o.all) traces = await u.backtraceAll();
         else {
-          const cpu = o.cpu !== undefined ? parseCount(o.cpu, 0, 8191) : k.panicCpu.cpu;
+          const cpu = o.cpu !== undefined ? parseIntArg('--cpu', o.cpu, 0, 0, NR_CPUS_MAX - 1) : k.panicCpu.cpu;
           if (cpu === undefined) throw new InputError('could not tell which CPU panicked: pass --cpu N');
           if (!k.cpus.some((c) => c.cpu === cpu)) throw new InputError(`CPU ${cpu} has no register note in this dump (CPUs: ${k.cpus.map((c) => c.cpu).join(', ')})`);
           traces = [await u.backtrace(cpu)];
