@@ -13,7 +13,7 @@ import { KernelMemory } from './memory.js';
 import { PerCpu } from './percpu.js';
 import { readKernelLog, type KernelLog } from './printk.js';
 import { decodePrstatus, identifyPanicCpu, scanStackSymbols, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
-import { readSystemMap, readVmlinuxSymbols } from './symfiles.js';
+import { readSystemMap, readVmlinux, symbolFileMismatch, SymbolFileMismatchError } from './symfiles.js';
 import { symbolFileHint } from './symbol-hints.js';
 import type { SymbolSource, SymbolTable } from './symbols.js';
 import { readTask, type TaskInfo } from './task.js';
@@ -76,6 +76,33 @@ export class Kernel {
     }
     this.vmcoreinfo = parseVmcoreinfo(dump.vmcoreinfo);
     this.memory = new KernelMemory(dump, this.vmcoreinfo);
+    this.checkSymbolFiles();
+  }
+
+  private _fileTables: { systemMap?: SymbolTable; vmlinux?: SymbolTable; errors: Partial<Record<'systemMap' | 'vmlinux', string>> } = { errors: {} };
+
+  /**
+   * Symbol files the user named are read now and refused (InputError, one line naming both
+   * kernels) when they belong to another kernel, even if the dump's own kallsyms would be used:
+   * a wrong file silently accepted gave garbage per-CPU values and a 20,000-line report.
+   */
+  private checkSymbolFiles(): void {
+    const vi = this.vmcoreinfo;
+    for (const key of ['systemMap', 'vmlinux'] as const) {
+      const file = this.opts[key];
+      if (!file) continue;
+      let loaded: { table: SymbolTable; buildId?: string; banner?: string };
+      try {
+        loaded = key === 'systemMap' ? { table: readSystemMap(file, vi) } : readVmlinux(file, vi);
+      } catch (e) {
+        if (e instanceof SymbolFileMismatchError || !(e instanceof InputError)) throw e;
+        this._fileTables.errors[key] = e.message;
+        continue;
+      }
+      const bad = symbolFileMismatch(file, loaded.table, vi, loaded);
+      if (bad) throw new SymbolFileMismatchError(bad);
+      this._fileTables[key] = loaded.table;
+    }
   }
 
   private time<T>(key: string, f: () => T): T {
@@ -150,23 +177,15 @@ export class Kernel {
       const t = this.time('kallsymsLocate', () => this.kallsymsFromImage());
       if (t) return t;
     }
-    if (this.opts.systemMap) {
-      try {
-        const t = readSystemMap(this.opts.systemMap, vi);
-        this._symbolAttempts.push({ source: 'system-map', ok: true, message: t.description });
+    for (const key of ['systemMap', 'vmlinux'] as const) {
+      if (!this.opts[key]) continue;
+      const source = key === 'systemMap' ? 'system-map' : 'vmlinux';
+      const t = this._fileTables[key];
+      if (t) {
+        this._symbolAttempts.push({ source, ok: true, message: t.description });
         return t;
-      } catch (e) {
-        this._symbolAttempts.push({ source: 'system-map', ok: false, message: (e as Error).message });
       }
-    }
-    if (this.opts.vmlinux) {
-      try {
-        const t = readVmlinuxSymbols(this.opts.vmlinux, vi);
-        this._symbolAttempts.push({ source: 'vmlinux', ok: true, message: t.description });
-        return t;
-      } catch (e) {
-        this._symbolAttempts.push({ source: 'vmlinux', ok: false, message: (e as Error).message });
-      }
+      this._symbolAttempts.push({ source, ok: false, message: this._fileTables.errors[key] ?? 'unreadable' });
     }
     return null;
   }

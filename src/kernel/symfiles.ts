@@ -17,6 +17,14 @@ import type { VmcoreInfo } from './vmcoreinfo.js';
 
 const KERNEL_SPACE = 0xffff800000000000n;
 
+/** A symbol file that belongs to another kernel: refused outright, never skipped over. */
+export class SymbolFileMismatchError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SymbolFileMismatchError';
+  }
+}
+
 export interface KaslrShift {
   shift: bigint;
   how: string;
@@ -62,7 +70,7 @@ export function parseSystemMap(text: string, vi?: VmcoreInfo, file = 'System.map
     throw new InputError(`${file}: only ${syms.length} symbols (${bad} unparsable lines): not a usable System.map (Debian ships a one-line stub; use the dump's kallsyms or --vmlinux)`);
   }
   const k = kaslrShift(syms.find((s) => s.name === '_stext')?.address, vi);
-  if (k.mismatch) throw new InputError(`${file}: ${k.mismatch}`);
+  if (k.mismatch) throw new SymbolFileMismatchError(`${file}: ${k.mismatch}`);
   return new BasicSymbolTable('system-map', syms.map((s) => relocate(s, k.shift)), `${file} (${syms.length} symbols, ${k.how})`);
 }
 
@@ -94,6 +102,7 @@ interface Section {
   name: number;
   type: number;
   flags: bigint;
+  addr: bigint;
   offset: bigint;
   size: bigint;
   link: number;
@@ -102,6 +111,39 @@ interface Section {
 
 /** Read .symtab from a vmlinux (ELF64 LE) with positioned reads. */
 export function readVmlinuxSymbols(path: string, vi?: VmcoreInfo): BasicSymbolTable {
+  return readVmlinux(path, vi).table;
+}
+
+export interface VmlinuxInfo {
+  table: BasicSymbolTable;
+  /** NT_GNU_BUILD_ID of the file, hex. */
+  buildId?: string;
+  /** linux_banner as stored in the file ("Linux version ..."). */
+  banner?: string;
+}
+
+const NT_GNU_BUILD_ID = 3;
+
+/** The GNU build ID in a buffer of ELF notes. */
+function buildIdFromNotes(b: Buffer): string | undefined {
+  for (let o = 0; o + 12 <= b.length; ) {
+    const namesz = b.readUInt32LE(o);
+    const descsz = b.readUInt32LE(o + 4);
+    const type = b.readUInt32LE(o + 8);
+    const nameAt = o + 12;
+    const descAt = nameAt + ((namesz + 3) & ~3);
+    const next = descAt + ((descsz + 3) & ~3);
+    if (next > b.length || namesz > 256 || descsz > 4096) return undefined;
+    if (type === NT_GNU_BUILD_ID && b.toString('latin1', nameAt, nameAt + namesz).replace(/\0+$/, '') === 'GNU') {
+      return b.toString('hex', descAt, descAt + descsz);
+    }
+    o = next;
+  }
+  return undefined;
+}
+
+/** .symtab, build ID and linux_banner of a vmlinux, with positioned reads. */
+export function readVmlinux(path: string, vi?: VmcoreInfo): VmlinuxInfo {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -135,6 +177,7 @@ export function readVmlinuxSymbols(path: string, vi?: VmcoreInfo): BasicSymbolTa
         name: raw.readUInt32LE(o),
         type: raw.readUInt32LE(o + 4),
         flags: raw.readBigUInt64LE(o + 8),
+        addr: raw.readBigUInt64LE(o + 16),
         offset: raw.readBigUInt64LE(o + 24),
         size: raw.readBigUInt64LE(o + 32),
         link: raw.readUInt32LE(o + 40),
@@ -180,10 +223,61 @@ export function readVmlinuxSymbols(path: string, vi?: VmcoreInfo): BasicSymbolTa
       syms.push({ name, address: value, type, size: size > 0n ? size : undefined });
     }
     if (syms.length === 0) throw new InputError(`${path}: .symtab holds no symbols`);
+    // Build ID from the first note section that has one (.notes in vmlinux, .note.gnu.build-id elsewhere).
+    let buildId: string | undefined;
+    for (const sec of secs) {
+      if (sec.type !== 7 || sec.size === 0n || sec.size > 65536n) continue; // SHT_NOTE
+      buildId = buildIdFromNotes(pread(sec.offset, Number(sec.size)));
+      if (buildId) break;
+    }
+    // linux_banner from the file's own bytes: it names the kernel in the refusal message.
+    let banner: string | undefined;
+    const lb = syms.find((s) => s.name === 'linux_banner');
+    const home = lb && secs.find((sec) => sec.type !== SHT_NOBITS && sec.addr !== 0n && lb.address >= sec.addr && lb.address < sec.addr + sec.size);
+    if (lb && home) {
+      const off = home.offset + (lb.address - home.addr);
+      const n = Number(home.addr + home.size - lb.address < 512n ? home.addr + home.size - lb.address : 512n);
+      const raw = pread(off, n);
+      const z = raw.indexOf(0);
+      banner = raw.toString('latin1', 0, z < 0 ? n : z).trim();
+    }
     const k = kaslrShift(syms.find((s) => s.name === '_stext')?.address, vi);
-    if (k.mismatch) throw new InputError(`${path}: ${k.mismatch}`);
-    return new BasicSymbolTable('vmlinux', syms.map((s) => relocate(s, k.shift)), `${path} .symtab (${syms.length} symbols, ${k.how})`);
+    if (k.mismatch) throw new SymbolFileMismatchError(`${path}: ${k.mismatch}`);
+    const table = new BasicSymbolTable('vmlinux', syms.map((s) => relocate(s, k.shift)), `${path} .symtab (${syms.length} symbols, ${k.how})`);
+    return { table, buildId, banner };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Refuse a symbol file that belongs to another kernel: its build ID (vmlinux) must equal
+ * VMCOREINFO's BUILD-ID, and every kernel-image symbol VMCOREINFO names must sit where the file
+ * (KASLR-shifted) puts it. Returns a one-line reason naming both kernels, or undefined.
+ */
+export function symbolFileMismatch(
+  file: string,
+  table: { lookup(name: string): bigint | undefined },
+  vi: VmcoreInfo,
+  fileKernel: { buildId?: string; banner?: string },
+): string | undefined {
+  const dumpKernel = `the dump is ${vi.osrelease ?? 'an unknown release'}${vi.buildId ? ` (build ID ${vi.buildId.slice(0, 12)}…)` : ''}`;
+  const fileName =
+    fileKernel.banner?.replace(/^Linux version (\S+).*$/s, '$1') ??
+    /System\.map-(.+)$/.exec(file)?.[1] ??
+    /vmlinu[xz]-(.+)$/.exec(file)?.[1];
+  const fileDesc = `${file} is ${fileName ? `for ${fileName}` : 'another kernel build'}`;
+  if (fileKernel.buildId && vi.buildId && !fileKernel.buildId.startsWith(vi.buildId.toLowerCase()) && !vi.buildId.toLowerCase().startsWith(fileKernel.buildId)) {
+    return `${fileDesc} (build ID ${fileKernel.buildId.slice(0, 12)}…), ${dumpKernel}: not this kernel's symbols`;
+  }
+  const wrong: string[] = [];
+  for (const [name, addr] of vi.symbols) {
+    if (addr < 0xffffffff80000000n) continue; // pointers into the direct map (mem_section) are values, not symbols
+    const got = table.lookup(name);
+    if (got !== undefined && got !== addr) wrong.push(name);
+  }
+  if (wrong.length > 0) {
+    return `${fileDesc}, ${dumpKernel}: ${wrong.slice(0, 3).join(', ')} ${wrong.length === 1 ? 'is' : 'are'} not where VMCOREINFO says`;
+  }
+  return undefined;
 }
