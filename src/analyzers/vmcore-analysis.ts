@@ -4,6 +4,7 @@
 // panicking task's backtrace unwound from its stacks.
 import { openDumpAsync, type DumpFile } from '../vmcore/index.js';
 import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
+import { crashTimeOfKernel } from '../kernel/crash-time.js';
 import { unwinderForKernel, crashStyle, type Backtrace } from '../kernel/unwind/index.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { analyzeLog } from './log/index.js';
@@ -192,7 +193,9 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   for (const c of cpus) c.explainsCrash = c.cpu === explaining;
 
   const panicLine = reports.find((r) => r.panic)?.panic ?? log?.records.map((r) => r.text).find((t) => t.includes('Kernel panic - not syncing')) ?? null;
-  const crashTime = k.vmcoreinfo.crashTime !== undefined ? new Date(k.vmcoreinfo.crashTime * 1000).toISOString() : null;
+  const ct = attempt(notes, 'crash time', () => crashTimeOfKernel(k));
+  const crashTime = ct?.iso ?? null;
+  if (ct && ct.source !== 'vmcoreinfo-crashtime') notes.push(`crash time from ${ct.how}`);
   return {
     source: 'vmcore',
     input,

@@ -7,6 +7,7 @@ import { unwinderForKernel, crashStyle } from '../../kernel/unwind/index.js';
 import { disassemble, formatInsn } from '../../util/disasm.js';
 import { InputError } from '../../util/errors.js';
 import { NR_CPUS_MAX } from '../../kernel/percpu.js';
+import { crashTimeFields } from '../../kernel/crash-time.js';
 import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
 import { toJson } from '../render/json.js';
 import { table } from '../style.js';
@@ -73,7 +74,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       info.kaslrOffset = k.kaslrOffset !== undefined ? hex(k.kaslrOffset) : null;
       info.physBase = k.vmcoreinfo.physBase !== undefined ? (k.vmcoreinfo.physBase < 0n ? '-' + hex(-k.vmcoreinfo.physBase) : hex(k.vmcoreinfo.physBase)) : null;
       info.pagingLevels = k.pagingLevels;
-      info.crashTime = k.vmcoreinfo.crashTime !== undefined ? new Date(k.vmcoreinfo.crashTime * 1000).toISOString() : null;
+      Object.assign(info, crashTimeFields(k));
       const syms = k.symbolsOrNull();
       info.symbolSource = syms ? `${syms.source}: ${syms.description}` : `none usable: ${k.symbolAttempts.map((a) => `${a.source}: ${a.message}`).join('; ')}`;
       try {
