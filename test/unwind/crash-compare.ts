@@ -87,11 +87,6 @@ export function splitReferee(text: string): { bt: CrashBt; all: CrashBt[] } {
   return { bt: blocks[0], all: blocks.slice(1) };
 }
 
-/** The dump a fixture's crash record names in its `# dump:` header line. */
-export function refereeDumpName(text: string): string | undefined {
-  return /^# dump:\s+(\S+)/m.exec(text)?.[1];
-}
-
 export interface CompareResult {
   ok: boolean;
   /** One line per row: ours | crash | verdict. */
