@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDump } from '../../src/vmcore/index.js';
 import { buildKdump, encodeNotes, flatten, patternPage, vector, writeElf, type Note } from '../vmcore/gen.js';
-import { DUMPS, FIXTURES, readSlice, tempDir, type Field } from './harness.js';
+import { FIXTURES, readSlice, tempDir, type Field } from './harness.js';
 import { REAL_DUMP } from './targets.js';
 
 export const REAL_KDUMP = path.join(FIXTURES, 'vmcore-debian-6.1.192-buggy-2cpu/vmcore.d31.kdump-zlib');
@@ -60,9 +60,6 @@ export function elfSeeds(): Buffer[] {
   const xnum = fs.readFileSync(p);
   fs.rmSync(dir, { recursive: true, force: true });
   elfCache = [real, gen, xnum];
-  // The QEMU paging=true dump (virtual PT_LOADs, PN_XNUM), when the real dumps are on this machine.
-  const paging = path.join(DUMPS, 'buggy-2cpu.paging.elf');
-  if (fs.existsSync(paging)) elfCache.push(readSlice(paging, 0, 64 * 1024));
   return elfCache;
 }
 
@@ -123,8 +120,6 @@ export function kdumpSeeds(): KdumpSeeds {
   };
   const gen = buildKdump(spec);
   const seeds = [real, gen.buf];
-  const lzo = path.join(DUMPS, 'buggy-2cpu-kdump.kdump-lzo-d31');
-  if (fs.existsSync(lzo)) seeds.push(readSlice(lzo, 0, 64 * 1024));
   kdumpCache = {
     seeds,
     fields: [...KDUMP_FIELDS, ...descFields(realPd, 4), ...descFields(gen.layout.pdOff, 6)],

@@ -4,7 +4,7 @@
 // rest of the suite, is deterministic for a given seed (CI replays exactly the same inputs),
 // shrinks a failing input to a small one before reporting it, and needs no native build (jazzer.js
 // needs a native agent compiled per Node version). Coverage guidance is replaced by mutating real
-// seeds (fixtures, real dumps cut small) and by aiming mutations at the fields that drive lengths,
+// seeds (the committed fixtures, cut small) and by aiming mutations at the fields that drive lengths,
 // counts and offsets.
 //
 // Every input must end, within TIME_BOUND_MS, in a result or a typed error (InputError,
@@ -32,7 +32,6 @@ export const TIME_BOUND_MS = Number(process.env.FUZZ_TIME_MS ?? 1000);
 export const RSS_BOUND = 256 * 1024 * 1024;
 export const REGRESSIONS = path.join(import.meta.dirname, 'regressions');
 export const FIXTURES = path.join(import.meta.dirname, '../../fixtures');
-export const DUMPS = process.env.KTRIAGE_DUMPS ?? '/work/dumps';
 /**
  * Wall-clock limit for one input before the watchdog gives up on the process (ms). A parser stuck
  * in a synchronous loop cannot be interrupted from its own thread: neither fast-check nor vitest's

@@ -1,14 +1,11 @@
 // The unwinder's inputs for a real dump, taken from the product's own layers (src/vmcore's
 // openDump, src/kernel's Kernel: kallsyms and BTF from the dump's memory), exposed field by field
-// so the real-dump tests can build an Unwinder and count the pages it reads. Returns null when the
-// dump is absent (those dumps live outside the repository; the tests skip with a message).
-import { existsSync } from 'node:fs';
+// so the real-dump tests can build an Unwinder and count the pages it reads.
 import { openKernel } from '../../src/kernel/kernel.js';
 import type { UnwindCpuInput } from '../../src/kernel/unwind/types.js';
 import { openDump } from '../../src/vmcore/index.js';
 
 export function openHarness(path: string) {
-  if (!existsSync(path)) return null;
   const file = openDump(path);
   const k = openKernel(file);
   const current = new Map((k.percpu.currentTask()?.values ?? []).filter((v) => v.value !== undefined).map((v) => [v.cpu, v.value as bigint]));

@@ -19,7 +19,7 @@ const DUMPS = fixtureDumps().filter((f) => f.kind === 'kdump-zlib');
 
 for (const d of DUMPS) {
   describe(`unwinding ${d.name} against crash`, () => {
-    const h = openHarness(d.file())!;
+    const h = openHarness(d.file());
     const u = new Unwinder({ memory: h.dump, symbols: h.syms, types: h.types, release: h.release, cpus: h.cpus, describeTask: h.describeTask });
     const refText = readFileSync(d.crash, 'utf8');
     const ref = splitReferee(refText);

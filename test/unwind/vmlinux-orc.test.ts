@@ -13,7 +13,7 @@ const dump = fixtureDumps().find((f) => f.kind === 'kdump-zlib')!;
 
 describe(`ORC in ${dump.name}: orc_lookup fast path vs binary search of the whole table`, () => {
   it('finds the same entry for 5000 random text addresses, with two reads each', () => {
-    const h = openHarness(dump.file())!;
+    const h = openHarness(dump.file());
     const u = new Unwinder({ memory: h.dump, symbols: h.syms, types: h.types, release: h.release, cpus: h.cpus });
     const orc = u.kernelOrc!;
     expect(orc.count).toBe(Number((h.syms.lookup('__stop_orc_unwind_ip')! - h.syms.lookup('__start_orc_unwind_ip')!) / 4n));
