@@ -419,7 +419,12 @@ export class Btf implements UnwindTypes {
     }
     const st = this.findStruct(struct);
     if (!st) return undefined;
-    let cur: BtfMemberInfo = { offset: 0, bitOffset: 0, bitSize: 0, type: st.id, size: st.size };
+    return this.memberOfType(st.id, path);
+  }
+
+  /** A member path (as for `member`) from any struct/union type id, e.g. a per-CPU VAR's type. */
+  memberOfType(typeId: number, path: string): BtfMemberInfo | undefined {
+    let cur: BtfMemberInfo = { offset: 0, bitOffset: 0, bitSize: 0, type: typeId, size: this.sizeOfId(typeId) };
     for (const part of path.split('.')) {
       const m = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$/.exec(part);
       if (!m) return undefined;

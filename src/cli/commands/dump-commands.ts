@@ -8,6 +8,7 @@ import { disassemble, formatInsn } from '../../util/disasm.js';
 import { InputError } from '../../util/errors.js';
 import { NR_CPUS_MAX } from '../../kernel/percpu.js';
 import { crashTimeFields } from '../../kernel/crash-time.js';
+import { percpuText } from './percpu-command.js';
 import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
 import { toJson } from '../render/json.js';
 import { table } from '../style.js';
@@ -115,44 +116,10 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       emit({ text: r.endsWith('\n') ? r : r + '\n', code: 0 });
     });
 
-  symbolOptions(program.command('percpu <dump> <symbol>').description('a per-CPU variable on every CPU'))
-    .option('--type <type>', 'int | uint | bool | u8 | u16 | u64 | ptr', 'int')
-    .action(async (path: string, symbol: string, o: SymOpts & { type: string }) => {
-      const sizes: Record<string, number> = { int: 4, uint: 4, bool: 1, u8: 1, u16: 2, u64: 8, ptr: 8 };
-      const size = sizes[o.type];
-      if (!size) throw new InputError(`unknown --type ${JSON.stringify(s(o.type))} (int, uint, bool, u8, u16, u64, ptr)`);
-      const r = await withKernel(path, o, (k) => {
-        const sym = k.symbols.get(symbol);
-        if (!sym) throw new InputError(`per-CPU symbol ${symbol} not found (symbols: ${k.symbols.description})`);
-        const rows = k.percpu.readAll(sym.address, size).map((v) => {
-          if (!v.value) return { cpu: v.cpu, address: v.address !== undefined ? hex(v.address) : null, value: null, error: v.error ?? 'unreadable' };
-          const b = v.value;
-          let value: string;
-          let decimal: string | null = null;
-          if (o.type === 'int') {
-            const x = b.readInt32LE(0);
-            value = '0x' + (x >>> 0).toString(16).padStart(8, '0');
-            decimal = String(x);
-          } else if (o.type === 'uint') {
-            value = '0x' + b.readUInt32LE(0).toString(16).padStart(8, '0');
-            decimal = String(b.readUInt32LE(0));
-          } else if (o.type === 'bool' || o.type === 'u8') {
-            value = String(b[0]);
-          } else if (o.type === 'u16') {
-            value = String(b.readUInt16LE(0));
-          } else {
-            const x = b.readBigUInt64LE(0);
-            value = hex(x);
-            if (o.type === 'ptr') {
-              const f = k.symbols.format(x);
-              if (f) decimal = f;
-            }
-          }
-          return { cpu: v.cpu, address: v.address !== undefined ? hex(v.address) : null, value, ...(decimal !== null ? { decimal } : {}) };
-        });
-        if (o.json) return json({ symbol, symbolValue: hex(sym.address), type: o.type, values: rows });
-        return rows.map((x) => `per_cpu(${symbol}, ${x.cpu}) = ${'error' in x && x.error ? `<${x.error}>` : `${x.value}${'decimal' in x && x.decimal ? ` (${x.decimal})` : ''}`}`).join('\n') + '\n';
-      });
+  symbolOptions(program.command('percpu <dump> <symbol>').description('a per-CPU variable, or a member of it (symbol.member[2].sub, through BTF), on every CPU'))
+    .option('--type <type>', 'int | uint | bool | u8 | u16 | u64 | ptr (default: the BTF type, else int)')
+    .action(async (path: string, symbol: string, o: SymOpts & { type?: string }) => {
+      const r = await withKernel(path, o, (k) => percpuText(k, symbol, o));
       emit({ text: r, code: 0 });
     });
 
