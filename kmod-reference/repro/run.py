@@ -12,6 +12,14 @@ Example:
   run.py --mode buggy --cpus 2 --out /tmp/run1 --dump elf,kdump-zlib
   run.py --mode deferred --secs 180 --out /tmp/run2
   run.py --mode buggy --kdump lzo --out /tmp/run3
+
+Other kernels (a root from scripts/fixtures/fetch-kernel.sh, with boot/vmlinuz-<rel> and
+lib/modules/<rel>/) and other triggers:
+  run.py --kroot /tmp/ktriage-kernels/5.10.0-46-amd64 --mode sysrq --out /tmp/run4 --dump elf,kdump-zlib
+  run.py --kroot DIR --mode softirq-oops --ko softirq_oops.ko --out /tmp/run5 --dump elf
+sysrq: the guest's init writes `c` to /proc/sysrq-trigger (no module); softirq-oops: it loads
+the given module (kmod-reference/softirq-oops, built for that kernel) whose timer callback
+writes through NULL holding a spin lock, with oops=panic.  Both expect a panic.
 """
 import argparse
 import glob
@@ -71,8 +79,8 @@ class QMP:
             pass
 
 
-def kver_default():
-    return sorted(os.listdir("/lib/modules"), key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)])[-1]
+def kver_default(kroot="/"):
+    return sorted(os.listdir(os.path.join(kroot, "lib/modules")), key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)])[-1]
 
 
 def read(path):
@@ -88,9 +96,38 @@ def uptime_of(line):
     return float(m.group(1)) if m else None
 
 
+def crash_facts(result, text, mode, start):
+    """What the serial console says about a sysrq or softirq-oops panic."""
+    t = text.replace("\r", "")
+    p = re.search(r"^(\[\s*\d+\.\d+\]) Kernel panic - not syncing: (.*)$", t, re.M)
+    result["panic_message"] = p.group(2).strip() if p else None
+    if p and start:
+        result["guest_secs_to_panic"] = round(uptime_of(p.group(1)) - float(start.group(1)), 2)
+    # The first "CPU: N PID: P Comm: C" block is the oops or panic report.
+    c = re.search(r"CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)", t)
+    if c:
+        result["report_cpu"], result["report_pid"], result["report_comm"] = int(c.group(1)), int(c.group(2)), c.group(3)
+    o = re.search(r"^\[\s*\d+\.\d+\] (BUG: [^\n]*|Oops: [^\n]*)$", t, re.M)
+    if o:
+        result["oops"] = o.group(1).strip()
+    fw = re.search(r"^fw_cfg (loaded|built-in|MISSING)", t, re.M)
+    result["fw_cfg"] = fw.group(1) if fw else None
+    if mode == "sysrq":
+        result["ok"] = p is not None and ("sysrq" in p.group(2) or "Fatal exception" in p.group(2)) \
+            and "SYSRQ CRASH NOW" in t
+    else:
+        m = re.search(r"softirq_oops: timer on CPU (\d+), in_softirq (\d), in_serving_softirq (\d), "
+                      r"preempt_count (0x[0-9a-f]+)", t)
+        if m:
+            result["timer_cpu"] = int(m.group(1))
+            result["timer_in_serving_softirq"] = m.group(3) == "1"
+            result["timer_preempt_count"] = m.group(4)
+        result["ok"] = p is not None and m is not None and "softirq_oops_store" in t
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", default="buggy", choices=["buggy", "seed-fix", "deferred"])
+    ap.add_argument("--mode", default="buggy", choices=["buggy", "seed-fix", "deferred", "sysrq", "softirq-oops"])
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--mem", default=None, help="guest RAM (default 256M, 384M with --kdump: kexec_load "
                     "refuses a capture image bigger than half of the first kernel's free RAM)")
@@ -111,15 +148,24 @@ def main():
                     help="9p: files on a virtio-9p share; serial: first format as makedumpfile -F on ttyS1, "
                     "rebuilt on the host with makedumpfile -R")
     ap.add_argument("--crashkernel", default="128M")
-    ap.add_argument("--kver", default=None)
-    ap.add_argument("--ko", default=os.path.join(HERE, "..", "hazard.ko"))
+    ap.add_argument("--kroot", default=os.environ.get("KROOT", "/"),
+                    help="root with boot/vmlinuz-<kver> and lib/modules/<kver>/ (default $KROOT or /)")
+    ap.add_argument("--kver", default=None, help="kernel release (default: newest in <kroot>/lib/modules)")
+    ap.add_argument("--ko", default=None, help="module to load: hazard.ko for the hazard modes (default "
+                    "kmod-reference/hazard.ko), the softirq_oops.ko built for the kernel for softirq-oops")
     ap.add_argument("--extra-append", default="")
     ap.add_argument("--boot-timeout", type=int, default=150, help="seconds until the workload must have started")
     ap.add_argument("--boot-retries", type=int, default=2,
                     help="restart the guest this many times if it hangs while booting (seen with TCG, 4 vCPUs)")
     a = ap.parse_args()
 
-    kver = a.kver or kver_default()
+    kver = a.kver or kver_default(a.kroot)
+    kroot = os.path.abspath(a.kroot)
+    crash_modes = ("sysrq", "softirq-oops")  # modes that must panic, without the hazard module
+    if a.ko is None and a.mode != "softirq-oops":
+        a.ko = os.path.join(HERE, "..", "hazard.ko")
+    if a.mode == "softirq-oops" and not a.ko:
+        ap.error("--mode softirq-oops needs --ko (softirq_oops.ko built for the kernel)")
     if a.mem is None:
         a.mem = "384M" if a.kdump else "256M"
     out = os.path.abspath(a.out)
@@ -127,7 +173,12 @@ def main():
     name = a.name or f"{a.mode}-{a.cpus}cpu"
     readers = a.readers or a.cpus
     initrd = os.path.join(out, "initramfs.cpio.gz")
-    env = dict(os.environ, KVER=kver, HAZARD_KO=os.path.abspath(a.ko))
+    env = dict(os.environ, KVER=kver, KROOT=kroot)
+    if a.mode in crash_modes:
+        env["HAZARD_KO"] = "none"
+        env["EXTRA_KO"] = os.path.abspath(a.ko) if a.mode == "softirq-oops" else ""
+    else:
+        env["HAZARD_KO"] = os.path.abspath(a.ko)
     subprocess.run([os.path.join(HERE, "build-initramfs.sh"), initrd] + (["--kdump"] if a.kdump else []),
                    check=True, env=env, stdout=subprocess.DEVNULL)
 
@@ -138,14 +189,19 @@ def main():
         if os.path.exists(p):
             os.unlink(p)
 
-    append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
-              f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers} hz_fs={a.fs}")
+    if a.mode in crash_modes:
+        append = f"console=ttyS0 panic=0 loglevel=7 hz_mode={a.mode}"
+        if a.mode == "softirq-oops":
+            append += " oops=panic"
+    else:
+        append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
+                  f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers} hz_fs={a.fs}")
     if a.kdump:
         append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump} hz_via={a.kdump_via}"
     if a.extra_append:
         append += " " + a.extra_append
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", str(a.cpus), "-m", a.mem,
-           "-kernel", f"/boot/vmlinuz-{kver}", "-initrd", initrd, "-append", append,
+           "-kernel", os.path.join(kroot, f"boot/vmlinuz-{kver}"), "-initrd", initrd, "-append", append,
            "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
            "-device", "vmcoreinfo",
            "-chardev", f"file,id=s0,path={serial}", "-serial", "chardev:s0",
@@ -164,7 +220,9 @@ def main():
     qemu = subprocess.Popen(cmd, stdout=open(os.path.join(out, "qemu.out"), "w"), stderr=subprocess.STDOUT)
     qmp = QMP(qmp_path)
 
-    result = {"mode": a.mode, "cpus": a.cpus, "mem": a.mem, "kver": kver, "ok": False}
+    result = {"mode": a.mode, "cpus": a.cpus, "mem": a.mem, "kver": kver, "kroot": kroot, "ok": False}
+    if a.extra_append:
+        result["extra_append"] = a.extra_append
     t_work = None
     state = "running"
     deadline = None
@@ -227,7 +285,10 @@ def main():
     if probe:
         result["probe"] = probe.group(0)
 
-    if state in ("panic", "kdump"):
+    if state == "panic" and a.mode in crash_modes:
+        crash_facts(result, text, a.mode, start)
+        result["host_secs_boot_to_panic"] = round(t_end - t_boot, 1)
+    elif state in ("panic", "kdump"):
         trace = text[warn.start():] if warn else ""
         kp_path = all(s in trace for s in ("irq_fpu_usable", "kmem_cache_alloc", "post+", "[hazard]",
                                            "kprobe_int3_handler", "copy_page_to_iter"))
@@ -337,7 +398,8 @@ def main():
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
     for k in ("state", "probe", "warn_at", "warn_cpu", "guest_secs_to_warn", "host_secs_workload",
-              "warn_from_kprobe_path", "guest_result"):
+              "warn_from_kprobe_path", "guest_result", "fw_cfg", "oops", "panic_message", "report_cpu",
+              "report_comm", "guest_secs_to_panic", "host_secs_boot_to_panic"):
         if k in result:
             log(f"{k}: {result[k]}")
     if "stats" in result:
