@@ -132,6 +132,8 @@ interface NamesTable {
   count: number;
   markers: bigint;
   markerWidth: 4 | 8;
+  /** Label alignment seen between num_syms and names (7.x: 4, before: 8). */
+  align: 4n | 8n;
 }
 
 /**
@@ -199,22 +201,28 @@ function findNames(mem: VirtualReader, tokens: string[], tokenTable: bigint, flo
     if (base >= checkedFrom) continue;
     const { buf } = readHoley(mem, base, Number(tokenTable - base));
     // Scan downward from where the last window stopped: names end close to the token table.
-    for (let s = Number(checkedFrom - base) - 8; s >= 8; s -= 8) {
-      if (buf.readUInt32LE(s - 4) !== 0) continue;
-      const n = buf.readUInt32LE(s - 8);
-      if (n < 256 || n > KALLSYMS_MAX_SYMS) continue;
-      if (!plausibleEntries(buf, s, tokens)) continue;
-      const marks: number[] = [];
-      const end = walkNames(buf, s, n, marks);
-      if (end < 0) continue;
-      const at = Number(alignUp(BigInt(end), 8n));
-      for (const w of [4, 8] as const) {
-        if (markersMatch(buf, at, marks, w)) {
-          return { names: base + BigInt(s), numSyms: base + BigInt(s - 8), count: n, markers: base + BigInt(at), markerWidth: w };
+    // Labels were 8-aligned (num_syms 8 bytes before names) until 7.x made them 4-aligned
+    // (num_syms right before names); both are tried at every 4-byte step.
+    for (let s = Number(checkedFrom - base) - 4; s >= 8; s -= 4) {
+      for (const gap of s % 8 === 0 ? [4, 8] : [4]) {
+        if (gap === 8 && buf.readUInt32LE(s - 4) !== 0) continue;
+        const n = buf.readUInt32LE(s - gap);
+        if (n < 256 || n > KALLSYMS_MAX_SYMS) continue;
+        if (!plausibleEntries(buf, s, tokens)) continue;
+        const marks: number[] = [];
+        const end = walkNames(buf, s, n, marks);
+        if (end < 0) continue;
+        for (const align of [4n, 8n]) {
+          const at = Number(alignUp(BigInt(end), align));
+          for (const w of [4, 8] as const) {
+            if (markersMatch(buf, at, marks, w)) {
+              return { names: base + BigInt(s), numSyms: base + BigInt(s - gap), count: n, markers: base + BigInt(at), markerWidth: w, align: gap === 4 ? 4n : 8n };
+            }
+          }
         }
       }
     }
-    checkedFrom = base + 8n;
+    checkedFrom = base + 4n;
     if (base <= floor) break;
   }
   return undefined;
@@ -237,19 +245,23 @@ export function locateKallsyms(mem: VirtualReader, lo: bigint, hi: bigint): Loca
   }
   const n = BigInt(nt.count);
   const shared = { names: nt.names, numSyms: nt.numSyms, tokenTable: found.tokenTable, tokenIndex: found.tokenIndex };
-  const afterIndex = alignUp(found.tokenIndex + 512n, 8n);
-  // Old layout: the address table ends right before num_syms (relative_base in between).
+  // After token_index (6.4+): the address table, then relative_base where one exists; labels
+  // 8- or (7.x) 4-aligned.
+  const candidates: KallsymsTables[] = [];
+  for (const a of nt.align === 4n ? [4n, 8n] : [8n, 4n]) {
+    const afterIndex = alignUp(found.tokenIndex + 512n, a);
+    candidates.push(
+      { ...shared, offsets: afterIndex, relativeBase: alignUp(afterIndex + 4n * n, 8n) },
+      { ...shared, offsets: afterIndex },
+      { ...shared, addresses: alignUp(afterIndex, 8n) },
+    );
+  }
+  // Up to 6.3: the address table ends right before num_syms, relative_base in between.
   const oldRb = nt.numSyms - 8n;
-  const oldOffsets = oldRb - alignUp(4n * n, 8n);
-  const oldAbs = nt.numSyms - 8n * n;
-  const newRb = alignUp(afterIndex + 4n * n, 8n);
-  const candidates: KallsymsTables[] = [
-    { ...shared, offsets: afterIndex, relativeBase: newRb },
-    { ...shared, offsets: oldOffsets, relativeBase: oldRb },
-    { ...shared, offsets: afterIndex },
-    { ...shared, addresses: afterIndex },
-    { ...shared, addresses: oldAbs },
-  ];
+  candidates.push(
+    { ...shared, offsets: oldRb - alignUp(4n * n, 8n), relativeBase: oldRb },
+    { ...shared, addresses: nt.numSyms - 8n * n },
+  );
   return {
     candidates,
     evidence:

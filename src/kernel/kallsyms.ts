@@ -227,7 +227,13 @@ export function readKallsyms(mem: VirtualReader, t: KallsymsTables, stext?: bigi
  * With `strict`, only an encoding that reproduces `stext` is accepted: a guessed place must prove
  * itself, not merely look plausible.
  */
-export function readKallsymsCandidates(mem: VirtualReader, cands: KallsymsTables[], stext: bigint | undefined, strict: boolean): KallsymsResult {
+export function readKallsymsCandidates(
+  mem: VirtualReader,
+  cands: KallsymsTables[],
+  stext: bigint | undefined,
+  strict: boolean,
+  anchors: ReadonlyMap<string, bigint> = new Map(),
+): KallsymsResult {
   const timing: Record<string, number> = {};
   let t0 = performance.now();
   const lap = (k: string) => {
@@ -248,7 +254,7 @@ export function readKallsymsCandidates(mem: VirtualReader, cands: KallsymsTables
   for (const c of cands) {
     let picked: ReturnType<typeof chooseEncoding>;
     try {
-      picked = chooseEncoding(mem, c, num, dn, stext, stextIdx, strict);
+      picked = chooseEncoding(mem, c, num, dn, stext, stextIdx, strict, anchorIndexes(dn, anchors));
     } catch (e) {
       if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
       lastError = e;
@@ -264,7 +270,26 @@ export function readKallsymsCandidates(mem: VirtualReader, cands: KallsymsTables
   throw lastError ?? new InputError('kallsyms: no address table found');
 }
 
-function chooseEncoding(mem: VirtualReader, t: KallsymsTables, num: number, dn: DecodedNames, stext: bigint | undefined, stextIdx: number | undefined, strict: boolean) {
+/** Entry indexes of the anchor symbols present in the names, with the address each must have. */
+function anchorIndexes(dn: DecodedNames, anchors: ReadonlyMap<string, bigint>): [number, bigint][] {
+  const out: [number, bigint][] = [];
+  for (const [name, addr] of anchors) {
+    const i = findAll(dn, name)[0];
+    if (i !== undefined) out.push([i, addr]);
+  }
+  return out;
+}
+
+function chooseEncoding(
+  mem: VirtualReader,
+  t: KallsymsTables,
+  num: number,
+  dn: DecodedNames,
+  stext: bigint | undefined,
+  stextIdx: number | undefined,
+  strict: boolean,
+  anchors: [number, bigint][] = [],
+) {
   let offsets: Int32Array | undefined;
   let abs: BigUint64Array | undefined;
   if (t.offsets !== undefined) {
@@ -282,8 +307,10 @@ function chooseEncoding(mem: VirtualReader, t: KallsymsTables, num: number, dn: 
   let evidence = '';
   if (stext !== undefined && stextIdx !== undefined) {
     // absolute-percpu and base-relative cannot both reproduce one address from one raw offset.
-    chosen = cands.find((c) => c.addr(stextIdx) === stext);
-    if (chosen) evidence = `decoded _stext = SYMBOL(_stext) = 0x${stext.toString(16)}`;
+    // A table read from one entry off can still give _stext (it often shares its address with
+    // _text), so every other known symbol must agree too.
+    chosen = cands.find((c) => c.addr(stextIdx) === stext && anchors.every(([i, a]) => c.addr(i) === a));
+    if (chosen) evidence = `decoded _stext = SYMBOL(_stext) = 0x${stext.toString(16)}${anchors.length ? ` and ${anchors.length} more known symbols agree` : ''}`;
   }
   if (!chosen && strict) {
     throw new InputError(

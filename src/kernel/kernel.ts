@@ -212,7 +212,7 @@ export class Kernel {
     if (!('candidates' in located)) return fail(`VMCOREINFO names no kallsyms tables (kernel before 6.0); ${located.reason}`);
     let k;
     try {
-      k = readKallsymsCandidates(this.memory, located.candidates, stext, true);
+      k = readKallsymsCandidates(this.memory, located.candidates, stext, true, new Map(anchors));
     } catch (e) {
       if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
       return fail(`kallsyms ${located.evidence}, but: ${e.message}`);
