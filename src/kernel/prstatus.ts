@@ -10,6 +10,7 @@
 //     stop_this_cpu / nmi handlers or idling in native_safe_halt / default_idle;
 //  3. the log: the last "CPU: N PID: ..." line (WARN/Oops/panic headers).
 
+import { DumpReadError } from '../vmcore/types.js';
 import type { PrStatus } from '../vmcore/types.js';
 import type { KernelLog } from './printk.js';
 import type { SymbolTable } from './symbols.js';
@@ -182,12 +183,16 @@ export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
   if (pcAddr !== undefined && input.mem) {
     try {
       const v = input.mem.readI32(pcAddr);
-      if (v >= 0 && (cpuIds.size === 0 || cpuIds.has(v) || v < 8192)) {
+      // Only a CPU the dump holds registers for can outrank the register evidence; -1
+      // (PANIC_CPU_INVALID) means no CPU had entered panic().
+      if (v >= 0 && (cpuIds.size === 0 || cpuIds.has(v))) {
         varCpu = v;
         details.push(`panic_cpu = ${v}`);
-      } else details.push(`panic_cpu = ${v} (no CPU recorded)`);
+      } else if (v < 0) details.push(`panic_cpu = ${v} (no CPU recorded)`);
+      else details.push(`panic_cpu = ${v}, but the dump has no registers of that CPU: ignored`);
     } catch (e) {
-      details.push(`panic_cpu unreadable: ${(e as Error).message}`);
+      if (!(e instanceof DumpReadError)) throw e;
+      details.push(`panic_cpu unreadable: ${e.message}`);
     }
   }
   const panicking = states.filter((s) => s.activity === 'panic');
