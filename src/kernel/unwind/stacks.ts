@@ -1,6 +1,6 @@
 // The stacks a CPU can be running on (x86_64): the task stack (task_struct.stack, THREAD_SIZE),
-// the per-CPU hardirq stack (hardirq_stack_ptr, or pcpu_hot.hardirq_stack_ptr on 6.2+; it points
-// 8 bytes below the top), and the per-CPU IST exception stacks in the cpu_entry_area
+// the per-CPU hardirq stack (irq_stack_ptr, hardirq_stack_ptr, or pcpu_hot.hardirq_stack_ptr on
+// 6.2+; at or just below the page-aligned top), and the per-CPU IST exception stacks in the cpu_entry_area
 // (cea_exception_stacks: guard page + stack for DF, NMI, DB, MCE, VC, VC2), as
 // arch/x86/kernel/dumpstack_64.c's get_stack_info() knows them.
 
@@ -40,7 +40,8 @@ export function taskStackRegion(ctx: StackContext, task: bigint | undefined): St
 }
 
 export function irqStackRegion(ctx: StackContext, cpu: number): StackRegion | undefined {
-  let addr = ctx.perCpuAddress(cpu, 'hardirq_stack_ptr');
+  // irq_stack_ptr before 5.2, hardirq_stack_ptr since, a pcpu_hot member in 6.2-6.x.
+  let addr = ctx.perCpuAddress(cpu, 'hardirq_stack_ptr') ?? ctx.perCpuAddress(cpu, 'irq_stack_ptr');
   if (addr === undefined) {
     const hot = ctx.perCpuAddress(cpu, 'pcpu_hot');
     const off = ctx.types?.offsetOf('pcpu_hot', 'hardirq_stack_ptr');
@@ -49,8 +50,10 @@ export function irqStackRegion(ctx: StackContext, cpu: number): StackRegion | un
   if (addr === undefined) return undefined;
   const ptr = ctx.mem.tryU64(addr);
   if (ptr === undefined || ptr === 0n) return undefined;
-  // irq_init_percpu_irqstack(): hardirq_stack_ptr = va + IRQ_STACK_SIZE - 8
-  const end = ptr + 8n;
+  // The pointer is the stack's top (5.2-5.11: va + IRQ_STACK_SIZE) or a little below it (5.12+:
+  // va + IRQ_STACK_SIZE - 8, irq_init_percpu_irqstack()); the stack itself is page-aligned, so the
+  // top is the pointer rounded up to a page either way: no version table needed.
+  const end = (ptr + 0xfffn) & ~0xfffn;
   return { kind: 'irq', begin: end - IRQ_STACK_SIZE, end };
 }
 
