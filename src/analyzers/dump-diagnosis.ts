@@ -2,6 +2,7 @@
 // backtrace unwound from the stacks). Field names are the JSON output's: keep them stable.
 import type { PreemptDecode } from './preempt-count.js';
 import type { ReportDiagnosis } from './diagnosis.js';
+import type { UnwinderStatus } from '../kernel/unwind/types.js';
 
 export interface CpuContext {
   cpu: number;
@@ -36,6 +37,8 @@ export interface BacktraceFrameOut {
 }
 
 export interface BacktraceOut {
+  /** Which unwinder produced the frames, and why not ORC when it did not. */
+  unwinder: UnwinderStatus;
   cpu: number;
   pid: number | null;
   comm: string | null;
@@ -50,6 +53,11 @@ export interface BacktraceOut {
 export interface DumpDiagnosis {
   source: 'vmcore';
   input: string;
+  /**
+   * What the backtrace could not rely on, said before anything else: the unwinder that could not
+   * be used and why, an ORC format chosen as a fallback, unwinder problems. Empty when none.
+   */
+  unwinderNotice: string[];
   dump: { format: string; compression: string[]; sizeBytes: number; details: Record<string, string | number | boolean> };
   kernelRelease: string | null;
   buildId: string | null;

@@ -5,10 +5,11 @@
 import { openDumpAsync, type DumpFile } from '../vmcore/index.js';
 import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
 import { crashTimeOfKernel } from '../kernel/crash-time.js';
-import { unwinderForKernel, crashStyle, type Backtrace } from '../kernel/unwind/index.js';
+import { unwinderForKernel, crashStyle, unwinderNotice, unwinderSummary, type Backtrace, type UnwinderStatus } from '../kernel/unwind/index.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { analyzeLog } from './log/index.js';
 import { decodePreemptCount } from './preempt-count.js';
+import { detectPreemptRt, rtContextFor } from './preempt-rt.js';
 import { diagnoseReports, verdictOf } from './diagnosis.js';
 import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.js';
 import type { CrashReport, Frame, FrameContext } from './report-model.js';
@@ -47,13 +48,21 @@ export function framesFromBacktrace(bt: Backtrace): Frame[] {
   return out;
 }
 
+function methodText(bt: Backtrace): string {
+  const u = bt.unwinder;
+  if (u.method !== 'orc') return unwinderSummary(u);
+  const fmt = `ORC ${u.orcFormat?.split(' ')[0] ?? '?'} tables read from the dump`;
+  return bt.usedFallback ? `${fmt}, part stack scanning (unreliable frames marked)` : fmt;
+}
+
 function backtraceOut(bt: Backtrace): BacktraceOut {
   return {
+    unwinder: bt.unwinder,
     cpu: bt.cpu,
     pid: bt.pid ?? null,
     comm: bt.comm !== undefined ? sanitizeLine(bt.comm) : null,
     task: bt.task !== undefined ? hex(bt.task) : null,
-    method: bt.usedFallback ? 'ORC from the dump, part stack scanning (unreliable frames marked)' : 'ORC tables read from the dump',
+    method: methodText(bt),
     frames: bt.frames.map((f) => ({
       index: f.index,
       sp: hex(f.sp),
@@ -131,6 +140,9 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   const regsByCpu = new Map((attempt(notes, 'NT_PRSTATUS', () => k.cpus) ?? []).map((c) => [c.cpu, c]));
   const cpuList = [...new Set([...(percpu?.possible ?? []), ...regsByCpu.keys()])].sort((a, b) => a - b);
 
+  // PREEMPT_RT keeps softirq state in the current task, not in preempt_count.
+  const rt = syms ? (attempt(notes, 'PREEMPT_RT detection', () => detectPreemptRt(k)) ?? null) : null;
+  if (rt) notes.push(`PREEMPT_RT kernel (${rt.detectedBy}): softirq state read from each CPU's current task_struct.softirq_disable_cnt`);
   const cpus: CpuContext[] = cpuList.map((cpu) => {
     const problems: string[] = [];
     const pv = pc?.values.find((v) => v.cpu === cpu);
@@ -139,7 +151,8 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     if (pv?.error) problems.push(`__preempt_count: ${pv.error}`);
     if (fv?.error) problems.push(`in_kernel_fpu: ${fv.error}`);
     const raw = pv?.value !== undefined ? BigInt.asUintN(32, BigInt(pv.value)) : null;
-    const preempt = raw !== null ? decodePreemptCount(raw, 'x86_64', release) : null;
+    const rtc = rt ? rtContextFor(k, rt, tv?.value, `the current task on CPU ${cpu}`) : null;
+    const preempt = raw !== null ? decodePreemptCount(raw, 'x86_64', release, rtc) : null;
     let task: CpuContext['task'] = null;
     if (tv?.value !== undefined) {
       const ti = attempt(problems, 'task_struct', () => k.task(tv.value as bigint));
@@ -168,10 +181,12 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
 
   // 3. The panicking task's backtrace, from memory.
   let bt: Backtrace | undefined;
+  let unwinderStatus: UnwinderStatus | undefined;
   const panicCpu = panic?.cpu ?? null;
   if (syms && panicCpu !== null) {
     const unwinder = attempt(notes, 'unwinder', () => unwinderForKernel(k));
     if (unwinder) {
+      unwinderStatus = unwinder.status();
       try {
         bt = await unwinder.backtrace(panicCpu);
       } catch (e) {
@@ -199,6 +214,7 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   return {
     source: 'vmcore',
     input,
+    unwinderNotice: unwinderStatus ? unwinderNotice(unwinderStatus).map(sanitizeLine) : [],
     dump: { format: dump.info.format, compression: dump.info.compression, sizeBytes: dump.info.fileSize, details: dump.info.details },
     kernelRelease: release,
     buildId: k.vmcoreinfo.buildId ?? null,

@@ -34,7 +34,7 @@ describe('ORC entry decoding', () => {
       { ip: 0n, spReg: 5, spOffset: 0, bpReg: 1, bpOffset: -16, type: 'regs', signal: true },
       { ip: 0n, spReg: 4, spOffset: 16, type: 'regs_partial', signal: true },
     ];
-    for (const v of [1, 2, 3] as const) {
+    for (const v of [1, 2, 3, 4] as const) {
       for (const s of specs) {
         const e = decodeOrcFlags(s.spOffset, s.bpOffset ?? 0, encodeFlags(s, v), v);
         expect(e).toMatchObject({ spReg: s.spReg, bpReg: s.bpReg ?? 0, type: s.type, signal: s.type !== 'call' });
@@ -42,12 +42,14 @@ describe('ORC entry decoding', () => {
     }
   });
 
-  it('picks the layout from the release and refuses 7.1+', () => {
+  it('picks the layout from the release (7.1+: v4)', () => {
     expect(orcVersionForRelease('6.1.0-56-amd64')).toBe(1);
     expect(orcVersionForRelease('5.14.0-284.11.1.el9_2.x86_64')).toBe(1);
     expect(orcVersionForRelease('6.3.7')).toBe(2);
     expect(orcVersionForRelease('6.12.1')).toBe(3);
-    expect(() => orcVersionForRelease('7.1.0')).toThrow(/7\.1\+/);
+    expect(orcVersionForRelease('7.0.9')).toBe(3);
+    expect(orcVersionForRelease('7.1.0')).toBe(4);
+    expect(orcVersionForRelease('7.2.13+deb14-amd64')).toBe(4);
     expect(() => orcVersionForRelease('4.9.0')).toThrow(/predates/);
   });
 });

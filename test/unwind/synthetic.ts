@@ -80,9 +80,13 @@ export interface OrcSpec {
   signal?: boolean;
 }
 
+// ORC_REG_* (pre-7.1 numbering, AX = 10) -> the v4 (7.1+) number of the same register.
+const TO_V4 = [0, 8, 2, 5, 4, 3, 6, 7, 10, 9, 1];
+
 export function encodeFlags(e: OrcSpec, version: OrcVersion): number {
-  let f = (e.spReg & 0xf) | ((e.bpReg ?? 0) & 0xf) << 4;
-  if (version === 3) {
+  const reg = (r: number) => (version === 4 ? TO_V4[r] ?? r : r) & 0xf;
+  let f = reg(e.spReg) | reg(e.bpReg ?? 0) << 4;
+  if (version >= 3) {
     const t = { undefined: 0, end_of_stack: 1, call: 2, regs: 3, regs_partial: 4 }[e.type];
     f |= t << 8;
     if (e.signal) f |= 0x800;

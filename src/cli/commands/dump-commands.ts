@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { openDumpAsync, dumpSummary, type DumpFile } from '../../vmcore/index.js';
 import { formatLog, formatRecord, openKernel, type Kernel } from '../../kernel/index.js';
-import { unwinderForKernel, crashStyle } from '../../kernel/unwind/index.js';
+import { unwinderForKernel, crashStyle, unwinderNotice } from '../../kernel/unwind/index.js';
 import { disassemble, formatInsn } from '../../util/disasm.js';
 import { InputError } from '../../util/errors.js';
 import { NR_CPUS_MAX } from '../../kernel/percpu.js';
@@ -196,7 +196,9 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
           traces = [await u.backtrace(cpu)];
         }
         if (o.json) return json(traces);
-        return traces.map((t) => sanitize(crashStyle(t)) + (t.stopped !== 'end' ? `\n(walk stopped: ${s(t.stopped)})` : '')).join('\n\n') + '\n';
+        // Before any frame: which unwinder could not be used and why (crashStyle prints the stop reason).
+        const notice = unwinderNotice(u.status()).map((l) => `ktriage: ${s(l)}\n`).join('');
+        return notice + traces.map((t) => sanitize(crashStyle(t))).join('\n\n') + '\n';
       });
       emit({ text: r, code: 0 });
     });

@@ -19,6 +19,7 @@ function taskText(c: CpuContext): string {
 export function renderDumpText(d: DumpDiagnosis): string {
   const out: string[] = [];
   out.push(paint(`ktriage: ${s(d.verdict)}`, 'bold'));
+  for (const n of d.unwinderNotice) out.push(paint(`backtrace: ${s(n)}`, 'red'));
   out.push('');
   out.push(paint('1. What happened', 'bold'));
   const t = table(['', ''], { colWidths: [18, 94] });
@@ -86,6 +87,7 @@ export function renderDumpText(d: DumpDiagnosis): string {
 export function renderDumpMarkdown(d: DumpDiagnosis): string {
   const out: string[] = [];
   out.push(`## ktriage: ${prose(d.verdict)}`);
+  for (const n of d.unwinderNotice) out.push('', `**backtrace:** ${prose(n)}`);
   out.push('');
   out.push('### What happened');
   out.push('| field | value |');

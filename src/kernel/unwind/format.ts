@@ -8,7 +8,7 @@
 //  #8 [ffffb6fe009076e8] blake2s_compress at ffffffffa12e5ae0
 // #18 [ffffb6fe00907a48] post at ffffffffc054b028 [hazard]
 
-import type { Backtrace, ExceptionInfo, Frame, StackKind } from './types.js';
+import type { Backtrace, ExceptionInfo, Frame, StackKind, UnwinderStatus } from './types.js';
 
 const hex16 = (v: bigint | undefined): string => BigInt.asUintN(64, v ?? 0n).toString(16).padStart(16, '0');
 const hex = (v: bigint): string => BigInt.asUintN(64, v).toString(16);
@@ -49,6 +49,30 @@ export function crashExceptionLines(e: ExceptionInfo): string[] {
   return lines;
 }
 
+const METHOD_TEXT: Record<UnwinderStatus['method'], string> = {
+  orc: 'ORC',
+  'frame-pointer': 'frame pointers (kernel built without ORC)',
+  'stack-scan': 'stack scanning and frame-pointer guesses, no frame marked reliable',
+};
+
+/** One line naming the unwinder and the ORC format it applied. */
+export function unwinderSummary(u: UnwinderStatus): string {
+  if (u.method === 'orc') return `unwinder: ORC, format ${u.orcFormat ?? '?'}, from ${u.formatEvidence ?? '?'}`;
+  return `unwinder: ${METHOD_TEXT[u.method]}`;
+}
+
+/**
+ * What a report must say before any frame: the unwinder could not be used (and why), the ORC
+ * format was a fallback choice, or the unwinder had other problems. Empty when ORC ran as it should.
+ */
+export function unwinderNotice(u: UnwinderStatus): string[] {
+  const out: string[] = [];
+  if (u.orcUnusable) out.push(`ORC unwinder not used: ${u.orcUnusable}; frames from ${METHOD_TEXT[u.method]}`);
+  else if (u.method === 'orc' && u.formatFallback) out.push(`${unwinderSummary(u)} (no known .orc_header hash: a fallback choice)`);
+  for (const p of u.problems) if (p !== u.orcUnusable && !out.some((o) => o.includes(p))) out.push(p);
+  return out;
+}
+
 /** crash-style text of one backtrace (header line, frames, exception blocks, stack switches). */
 export function crashStyle(bt: Backtrace): string {
   const out: string[] = [];
@@ -73,6 +97,7 @@ const hx = (v: bigint | undefined) => (v === undefined ? undefined : `0x${BigInt
 /** JSON-ready form (addresses as 0x strings). */
 export function backtraceToJson(bt: Backtrace): Record<string, unknown> {
   return {
+    unwinder: bt.unwinder,
     cpu: bt.cpu,
     task: hx(bt.task),
     pid: bt.pid,

@@ -7,6 +7,11 @@ export {
   decodeOrcFlags,
   orcVersionForRelease,
   orcVersionFromFlags,
+  orcVersionFromEntries,
+  orcVersionFromHeader,
+  ORC_FORMATS,
+  ORC_HEADER_HASHES,
+  ORC_HEADER_SIZE,
   isTerminal,
   OrcTable,
   KernelOrc,
@@ -24,7 +29,7 @@ export { CpuStacks, THREAD_SIZE, IRQ_STACK_SIZE } from './stacks.js';
 export { precededByCall, scanForReturn } from './scan.js';
 export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type UnwinderInput, type UnwindOptions, type UnwindStep } from './unwinder.js';
 export { unwinderForKernel, type KernelForUnwind } from './kernel-adapter.js';
-export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines, backtraceToJson } from './format.js';
+export { crashStyle, crashStyleAll, crashFrameLine, crashExceptionLines, backtraceToJson, unwinderNotice, unwinderSummary } from './format.js';
 export { prologueFrameSize } from './prologue.js';
 export { decodeLength, prologueEffect, type DecodedInsn, type PrologueEffect } from './x86len.js';
 export { readKprobeSlots, mapKprobeSlot, type KprobeSlot } from './kprobes.js';

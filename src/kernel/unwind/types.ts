@@ -106,7 +106,25 @@ export interface Frame {
   interrupted?: boolean;
 }
 
+/** Which unwinder produced the traces, and why not ORC when it did not. */
+export interface UnwinderStatus {
+  /** 'orc': vmlinux's ORC tables; 'frame-pointer': a kernel built without ORC; 'stack-scan': ORC unusable. */
+  method: 'orc' | 'frame-pointer' | 'stack-scan';
+  /** The ORC format applied (ORC_FORMATS), null when none could be chosen. */
+  orcFormat: string | null;
+  /** What the format was chosen from. */
+  formatEvidence: string | null;
+  /** Chosen without a known .orc_header hash on a kernel that should have one (6.4+, or a header present). */
+  formatFallback: boolean;
+  /** Why vmlinux's ORC tables were not used; null when they were. */
+  orcUnusable: string | null;
+  /** Everything the unwinder could not read or had to guess (ORC format, modules, kprobes, pt_regs). */
+  problems: string[];
+}
+
 export interface Backtrace {
+  /** First, so a reader (and the JSON's first lines) sees which unwinder before the frames. */
+  unwinder: UnwinderStatus;
   cpu: number;
   task?: bigint;
   pid?: number;

@@ -17,11 +17,15 @@ import {
   ORC_REG_SP,
   ORC_REG_SP_INDIRECT,
   ORC_REG_UNDEFINED,
+  ORC_REG_AX,
   ORC_ENTRY_SIZE,
+  ORC_FORMATS,
+  ORC_HEADER_SIZE,
   OrcFormatError,
   isTerminal,
   orcVersionForRelease,
-  orcVersionFromFlags,
+  orcVersionFromEntries,
+  orcVersionFromHeader,
   type OrcLookupResult,
   type OrcVersion,
 } from './orc.js';
@@ -42,6 +46,7 @@ import type {
   UnwindMemory,
   UnwindSymbols,
   UnwindTypes,
+  UnwinderStatus,
 } from './types.js';
 
 /** x86_64 struct pt_regs, in order (8 bytes each). */
@@ -155,6 +160,14 @@ interface State {
 export class Unwinder {
   readonly mem: PagedMemory;
   readonly version: OrcVersion | null;
+  /** How the ORC format was chosen (.orc_header hash, release, table entries). */
+  readonly formatEvidence: string | null;
+  /** The format was chosen without a known .orc_header hash where one should have named it. */
+  readonly formatFallback: boolean;
+  /** Why vmlinux's ORC tables cannot be used (null when they are). */
+  readonly orcUnusable: string | null = null;
+  /** The kernel was built with ORC (so a frame-pointer walk is only a guess on it). */
+  readonly hasOrcSymbols: boolean;
   readonly kernelOrc: KernelOrc | null;
   readonly modules: ModuleSet;
   readonly problems: string[] = [];
@@ -170,31 +183,18 @@ export class Unwinder {
     this.etext = s.lookup('_etext');
     this.sinittext = s.lookup('_sinittext');
     this.einittext = s.lookup('_einittext');
-    let version: OrcVersion | null = null;
-    let refused = false;
-    try {
-      version = orcVersionForRelease(input.release);
-    } catch (e) {
-      refused = /7\.1\+|predates/.test((e as Error).message);
-      if (refused || input.release) this.problems.push((e as Error).message);
-    }
-    // Backports (distribution kernels) can carry a newer layout than the release says: let the
-    // table's flag words decide when they are conclusive.
-    const fromData = refused ? null : this.sampleOrcVersion(s);
-    if (version === null && fromData !== null) version = fromData;
-    else if (fromData !== null && version !== null && fromData !== version) {
-      this.problems.push(`ORC layout: release ${input.release} suggests v${version}, the table's entries say v${fromData}: using v${fromData}`);
-      version = fromData;
-    }
+    const fmt = this.detectOrcFormat(s, input.release);
+    const version = fmt.version;
     this.version = version;
+    this.formatEvidence = fmt.evidence;
+    this.formatFallback = fmt.fallback;
+    this.problems.push(...fmt.problems);
+    this.hasOrcSymbols = s.lookup('__start_orc_unwind_ip') !== undefined;
     let korc: KernelOrc | null = null;
     if (version !== null) {
       const startIp = s.lookup('__start_orc_unwind_ip');
       const stopIp = s.lookup('__stop_orc_unwind_ip');
       const start = s.lookup('__start_orc_unwind');
-      if (s.lookup('__start_orc_header') !== undefined && version !== 3) {
-        this.problems.push('kernel has .orc_header but its release suggests an older ORC format');
-      }
       if (startIp !== undefined && stopIp !== undefined && start !== undefined) {
         try {
           korc = new KernelOrc(this.mem, {
@@ -209,12 +209,15 @@ export class Unwinder {
             lookupNumBlocks: s.lookup('lookup_num_blocks'),
           }, version);
         } catch (e) {
-          this.problems.push(e instanceof OrcFormatError ? e.message : `ORC tables unreadable: ${(e as Error).message}`);
+          this.orcUnusable = e instanceof OrcFormatError ? e.message : `ORC tables unreadable: ${(e as Error).message}`;
         }
       } else {
-        this.problems.push('no ORC tables (__start_orc_unwind_ip not in the symbols): frame scanning only');
+        this.orcUnusable = 'no ORC tables (__start_orc_unwind_ip not in the symbols)';
       }
+    } else {
+      this.orcUnusable = fmt.why ?? 'ORC format unknown';
     }
+    if (this.orcUnusable) this.problems.push(this.orcUnusable);
     this.kernelOrc = korc;
     const mods = readModules(this.mem, s, input.types, version);
     if (mods.problem) this.problems.push(mods.problem);
@@ -228,25 +231,86 @@ export class Unwinder {
 
   readonly kprobeSlots: KprobeSlot[];
 
-  /** High bytes of ORC flag words from two pages of .orc_unwind (see orcVersionFromFlags). */
+  /**
+   * The ORC format: the .orc_header hash when it is a known one; else the table's own entries when
+   * they are conclusive (backports make the release lie: RHEL 9 carries v3 in 5.14); else the
+   * release. Anything but a known hash is reported as a fallback.
+   */
+  private detectOrcFormat(s: UnwindSymbols, release: string): { version: OrcVersion | null; evidence: string | null; fallback: boolean; problems: string[]; why?: string } {
+    const problems: string[] = [];
+    const fromData = this.sampleOrcVersion(s);
+    const headerAt = s.lookup('__start_orc_header') ?? s.lookup('orc_header');
+    let unknownHash: string | null = null;
+    if (headerAt !== undefined) {
+      let header: Buffer | null = null;
+      try {
+        header = this.mem.read(headerAt, ORC_HEADER_SIZE);
+      } catch (e) {
+        problems.push(`.orc_header at 0x${headerAt.toString(16)} unreadable (${(e as Error).message})`);
+      }
+      if (header) {
+        const h = orcVersionFromHeader(header);
+        if (h.version !== null) {
+          if (fromData !== null && fromData !== h.version) problems.push(`ORC entries look like v${fromData}, but .orc_header names v${h.version}: using v${h.version}`);
+          return { version: h.version, evidence: `.orc_header hash ${h.hash} (${h.kernels})`, fallback: false, problems };
+        }
+        unknownHash = h.hash;
+      }
+    }
+    const why = headerAt === undefined ? 'no .orc_header (kernel before 6.4, or a backport without it)' : unknownHash ? `.orc_header hash ${unknownHash} is not one ktriage knows` : '.orc_header unreadable';
+    let fromRelease: OrcVersion | null = null;
+    let releaseProblem: string | null = null;
+    try {
+      fromRelease = orcVersionForRelease(release);
+    } catch (e) {
+      releaseProblem = (e as Error).message;
+    }
+    // Before 6.4 no kernel has .orc_header and the release is the ordinary way to tell; from 6.4
+    // on (or with a header we cannot read) any choice is a fallback, and reports say so.
+    const fallbackFor = (v: OrcVersion) => headerAt !== undefined || v >= 3;
+    if (fromData !== null) {
+      if (fromRelease !== null && fromRelease !== fromData) problems.push(`ORC format: release ${release} suggests v${fromRelease}, the table's entries say v${fromData}: using v${fromData}`);
+      return { version: fromData, evidence: `the ORC table's entries (${why}; release ${release || '?'})`, fallback: fallbackFor(fromData), problems };
+    }
+    if (fromRelease !== null) {
+      return { version: fromRelease, evidence: `kernel release ${release} (${why})`, fallback: fallbackFor(fromRelease), problems };
+    }
+    const reason = releaseProblem ?? `cannot tell the ORC format (${why})`;
+    return { version: null, evidence: null, fallback: true, problems, why: reason };
+  }
+
+  /** ORC flag words from two pages of .orc_unwind (see orcVersionFromEntries). */
   private sampleOrcVersion(s: UnwindSymbols): OrcVersion | null {
     const start = s.lookup('__start_orc_unwind');
     const ipStart = s.lookup('__start_orc_unwind_ip');
     const ipStop = s.lookup('__stop_orc_unwind_ip');
     if (start === undefined || ipStart === undefined || ipStop === undefined || ipStop <= ipStart) return null;
     const n = Number((ipStop - ipStart) / 4n);
-    const high: number[] = [];
-    for (const first of [0, Math.floor(n / 2)]) {
+    const flags: number[] = [];
+    for (const first of [0, Math.max(600, Math.floor(n / 2))]) {
       const count = Math.min(600, n - first);
       if (count <= 0) continue;
       try {
         const buf = this.mem.read(start + BigInt(first * ORC_ENTRY_SIZE), count * ORC_ENTRY_SIZE);
-        for (let i = 0; i < count; i++) high.push(buf[i * ORC_ENTRY_SIZE + 5]);
+        for (let i = 0; i < count; i++) flags.push(buf.readUInt16LE(i * ORC_ENTRY_SIZE + 4));
       } catch {
-        // unreadable: rely on the release
+        // unreadable: rely on the header or the release
       }
     }
-    return orcVersionFromFlags(high);
+    return orcVersionFromEntries(flags);
+  }
+
+  /** Which unwinder the traces come from, and why not ORC when it is not (for reports' first lines). */
+  status(): UnwinderStatus {
+    const method = this.kernelOrc ? 'orc' : this.hasOrcSymbols ? 'stack-scan' : 'frame-pointer';
+    return {
+      method,
+      orcFormat: this.version !== null ? ORC_FORMATS[this.version] : null,
+      formatEvidence: this.formatEvidence,
+      formatFallback: this.formatFallback,
+      orcUnusable: this.orcUnusable,
+      problems: [...this.problems],
+    };
   }
 
   /** An address in a kprobe single-step slot stands for the probed instruction. */
@@ -438,6 +502,7 @@ export class Unwinder {
             case ORC_REG_R13: sp = getReg('r13'); break;
             case ORC_REG_DI: sp = getReg('di'); break;
             case ORC_REG_DX: sp = getReg('dx'); break;
+            case ORC_REG_AX: sp = getReg('ax'); break;
             default: sp = null;
           }
           if (sp !== null && indirect) {
@@ -558,7 +623,10 @@ export class Unwinder {
         const nextBp = this.mem.tryU64(st.bp);
         if (ret !== undefined && nextBp !== undefined && this.isKernelText(ret) && (await precededByCall(this.mem, ret, this.isCallTarget))) {
           const slot = st.bp + 8n;
-          const note = this.kernelOrc ? `ORC: ${failure}; frame-pointer guess` : undefined;
+          // The designated unwinder only on a kernel built without ORC; on one built with it
+          // (even when its tables are unusable) bp holds whatever the code left there.
+          const designated = !this.hasOrcSymbols;
+          const note = designated ? undefined : `ORC: ${failure}; frame-pointer guess`;
           st.ip = ret;
           st.sp = slot + 8n;
           st.bp = nextBp;
@@ -567,9 +635,8 @@ export class Unwinder {
           st.signal = false;
           const r = stacks.find(slot);
           st.region = r ?? st.region;
-          // the designated unwinder on a kernel without ORC; a guess on one with it
-          steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'fp', slot, stack: r?.kind ?? 'unknown', reliable: !this.kernelOrc, note });
-          if (this.kernelOrc) usedFallback = true;
+          steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'fp', slot, stack: r?.kind ?? 'unknown', reliable: designated, note });
+          if (!designated) usedFallback = true;
           continue;
         }
       }
@@ -592,23 +659,32 @@ export class Unwinder {
             st.signal = false;
             const r = stacks.find(slot);
             st.region = r ?? st.region;
-            steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'prologue', slot, stack: r?.kind ?? 'unknown', reliable: true, note });
+            // Trusted only as ORC's complement for code objtool skipped: with no usable ORC every
+            // frame would be sized this way, and a wrong size lands on a stale return address.
+            const trusted = this.kernelOrc !== null;
+            steps.push({ ip: ret, sp: st.sp, bp: st.bp, via: 'prologue', slot, stack: r?.kind ?? 'unknown', reliable: trusted, note });
+            if (!trusted) usedFallback = true;
             continue;
           }
         }
       }
-      if (!scan) {
+      const region = st.region ?? stacks.find(st.sp);
+      const end = region ? region.end : st.sp + 16384n;
+      const hit = scan ? await scanForReturn(this.mem, st.sp, end, (a) => this.isKernelText(a), 2048, this.isCallTarget) : null;
+      if (!hit) {
+        // Nothing left between sp and the top of the task stack but the user-mode pt_regs a
+        // syscall or user-mode exception saved there: the normal end of the stack, not a stop.
+        const user = this.userRegsAtTop(stacks, st.sp);
+        if (user) {
+          if (!steps.some((x) => x.via === 'regs' && x.regsAddress === user.address)) {
+            steps.push({ ip: user.regs.ip, sp: user.regs.sp, bp: user.regs.bp, via: 'regs', regs: user.regs, regsAddress: user.address, stack: 'task', reliable: !usedFallback });
+          }
+          break;
+        }
         stopped = failure ?? 'stopped';
         break;
       }
       usedFallback = true;
-      const region = st.region ?? stacks.find(st.sp);
-      const end = region ? region.end : st.sp + 16384n;
-      const hit = await scanForReturn(this.mem, st.sp, end, (a) => this.isKernelText(a), 2048, this.isCallTarget);
-      if (!hit) {
-        stopped = failure ?? 'stopped';
-        break;
-      }
       st.ip = hit.ret;
       st.sp = hit.slot + 8n;
       st.regs = null;
@@ -619,6 +695,29 @@ export class Unwinder {
     if (steps.length >= maxFrames) stopped = `stopped after ${maxFrames} frames`;
     for (const x of steps) if (x.note) warnings.push(x.note);
     return { steps, stopped, usedFallback, warnings };
+  }
+
+  /**
+   * The user-mode pt_regs at the top of the task stack (task_pt_regs(): the stack's end less
+   * TOP_OF_KERNEL_STACK_PADDING, 0 on x86_64 or 16 with FRED), when it lies at or above sp.
+   */
+  private userRegsAtTop(stacks: CpuStacks, sp: bigint): { address: bigint; regs: Record<string, bigint> } | null {
+    const task = stacks.regions.find((r) => r.kind === 'task');
+    if (!task || sp < task.begin || sp > task.end) return null;
+    for (const pad of [0n, 16n]) {
+      const address = task.end - pad - BigInt(PT_REGS_SIZE);
+      if (address < sp) continue;
+      let buf: Buffer;
+      try {
+        buf = this.mem.read(address, PT_REGS_SIZE);
+      } catch {
+        continue;
+      }
+      const regs = decodePtRegs(buf, false);
+      const userAddr = (v: bigint) => v < 0x0000800000000000n;
+      if ((regs.cs & 3n) === 3n && (regs.ss & 3n) === 3n && userAddr(regs.ip) && userAddr(regs.sp)) return { address, regs };
+    }
+    return null;
   }
 
   describe(addr: bigint): string {
@@ -635,7 +734,7 @@ export class Unwinder {
     const who = c?.task !== undefined ? this.input.describeTask?.(c.task) : undefined;
     const warnings = [...w.warnings];
     if (w.deeperStart) warnings.push(w.deeperStart);
-    return { cpu, task: c?.task, pid: who?.pid, comm: who?.comm, frames, stopped: w.stopped, usedFallback: w.usedFallback, warnings };
+    return { unwinder: this.status(), cpu, task: c?.task, pid: who?.pid, comm: who?.comm, frames, stopped: w.stopped, usedFallback: w.usedFallback, warnings };
   }
 
   async backtraceAll(opts: UnwindOptions = {}): Promise<Backtrace[]> {
@@ -644,7 +743,7 @@ export class Unwinder {
       try {
         out.push(await this.backtrace(c.cpu, opts));
       } catch (e) {
-        out.push({ cpu: c.cpu, task: c.task, frames: [], stopped: `error: ${(e as Error).message}`, usedFallback: false, warnings: [] });
+        out.push({ unwinder: this.status(), cpu: c.cpu, task: c.task, frames: [], stopped: `error: ${(e as Error).message}`, usedFallback: false, warnings: [] });
       }
     }
     return out;
