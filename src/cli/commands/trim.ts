@@ -1,10 +1,12 @@
-// `ktriage trim <dump> -o <out>`: a small ELF dump holding only the pages the analysis reads.
+// `ktriage trim <dump> -o <out>`: a small dump holding only the pages the analysis reads: an ELF
+// core, or makedumpfile's kdump-compressed format (zlib) when <out> ends in .kdump or .kdump-zlib.
 import { existsSync } from 'node:fs';
 import { analyzeOpenDump } from '../../analyzers/vmcore-analysis.js';
 import { openKernel } from '../../kernel/index.js';
 import { unwinderForKernel } from '../../kernel/unwind/index.js';
 import { openDumpAsync } from '../../vmcore/index.js';
 import { writeTrimmedElf } from '../../vmcore/write-elf.js';
+import { writeTrimmedKdump } from '../../vmcore/write-kdump.js';
 import { InputError } from '../../util/errors.js';
 
 export async function runTrim(input: string, out: string): Promise<{ text: string; code: number }> {
@@ -20,7 +22,14 @@ export async function runTrim(input: string, out: string): Promise<{ text: strin
       // a CPU that cannot be unwound only means its pages are not needed
     }
     const pageSize = k.vmcoreinfo.pageSize;
-    const r = writeTrimmedElf(dump, dump.pagesTouched, out, pageSize);
+    const kdump = /\.kdump(-zlib)?$/.test(out);
+    const r = kdump
+      ? writeTrimmedKdump(dump, dump.pagesTouched, out, pageSize, {
+          release: k.osrelease,
+          physBase: k.vmcoreinfo.physBase,
+          timestamp: k.vmcoreinfo.crashTime,
+        })
+      : writeTrimmedElf(dump, dump.pagesTouched, out, pageSize);
     return { text: `wrote ${out}: ${r.pages} pages (${(r.bytes / 1048576).toFixed(1)} MiB) of ${input}${r.skipped ? `, ${r.skipped} pages not in the source skipped` : ''}\n`, code: 0 };
   } finally {
     dump.close();
