@@ -68,7 +68,7 @@ export function unwinderSummary(u: UnwinderStatus): string {
 export function unwinderNotice(u: UnwinderStatus): string[] {
   const out: string[] = [];
   if (u.orcUnusable) out.push(`ORC unwinder not used: ${u.orcUnusable}; frames from ${METHOD_TEXT[u.method]}`);
-  else if (u.method === 'orc' && u.formatFallback) out.push(`${unwinderSummary(u)} (no known .orc_header hash: a fallback choice)`);
+  else if (u.method === 'orc' && u.formatFallback) out.push(`${unwinderSummary(u)}: a fallback, no known .orc_header hash named the format`);
   for (const p of u.problems) if (p !== u.orcUnusable && !out.some((o) => o.includes(p))) out.push(p);
   return out;
 }
