@@ -50,6 +50,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/version.h>
 #include <linux/workqueue.h>
 
 #define HAZARD_PROBE_SYMBOL	"copy_page_to_iter"
@@ -176,6 +177,14 @@ static void stat_insert(struct hazard_stat *st, unsigned long ino, dev_t dev,
 	hash_add(stat_table, &st->node, ino ^ dev);
 	nr_live++;
 }
+
+/* Before folios (5.16) the head page holds ->mapping; 7.2 calls the flags FOLIO_MAPPING_FLAGS. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 16, 0)
+#define page_folio(p) compound_head(p)
+#endif
+#ifndef PAGE_MAPPING_FLAGS
+#define PAGE_MAPPING_FLAGS FOLIO_MAPPING_FLAGS
+#endif
 
 /* Reads the file identity of the page being copied; NMI safe (no locks). */
 static bool page_file_id(struct page *page, unsigned long *ino, dev_t *dev)

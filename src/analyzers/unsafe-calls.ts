@@ -16,6 +16,8 @@
 // they compile to (kzalloc/kmalloc -> kmalloc_trace/__kmalloc in 6.1, kmem_cache_alloc_trace
 // before 6.1; spin_lock -> _raw_spin_lock; might_sleep -> __might_sleep/__might_resched;
 // copy_from_user -> _copy_from_user; cond_resched -> the static call __SCT__cond_resched).
+// Since 6.10 the allocators a module calls carry a suffix (CALLEE_SUFFIXES): the table lists each
+// allocator once, under the name it had before.
 
 export type Severity = 'error' | 'warning' | 'note' | 'none';
 export type UnsafeCategory = 'allocation' | 'free' | 'sleeping' | 'fpu' | 'printk' | 'lock' | 'random';
@@ -58,6 +60,12 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
       { pattern: 'kmem_cache_alloc_bulk', gfpArg: 1 },
       { pattern: 'kmem_cache_alloc', gfpArg: 1 },
       { pattern: 'kmem_cache_zalloc', gfpArg: 1 },
+      { pattern: 'kmem_cache_alloc_from_sheaf', gfpArg: 1 },
+      // 6.11+: what kmalloc() compiles to (kmalloc_trace and kmalloc_large before)
+      { pattern: '__kmalloc_cache_node', gfpArg: 1 },
+      { pattern: '__kmalloc_cache', gfpArg: 1 },
+      { pattern: '__kmalloc_large_node', gfpArg: 1 },
+      { pattern: '__kmalloc_large', gfpArg: 1 },
       { pattern: 'kmalloc_node_trace', gfpArg: 1 },
       { pattern: 'kmalloc_trace', gfpArg: 1 },
       { pattern: 'kmalloc_large_node', gfpArg: 1 },
@@ -72,6 +80,11 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
       { pattern: 'kzalloc*', gfpArg: 1 },
       { pattern: 'kcalloc*', gfpArg: 2 },
       { pattern: 'krealloc', gfpArg: 2 },
+      // 6.15+: krealloc(), kvmalloc() and kvrealloc() end here; the gfp argument's position
+      // depends on CONFIG_SLAB_BUCKETS and CONFIG_KMALLOC_PARTITION_CACHES (slab.h), so it is not read
+      { pattern: 'krealloc_node_align' },
+      { pattern: '__kvmalloc_node' },
+      { pattern: 'kvrealloc_node_align' },
       { pattern: 'kvmalloc_node', gfpArg: 1 },
       { pattern: 'kvmalloc*', gfpArg: 1 },
       { pattern: 'kvrealloc', gfpArg: 3 },
@@ -95,7 +108,9 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
       { pattern: 'alloc_pages*', gfpArg: 0 },
       { pattern: '__alloc_pages*', gfpArg: 0 },
       { pattern: 'alloc_pages_exact', gfpArg: 1 },
+      { pattern: 'alloc_pages_exact_nid', gfpArg: 2 },
       { pattern: '__get_free_pages', gfpArg: 0 },
+      { pattern: 'get_free_pages', gfpArg: 0 }, // recent kernels export __get_free_pages() as get_free_pages_noprof
       { pattern: 'get_zeroed_page', gfpArg: 0 },
       { pattern: '__folio_alloc', gfpArg: 0 },
       { pattern: 'folio_alloc', gfpArg: 0 },
@@ -104,6 +119,30 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
     why: 'The page allocator takes zone locks and per-CPU list locks that an NMI may have interrupted: a deadlock or corrupted free lists. ' + NMI_WHY_SUFFIX,
     whyAtomic: 'Not NMI context: GFP_ATOMIC page allocation is allowed with preemption disabled; direct-reclaim flags may sleep.',
     fix: 'Preallocate pages in process context, or defer the allocation to a workqueue via irq_work.',
+  },
+  {
+    id: 'kprobe-handler-unsafe-call',
+    category: 'allocation',
+    title: 'per-CPU allocation',
+    patterns: [
+      { pattern: '__alloc_percpu_gfp', gfpArg: 2 },
+      // static before 6.10; since then the exported function every alloc_percpu*() calls
+      { pattern: 'pcpu_alloc', gfpArg: 3 },
+    ],
+    severity: { nmi: 'error', atomic: 'note' },
+    why: 'pcpu_alloc() takes pcpu_lock (a spinlock with IRQs disabled, which an NMI does not respect) and, unless the flags are atomic, pcpu_alloc_mutex; it may populate chunks through the page allocator. ' + NMI_WHY_SUFFIX,
+    whyAtomic: 'Not NMI context: with GFP_ATOMIC/GFP_NOWAIT pcpu_alloc() only takes pcpu_lock and fails rather than populate; with GFP_KERNEL it takes a mutex and may sleep.',
+    fix: 'Allocate per-CPU memory at module init; handlers only use it.',
+  },
+  {
+    id: 'atomic-sleep-in-kprobe-or-nmi',
+    category: 'allocation',
+    title: 'per-CPU allocation (GFP_KERNEL)',
+    patterns: [{ pattern: '__alloc_percpu' }, { pattern: '__alloc_reserved_percpu' }],
+    severity: { nmi: 'error', atomic: 'error' },
+    why: 'alloc_percpu() allocates with GFP_KERNEL: it takes pcpu_alloc_mutex and may sleep. ' + NMI_WHY_SUFFIX,
+    whyAtomic: 'alloc_percpu() allocates with GFP_KERNEL and may sleep, which is forbidden with preemption disabled.',
+    fix: 'Allocate per-CPU memory at module init; handlers only use it.',
   },
   {
     id: 'vmalloc-vfree-atomic',
@@ -218,6 +257,36 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
   },
 ];
 
+/**
+ * Suffixes a kernel adds to the functions modules call, stripped before matching, with where the
+ * gfp argument is no longer where the unsuffixed name had it. `_noprof` (6.10+, memory allocation
+ * profiling, include/linux/alloc_tag.h): kmalloc(), kmem_cache_alloc(), alloc_pages(),
+ * vmalloc(), alloc_percpu()... are macros that wrap the exported `<name>_noprof()` in
+ * alloc_hooks(), with or without CONFIG_MEM_ALLOC_PROFILING. Most keep their arguments; a few gained
+ * parameters whose presence depends on the kernel config.
+ */
+export const CALLEE_SUFFIXES: readonly { suffix: string; since: [number, number]; gfpArg: Readonly<Record<string, number | null>> }[] = [
+  {
+    suffix: '_noprof',
+    since: [6, 10],
+    gfpArg: {
+      // 7.x: (size[, token], flags): the token exists with CONFIG_KMALLOC_PARTITION_CACHES
+      __kmalloc: null,
+      // 6.11+: (size[, buckets][, token], flags, node[, caller]): CONFIG_SLAB_BUCKETS, _PARTITION_CACHES
+      __kmalloc_node: null,
+      __kmalloc_node_track_caller: null,
+      // (p, oldsize, newsize, flags) in 6.10 and 6.11, (p, size, flags) from 6.12
+      kvrealloc: null,
+    },
+  },
+];
+
+/**
+ * Allocator entry points made for any context, NMI included (6.15+): the `_nolock` variants fail
+ * instead of spinning. They share prefixes with unsafe names (alloc_pages*, kmalloc*).
+ */
+export const ANY_CONTEXT_CALLEES: readonly string[] = ['kmalloc_nolock', '_kmalloc_nolock', 'kfree_nolock', 'alloc_pages_nolock', 'free_pages_nolock', 'try_alloc_pages'];
+
 /** Names that are plumbing, never hazards (the fentry call, retpoline/return thunks, stack protector). */
 export const IGNORED_CALLEES: readonly string[] = ['__fentry__', '__x86_return_thunk', '__stack_chk_fail', '__sanitizer_cov_trace_pc', '__ubsan_handle_*', '__tsan_*', '__asan_*', '__kasan_check_*'];
 
@@ -245,8 +314,16 @@ export function normalizeCallee(name: string): string {
  * longest prefix, so `kmem_cache_alloc_lru` gets its own gfp position.
  */
 export function matchUnsafeCall(name: string): UnsafeMatch | null {
-  const n = normalizeCallee(name);
-  if (/trylock/.test(n) || /_unlock/.test(n)) return null;
+  let n = normalizeCallee(name);
+  let gfpOverride: Readonly<Record<string, number | null>> | undefined;
+  for (const s of CALLEE_SUFFIXES) {
+    if (n.length > s.suffix.length && n.endsWith(s.suffix)) {
+      n = n.slice(0, -s.suffix.length);
+      gfpOverride = s.gfpArg;
+      break;
+    }
+  }
+  if (/trylock/.test(n) || /_unlock/.test(n) || ANY_CONTEXT_CALLEES.includes(n)) return null;
   let best: { m: UnsafeMatch; score: number } | null = null;
   for (const entry of UNSAFE_CALLS) {
     for (const p of entry.patterns) {
@@ -255,7 +332,12 @@ export function matchUnsafeCall(name: string): UnsafeMatch | null {
       if (!best || score > best.score) best = { m: { entry, pattern: p }, score };
     }
   }
-  return best ? best.m : null;
+  if (!best) return null;
+  if (gfpOverride && n in gfpOverride) {
+    const g = gfpOverride[n];
+    return { entry: best.m.entry, pattern: g === null ? { pattern: best.m.pattern.pattern } : { ...best.m.pattern, gfpArg: g } };
+  }
+  return best.m;
 }
 
 /** True for calls that are compiler/ABI plumbing (see IGNORED_CALLEES). */
@@ -274,7 +356,7 @@ const GFP_ATOMIC_BIT = 0x200;
 export function gfpName(v: number): string {
   const known: [number, string][] = [
     [0xcc0, 'GFP_KERNEL'], [0xdc0, 'GFP_KERNEL|__GFP_ZERO'], [0xa20, 'GFP_ATOMIC'], [0xb20, 'GFP_ATOMIC|__GFP_ZERO'], [0x800, 'GFP_NOWAIT'],
-    [0x900, 'GFP_NOWAIT|__GFP_ZERO'], [0xc00, 'GFP_NOIO'], [0xc40, 'GFP_NOFS'], [0x400cc0, 'GFP_KERNEL_ACCOUNT'], [0x100cca, 'GFP_HIGHUSER_MOVABLE'],
+    [0x900, 'GFP_NOWAIT|__GFP_ZERO'], [0x820, 'GFP_ATOMIC (6.3+, no __GFP_ATOMIC)'], [0x920, 'GFP_ATOMIC|__GFP_ZERO (6.3+)'], [0xc00, 'GFP_NOIO'], [0xc40, 'GFP_NOFS'], [0x400cc0, 'GFP_KERNEL_ACCOUNT'], [0x100cca, 'GFP_HIGHUSER_MOVABLE'],
   ];
   const k = known.find(([x]) => x === v);
   return k ? `${k[1]} (0x${v.toString(16)})` : `0x${v.toString(16)}`;

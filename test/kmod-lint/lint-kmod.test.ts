@@ -1,18 +1,19 @@
-// lint-kmod on real modules built against the installed kernel headers (test/kmod-lint/modules/
-// and kmod-reference/), plus malformed input. Module tests are skipped, with a message, when no
-// /usr/src/linux-headers-*-amd64 is installed (CI installs linux-headers-amd64).
+// lint-kmod on real modules built against the headers of the kernel linux-headers-amd64 depends on
+// (headers.ts; test/kmod-lint/modules/ and kmod-reference/), plus malformed input. Module tests are
+// skipped, with a message, when those headers are not installed; CI installs them and fails on any
+// skipped test.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintExitCode, lintKmod, renderLintSarif, renderLintText, type LintResult } from '../../src/analyzers/kmod/index.js';
 import { matchUnsafeCall, UNSAFE_CALLS } from '../../src/analyzers/unsafe-calls.js';
 import { InputError } from '../../src/util/errors.js';
+import { BUILD_MODULES, pinnedHeaders } from './headers.js';
 
-const here = new URL('.', import.meta.url).pathname;
-const headers = existsSync('/usr/src') && readdirSync('/usr/src').some((d) => /^linux-headers-.*-amd64$/.test(d));
-if (!headers) console.warn('lint-kmod: no /usr/src/linux-headers-*-amd64: module tests skipped (apt-get install linux-headers-amd64)');
+const headers = pinnedHeaders();
+if (!headers) console.warn('lint-kmod: linux-headers-amd64 is not installed: module tests skipped (apt-get install linux-headers-amd64)');
 
 const out = mkdtempSync(join(tmpdir(), 'ktriage-kmod-lint-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -20,7 +21,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe.skipIf(!headers)('lint-kmod on built modules', () => {
   const ko: Record<string, string> = {};
   beforeAll(() => {
-    const list = execFileSync('bash', [join(here, 'build-modules.sh'), out], { encoding: 'utf8' });
+    const list = execFileSync('bash', [BUILD_MODULES, out], { encoding: 'utf8', env: { ...process.env, KDIR: headers! } });
     for (const line of list.split('\n').filter(Boolean)) ko[line.split('/').at(-1)!.replace(/\.ko$/, '')] = line;
   }, 300_000);
 
@@ -189,7 +190,7 @@ describe('lint-kmod input errors are one-line InputErrors', () => {
     // Reuse the module built above when that suite ran; build it otherwise.
     let ko = join(out, 'kprobe_mutex', 'kprobe_mutex.ko');
     if (!existsSync(ko)) {
-      const list = execFileSync('bash', [join(here, 'build-modules.sh'), join(out, 'trunc-build')], { encoding: 'utf8', env: { ...process.env, WITH_REFERENCE: '0' } });
+      const list = execFileSync('bash', [BUILD_MODULES, join(out, 'trunc-build')], { encoding: 'utf8', env: { ...process.env, KDIR: headers!, WITH_REFERENCE: '0' } });
       ko = list.split('\n')[0];
     }
     const real = readFileSync(ko);
@@ -214,6 +215,57 @@ describe('unsafe-call table', () => {
     expect(matchUnsafeCall('kernel_fpu_begin_mask')?.entry.category).toBe('fpu');
     expect(matchUnsafeCall('get_random_u32')?.entry.category).toBe('random');
   });
+  it('knows the allocators as 6.10+ kernels export them (`_noprof`, memory allocation profiling)', () => {
+    // name as a module built against 6.10 .. 7.2 headers calls it -> rule, gfp argument (null: not read)
+    const cases: [string, string, number | null | undefined][] = [
+      ['kmem_cache_alloc_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['kmem_cache_alloc_node_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['kmem_cache_alloc_lru_noprof', 'kprobe-int3-nmi-slab-fpu', 2],
+      ['kmem_cache_alloc_bulk_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['kmalloc_trace_noprof', 'kprobe-int3-nmi-slab-fpu', 1], // 6.10
+      ['kmalloc_node_trace_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['kmalloc_large_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['__kmalloc_cache_noprof', 'kprobe-int3-nmi-slab-fpu', 1], // 6.11+
+      ['__kmalloc_cache_node_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['__kmalloc_large_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['__kmalloc_large_node_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['__kmalloc_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['__kmalloc_node_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['__kmalloc_node_track_caller_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['krealloc_noprof', 'kprobe-int3-nmi-slab-fpu', 2],
+      ['krealloc_node_align_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['kvmalloc_node_noprof', 'kprobe-int3-nmi-slab-fpu', 1],
+      ['__kvmalloc_node_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['kvrealloc_noprof', 'kprobe-int3-nmi-slab-fpu', null],
+      ['kmemdup_noprof', 'kprobe-int3-nmi-slab-fpu', 2],
+      ['pcpu_alloc_noprof', 'kprobe-handler-unsafe-call', 3],
+      ['alloc_pages_noprof', 'kprobe-handler-unsafe-call', 0],
+      ['__alloc_pages_noprof', 'kprobe-handler-unsafe-call', 0],
+      ['alloc_pages_exact_noprof', 'kprobe-handler-unsafe-call', 1],
+      ['alloc_pages_exact_nid_noprof', 'kprobe-handler-unsafe-call', 2],
+      ['__folio_alloc_noprof', 'kprobe-handler-unsafe-call', 0],
+      ['get_free_pages_noprof', 'kprobe-handler-unsafe-call', 0],
+      ['get_zeroed_page_noprof', 'kprobe-handler-unsafe-call', 0],
+      ['vmalloc_noprof', 'vmalloc-vfree-atomic', undefined],
+      ['__vmalloc_noprof', 'vmalloc-vfree-atomic', undefined],
+      ['vzalloc_noprof', 'vmalloc-vfree-atomic', undefined],
+      ['vmalloc_huge_node_noprof', 'vmalloc-vfree-atomic', undefined],
+    ];
+    for (const [name, id, gfp] of cases) {
+      const m = matchUnsafeCall(name);
+      expect(m?.entry.id, name).toBe(id);
+      expect(m?.pattern.gfpArg, name).toBe(gfp === null ? undefined : gfp);
+    }
+    // 6.15+: made for any context, NMI included
+    for (const safe of ['_kmalloc_nolock_noprof', 'kfree_nolock', 'alloc_pages_nolock_noprof']) expect(matchUnsafeCall(safe), safe).toBeNull();
+    // a name that is only the suffix, or a function that merely ends like one, is not an allocator
+    expect(matchUnsafeCall('_noprof')).toBeNull();
+    expect(matchUnsafeCall('my_noprof')).toBeNull();
+    // the unsuffixed names keep their pre-6.10 gfp positions
+    expect(matchUnsafeCall('kvrealloc')?.pattern.gfpArg).toBe(3);
+    expect(matchUnsafeCall('__kmalloc')?.pattern.gfpArg).toBe(1);
+  });
+
   it('every entry has an id, patterns, why and fix', () => {
     for (const e of UNSAFE_CALLS) {
       expect(e.id).toMatch(/^[a-z0-9-]+$/);
