@@ -13,6 +13,12 @@
 // - arm64 since 396244692232 "arm64: preempt: Provide our own implementation of asm/preempt.h"
 //   (4.20/5.0): a 64-bit word, low 32 bits the count, high 32 bits `need_resched`, which is 0
 //   when a reschedule is needed (inverted, like x86).
+// - PREEMPT_RT (mainline since "softirq: Add RT specific softirq accounting", tglx 2021): bits 8-15
+//   stay 0; softirq state is the current task's softirq_disable_cnt (mirrored in the per-CPU
+//   softirq_ctrl.cnt), in the same units: SOFTIRQ_OFFSET (0x100) while serving softirqs,
+//   SOFTIRQ_DISABLE_OFFSET (0x200) per local_bh_disable(). softirq_count(), in_serving_softirq(),
+//   in_task() and in_interrupt() read it (include/linux/preempt.h); PREEMPT_LOCK_OFFSET is 0
+//   because spinlock_t, rwlock_t and local_lock_t are sleeping locks (kernel/softirq.c RT part).
 
 export type Arch = 'x86_64' | 'arm64';
 
@@ -53,8 +59,28 @@ export function layoutFor(kernel: KernelVersion | null): PreemptLayout {
 
 export interface PreemptField { name: string; bits: string; value: number; meaning: string }
 
+/** PREEMPT_RT facts for one CPU: the current task's softirq_disable_cnt, when it could be read. */
+export interface RtContext {
+  /** How RT was recognised: "BTF has task_struct.softirq_disable_cnt", "release ... contains -rt". */
+  detectedBy: string;
+  /** task_struct.softirq_disable_cnt of the CPU's current task; null when not read. */
+  softirqDisableCnt: number | null;
+  /** Where the count came from ("task_struct.softirq_disable_cnt of init (pid 1)"). */
+  source?: string;
+}
+
+const SOFTIRQ_MASK = 0xff00;
+
+/** A release or version string of a PREEMPT_RT kernel: "6.12.57+deb13-rt-amd64", "...rt14.el9...", "#1 SMP PREEMPT_RT ...". */
+export function isPreemptRtString(text: string | null | undefined): boolean {
+  if (!text) return false;
+  return /PREEMPT_RT/.test(text) || /(?:^|[-_.+])rt\d*(?:[-_.+]|$)/i.test(text);
+}
+
 export interface PreemptDecode {
   value: string;
+  /** Set on PREEMPT_RT kernels: softirq state comes from the task, not from bits 8-15. */
+  preemptRt: { detectedBy: string; softirqDisableCnt: string | null; source: string | null } | null;
   arch: Arch;
   kernel: string | null;
   layout: string;
@@ -114,8 +140,9 @@ export function parsePreemptValue(text: string, arch: Arch): bigint {
   return v < 0n ? v + limit : v;
 }
 
-export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRelease: string | null = null): PreemptDecode {
+export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRelease: string | null = null, rtIn?: RtContext | null): PreemptDecode {
   const kernel = kernelRelease ? parseKernelRelease(kernelRelease) : null;
+  const rt: RtContext | null = rtIn ?? (isPreemptRtString(kernelRelease) ? { detectedBy: `release ${kernelRelease} names a PREEMPT_RT build`, softirqDisableCnt: null } : null);
   const layout = layoutFor(kernel);
   const notes: string[] = [];
   const fields: PreemptField[] = [];
@@ -154,7 +181,10 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
   const [hLo, hHi] = layout.hardirqBits;
   const [nLo, nHi] = layout.nmiBits;
   const preemptDepth = bitsOf(count, 0, 7);
-  const softirq = bitsOf(count, 8, 15);
+  const pcSoftirq = bitsOf(count, 8, 15);
+  const rtCnt = rt?.softirqDisableCnt ?? null;
+  // On RT the softirq byte that matters is the task's; preempt_count's bits 8-15 should be zero.
+  const softirq = rt ? (rtCnt !== null ? (rtCnt & SOFTIRQ_MASK) >> 8 : 0) : pcSoftirq;
   const hardirq = bitsOf(count, hLo, hHi);
   const nmi = bitsOf(count, nLo, nHi);
   const topUsed = Math.max(nHi, layout.preemptActiveBit ?? 0);
@@ -182,26 +212,44 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
   });
   const serving = softirq & 1;
   const disableDepth = softirq >> 1;
-  fields.push({
-    name: 'SOFTIRQ',
-    bits: '8-15',
-    value: softirq,
-    meaning:
-      softirq === 0
-        ? 'not serving a softirq, bottom halves enabled'
-        : `${serving ? 'serving a softirq (bit 8)' : 'not serving a softirq'}${disableDepth ? `, bottom halves disabled ${disableDepth} time(s) (local_bh_disable adds 2)` : ''}`,
-  });
+  const softirqText =
+    softirq === 0
+      ? 'not serving a softirq, bottom halves enabled'
+      : `${serving ? 'serving a softirq (SOFTIRQ_OFFSET, 0x100)' : 'not serving a softirq'}${disableDepth ? `, bottom halves disabled ${disableDepth} time(s) (local_bh_disable adds 0x200)` : ''}`;
+  if (rt) {
+    fields.push({
+      name: 'SOFTIRQ',
+      bits: '8-15',
+      value: pcSoftirq,
+      meaning: pcSoftirq ? 'non-zero, yet PREEMPT_RT keeps softirq state in the task: the value may be corrupted or the kernel is not RT' : 'unused on PREEMPT_RT (softirq state is in task_struct.softirq_disable_cnt)',
+    });
+    fields.push({
+      name: 'task softirq_disable_cnt',
+      bits: 'task',
+      value: rtCnt ?? 0,
+      meaning: rtCnt === null ? 'not read: softirq state unknown (give --softirq-disable-cnt, or analyze the dump)' : `0x${rtCnt.toString(16)}: ${softirqText}${rtCnt & ~SOFTIRQ_MASK ? `; bits outside 0xff00 set (0x${(rtCnt & ~SOFTIRQ_MASK).toString(16)})` : ''}`,
+    });
+  } else {
+    fields.push({ name: 'SOFTIRQ', bits: '8-15', value: softirq, meaning: softirqText.replace(' (SOFTIRQ_OFFSET, 0x100)', ' (bit 8)').replace('adds 0x200', 'adds 2') });
+  }
   fields.push({
     name: 'PREEMPT',
     bits: '0-7',
     value: preemptDepth,
-    meaning: preemptDepth ? `preemption disabled, depth ${preemptDepth} (preempt_disable, spin locks, ...)` : 'preemption not disabled by preempt_disable()',
+    meaning: preemptDepth
+      ? `preemption disabled, depth ${preemptDepth} (${rt ? 'preempt_disable, raw_spin_lock, get_cpu; on PREEMPT_RT spin_lock/read_lock/local_lock do not count: they are sleeping locks' : 'preempt_disable, spin locks, ...'})`
+      : 'preemption not disabled by preempt_disable()',
   });
 
   const inNmi = nmi !== 0;
   const inHardirq = hardirq !== 0;
   const inServingSoftirq = serving !== 0;
   const softirqDisabled = softirq !== 0;
+  if (rt) {
+    notes.push(`PREEMPT_RT (${rt.detectedBy}): softirq_count(), in_serving_softirq() and in_interrupt() read the task's softirq_disable_cnt${rt.source ? ` (${rt.source})` : ''}; in_atomic() is preempt_count() != 0 alone`);
+    if (rtCnt === null) notes.push('the softirq predicates assume softirq_disable_cnt = 0 because it was not read');
+    if (pcSoftirq) notes.push(`preempt_count bits 8-15 are 0x${pcSoftirq.toString(16)} on a PREEMPT_RT kernel, where softirq accounting never touches them`);
+  }
   const inInterrupt = inNmi || inHardirq || softirqDisabled;
   const inTask = !(inNmi || inHardirq || inServingSoftirq);
   const inAtomic = count !== 0n;
@@ -210,17 +258,19 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
   if (inNmi && !inHardirq) notes.push('NMI set without HARDIRQ: nmi_enter() always adds both; the value may be corrupted');
   if (preemptible) notes.push('preemptible() also needs IRQs enabled, which the count does not record (check EFLAGS.IF / irqs_disabled())');
 
-  const forbids = forbiddenIn({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic, preemptDepth });
+  const forbids = rt ? forbiddenInRt({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic }) : forbiddenIn({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic, preemptDepth });
   const parts: string[] = [];
   if (inNmi) parts.push(`NMI (nesting ${nmi})`);
   if (inHardirq) parts.push(`hardirq ${hardirq}`);
   if (inServingSoftirq) parts.push('serving softirq');
   if (disableDepth) parts.push(`BH disabled x${disableDepth}`);
   parts.push(`preempt depth ${preemptDepth}`);
+  if (rt) parts.push(rtCnt === null ? 'PREEMPT_RT (task softirq count not read)' : 'PREEMPT_RT');
   parts.push(needResched ? 'RESCHED PENDING' : 'no resched pending');
 
   return {
     value: '0x' + raw.toString(16).padStart(hexWidth, '0'),
+    preemptRt: rt ? { detectedBy: rt.detectedBy, softirqDisableCnt: rtCnt === null ? null : '0x' + rtCnt.toString(16), source: rt.source ?? null } : null,
     arch,
     kernel: kernelRelease,
     layout: layout.description,
@@ -260,5 +310,38 @@ function forbiddenIn(c: { inNmi: boolean; inHardirq: boolean; inServingSoftirq: 
     out.push('spin_lock() without _bh on locks shared with process context that runs with BH enabled');
   }
   if (!c.inAtomic) out.push('nothing, as far as the count can tell: sleeping and GFP_KERNEL are allowed if IRQs are enabled');
+  return out;
+}
+
+// PREEMPT_RT: spinlock_t, rwlock_t and local_lock_t sleep (rt_mutex based), softirqs run in task
+// context (ksoftirqd or local_bh_enable()), threaded interrupt handlers are tasks. Only code that
+// really runs with preemption or interrupts off (raw_spinlock_t sections, hard IRQ entry, NMI,
+// preempt_disable()) is atomic.
+function forbiddenInRt(c: { inNmi: boolean; inHardirq: boolean; inServingSoftirq: boolean; softirqDisabled: boolean; inAtomic: boolean }): string[] {
+  const out: string[] = [];
+  if (c.inAtomic) {
+    out.push('sleeping, and on PREEMPT_RT that includes spin_lock()/read_lock()/write_lock()/local_lock() on spinlock_t, rwlock_t and local_lock_t (sleeping locks): "BUG: sleeping function called from invalid context"; only raw_spin_lock() and atomics');
+    out.push('any memory allocation or free, GFP_ATOMIC included: on PREEMPT_RT the page and slab allocators take spinlock_t, so they may not be called with preemption or interrupts disabled');
+    out.push('copy_from_user()/copy_to_user() on pageable memory (a fault would sleep)');
+  }
+  if (c.inNmi) {
+    out.push('kernel_fpu_begin(): irq_fpu_usable() returns false and WARN_ON_ONCE(in_nmi()) fires');
+    out.push('any lock that is not NMI-safe, raw_spinlock_t included (deadlock if the interrupted code holds it); only per-CPU data, llist, irq_work_queue(), atomic ops');
+    out.push('printk() is deferred (per-CPU buffer / nbcon); get_random_*() and the allocators are out');
+  } else if (c.inHardirq) {
+    out.push('spinlock_t/rwlock_t in a hard interrupt handler (non-threaded: IRQF_NO_THREAD, hrtimer HARD mode): on PREEMPT_RT they sleep; use raw_spinlock_t');
+    out.push('kernel_fpu_begin() when the interrupted task had bottom halves disabled (irq_fpu_usable() returns !softirq_count(), the task\'s softirq_disable_cnt on RT)');
+  }
+  if (!c.inNmi && !c.inHardirq && (c.inServingSoftirq || c.softirqDisabled)) {
+    out.push('waiting for softirq work on this CPU (tasklet_kill(), a timer or NAPI poll it must let run): this task holds the per-CPU softirq_ctrl lock that serialises BH sections on PREEMPT_RT, so that work cannot run until it ends');
+    out.push('relying on BH-disabled code being non-preemptible or per-CPU exclusive against other tasks: on PREEMPT_RT it is preemptible (it is only serialised against other BH sections on this CPU)');
+  }
+  if (!c.inAtomic) {
+    out.push(
+      c.inServingSoftirq || c.softirqDisabled
+        ? 'sleeping locks (spinlock_t, mutex) are allowed here on PREEMPT_RT: the softirq/BH section runs in preemptible task context'
+        : 'nothing, as far as the count can tell: sleeping and GFP_KERNEL are allowed if IRQs are enabled (spinlock_t sections are preemptible on PREEMPT_RT)',
+    );
+  }
   return out;
 }

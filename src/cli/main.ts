@@ -37,9 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('decode a preempt_count value bit by bit (hex, decimal, or negative decimal as crash prints it)')
     .addOption(new Option('--arch <arch>', 'architecture').choices(['x86_64', 'arm64']).default('x86_64'))
     .option('--kernel <release>', 'kernel release, selects the bit layout (e.g. 5.14.0-284.11.1.el9_2.x86_64)')
+    .option('--softirq-disable-cnt <value>', "PREEMPT_RT: the current task's task_struct.softirq_disable_cnt (softirq state is kept there, not in the count)")
     .option('--json', 'print JSON')
     .allowUnknownOption(false)
-    .action((value: string, opts: { arch: string; kernel?: string; json?: boolean }) => {
+    .action((value: string, opts: { arch: string; kernel?: string; json?: boolean; softirqDisableCnt?: string }) => {
       const r = explainPreemptCount(value, opts);
       out(r.text);
       code = r.code;
