@@ -10,7 +10,6 @@ import { sanitizeLine } from '../util/sanitize.js';
 import { analyzeLog } from './log/index.js';
 import { decodePreemptCount } from './preempt-count.js';
 import { detectPreemptRt, rtContextFor } from './preempt-rt.js';
-import { detectPreemptRt, rtContextFor } from './preempt-rt.js';
 import { diagnoseReports, verdictOf } from './diagnosis.js';
 import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.js';
 import type { CrashReport, Frame, FrameContext } from './report-model.js';
@@ -144,9 +143,6 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   // PREEMPT_RT keeps softirq state in the current task, not in preempt_count.
   const rt = syms ? (attempt(notes, 'PREEMPT_RT detection', () => detectPreemptRt(k)) ?? null) : null;
   if (rt) notes.push(`PREEMPT_RT kernel (${rt.detectedBy}): softirq state read from each CPU's current task_struct.softirq_disable_cnt`);
-  // PREEMPT_RT keeps softirq state in the current task, not in preempt_count.
-  const rt = syms ? (attempt(notes, 'PREEMPT_RT detection', () => detectPreemptRt(k)) ?? null) : null;
-  if (rt) notes.push(`PREEMPT_RT kernel (${rt.detectedBy}): softirq state read from each CPU's current task_struct.softirq_disable_cnt`);
   const cpus: CpuContext[] = cpuList.map((cpu) => {
     const problems: string[] = [];
     const pv = pc?.values.find((v) => v.cpu === cpu);
@@ -155,7 +151,6 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     if (pv?.error) problems.push(`__preempt_count: ${pv.error}`);
     if (fv?.error) problems.push(`in_kernel_fpu: ${fv.error}`);
     const raw = pv?.value !== undefined ? BigInt.asUintN(32, BigInt(pv.value)) : null;
-    const rtc = rt ? rtContextFor(k, rt, tv?.value, `the current task on CPU ${cpu}`) : null;
     const rtc = rt ? rtContextFor(k, rt, tv?.value, `the current task on CPU ${cpu}`) : null;
     const preempt = raw !== null ? decodePreemptCount(raw, 'x86_64', release, rtc) : null;
     let task: CpuContext['task'] = null;
