@@ -56,7 +56,8 @@ export const ORC_FORMATS: Record<OrcVersion, string> = {
 /**
  * .orc_header hashes (hex of the 20 bytes) and the format each names, from scripts/orc_hash.sh's
  * selection (ORC_REG/ORC_TYPE defines + struct orc_entry, SHA-1) applied to each header:
- * - 6.4..7.0: torvalds/linux's orc_types.h after fb799447ae29; equals drgn's table (libdrgn/orc_info.c);
+ * - 6.4..7.0: torvalds/linux's orc_types.h after fb799447ae29, and Debian 6.12.117's
+ *   (linux-headers-6.12.117+deb12-common); equals drgn's table (libdrgn/orc_info.c);
  * - AX backport: that header plus the one-line `ORC_REG_AX 10` of 96f3b16a9de5 (as posted for stable);
  *   no kernel carrying it was at hand, and drgn does not know this hash;
  * - 7.1+: Debian 7.2.13's orc_types.h (linux-headers-7.2.13+deb14-common); equals drgn's value and
