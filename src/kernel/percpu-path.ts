@@ -140,7 +140,7 @@ export function resolvePerCpuPath(syms: SymbolTable, btf: Btf | undefined, text:
   if (value === undefined) throw new InputError(`per-CPU symbol ${symbol} not found${didYouMean(suggestPerCpu(syms, btf, symbol, path, isPerCpu))}`);
   if (!btf) throw new InputError(`${text}: member paths need the kernel's BTF, which this dump does not give (${symbol} itself can be read with --type)`);
   const varType = perCpuVarType(btf, symbol);
-  if (varType === undefined) throw new InputError(`BTF has no type for ${symbol} (not a per-CPU variable BTF knows)`);
+  if (varType === undefined) throw new InputError(`BTF has no type for ${symbol}: this kernel's BTF does not describe per-CPU variables (older pahole, e.g. Debian 5.10) and no struct is named ${symbol}; read it raw with --type`);
   let info = { offset: 0, bitOffset: 0, bitSize: 0, type: varType, size: btf.sizeOfId(varType) };
   if (path) {
     // Array subscripts on the variable itself, then dotted members.
