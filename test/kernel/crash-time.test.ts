@@ -12,7 +12,6 @@ import { openDumpAsync } from '../../src/vmcore/index.js';
 
 const FIX = path.resolve(import.meta.dirname, '../../fixtures/vmcore-debian-6.1.192-buggy-2cpu');
 const DUMP = path.join(FIX, 'vmcore.d31.kdump-zlib');
-const have = fs.existsSync(DUMP);
 
 describe('crash time', () => {
   it('prints DATE as crash does', () => {
@@ -20,7 +19,7 @@ describe('crash time', () => {
     expect(crashStyleDate(0 + 86400 * 365 * 40 + 3)).toMatch(/^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}$/);
   });
 
-  it.skipIf(!have)('the fixture: CRASHTIME first, equal to crash\'s DATE; the timekeeper agrees', async () => {
+  it('the fixture: CRASHTIME first, equal to crash\'s DATE; the timekeeper agrees', async () => {
     const crashDate = /DATE: (.*)/.exec(fs.readFileSync(path.join(FIX, 'crash.kdump-zlib.txt'), 'utf8'))![1].trim();
     const dump = await openDumpAsync(DUMP);
     try {
