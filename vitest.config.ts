@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // examples/ import the package by name, as its users do; the tests run them on the source.
+  resolve: { alias: [{ find: /^ktriage$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     // dist/ compiled from the current sources, for the tests that run bin/ktriage.js

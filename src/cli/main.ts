@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         assume[m[1]] = neg ? -v : v;
       }
       const r = await lintKmod(path, { assume });
-      out(opts.sarif ? toJson(renderLintSarif(r)) : opts.json ? toJson(r) : renderLintText(r));
+      out(opts.sarif ? toJson(renderLintSarif(r), { versioned: false }) : opts.json ? toJson(r) : renderLintText(r));
       code = lintExitCode(r);
     });
 
