@@ -5,7 +5,8 @@ export default defineConfig({
   // examples/ import the package by name, as its users do; the tests run them on the source.
   resolve: { alias: [{ find: /^ktriage$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
-    include: ['test/**/*.test.ts'],
+    // test/kmod-lint/generations.optional.ts builds against kernel trees under /tmp: only on request
+    include: ['test/**/*.test.ts', ...(process.env.KTRIAGE_KERNEL_TREES ? ['test/kmod-lint/generations.optional.ts'] : [])],
     // dist/ compiled from the current sources, for the tests that run bin/ktriage.js
     globalSetup: ['test/global-setup.ts'],
     // The fuzz harness collects garbage before it measures memory (test/fuzz/harness.ts).
