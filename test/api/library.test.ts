@@ -1,13 +1,18 @@
 // The public API (src/index.ts) on the committed 2-CPU dump, checked against crash's record of the
 // same dump (referee JSON), and the example in examples/ run as a user would run it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { currentTasks } from '../../examples/current-tasks.js';
 import * as api from '../../src/index.js';
 import { DumpReadError, InputError, KernelObject, LookupError, openDump, openKernel, type DumpFile, type Kernel } from '../../src/index.js';
-import { fixtureDumps } from '../fixture-dumps.js';
+import type { RefereeJson } from '../fixture-dumps.js';
+import { FIXTURES } from '../paths.js';
 
-const fx = fixtureDumps().find((d) => d.fixture === 'vmcore-debian-6.1.192-buggy-2cpu' && d.kind === 'kdump-zlib')!;
-const ref = fx.referee;
+// The README's example dump and crash's record of it, named directly: the example is about this one.
+const DIR = join(FIXTURES, 'vmcore-debian-6.1.192-buggy-2cpu');
+const fx = { file: () => join(DIR, 'vmcore.d31.kdump-zlib') };
+const ref = JSON.parse(readFileSync(join(DIR, 'referee.kdump-zlib.json'), 'utf8')) as RefereeJson;
 const hex32 = (v: number) => '0x' + (v >>> 0).toString(16);
 
 describe('examples/current-tasks.ts', () => {
