@@ -11,6 +11,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // The fuzz harness collects garbage before it measures memory (test/fuzz/harness.ts).
     execArgv: ['--expose-gc'],
+    // The per-build cache would let one test's kallsyms/BTF stand in for another's reading of the
+    // dump (and write under the user's home): off, except in the tests of the cache itself.
+    env: { KTRIAGE_NO_CACHE: '1' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

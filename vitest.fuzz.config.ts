@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 3_600_000,
     execArgv: ['--expose-gc'],
     hookTimeout: 600_000,
-    env: { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '20', FUZZ_SEED: process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000) },
+    env: { KTRIAGE_NO_CACHE: '1', FUZZ_RUNS: process.env.FUZZ_RUNS ?? '20', FUZZ_SEED: process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000) },
   },
 });

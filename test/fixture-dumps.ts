@@ -73,8 +73,8 @@ export function fixtureDumps(): FixtureDump[] {
   for (const fixture of fs.readdirSync(FIXTURES).sort()) {
     const dir = path.join(FIXTURES, fixture);
     if (!fixture.startsWith('vmcore-') || !fs.statSync(dir).isDirectory()) continue;
-    // Trimmed dumps of other kernels (a facts.json, no full dump) are checked by test/analyze/kernels.test.ts.
-    if (fs.existsSync(path.join(dir, 'facts.json'))) continue;
+    // Trimmed dumps of other kernels (no full d31 dump; a facts.json) are checked by test/analyze/kernels.test.ts.
+    if (!fs.existsSync(path.join(dir, 'vmcore.d31.kdump-zlib'))) continue;
     const facts = (fmt: string) => ({
       crash: must(path.join(dir, `crash.${fmt}.txt`)),
       referee: JSON.parse(fs.readFileSync(must(path.join(dir, `referee.${fmt}.json`)), 'utf8')) as RefereeJson,

@@ -10,6 +10,7 @@ import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
 import { runRegress } from './commands/regress.js';
 import { runTrim } from './commands/trim.js';
+import { runTriage } from './commands/triage.js';
 import { lintExitCode, lintKmod, renderLintSarif, renderLintText } from '../analyzers/kmod/index.js';
 
 export const EXIT_OK = 0;
@@ -29,7 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .option('--no-cache', 'do not read or write the per-kernel-build cache (~/.cache/ktriage; also KTRIAGE_NO_CACHE=1)')
+    .hook('preAction', (cmd) => {
+      // The kernel layer reads the switch from the environment: one place for every command.
+      if (cmd.opts<{ cache?: boolean }>().cache === false) process.env.KTRIAGE_NO_CACHE = '1';
+    });
 
   const explain = program.command('explain').description('explain a raw kernel value');
   explain
@@ -101,6 +107,22 @@ export async function main(argv: string[]): Promise<number> {
       const r = await lintKmod(path, { assume });
       out(opts.sarif ? toJson(renderLintSarif(r), { versioned: false }) : opts.json ? toJson(r) : renderLintText(r));
       code = lintExitCode(r);
+    });
+
+  program
+    .command('triage <inputs...>')
+    .description('a batch of dumps and logs (files, directories, globs): one result per input, grouped by signature; exit 0 clean, 1 hazard, 4 some inputs failed, 5 both')
+    .option('--jsonl', 'print one JSON line per input, then per group, then a summary (schemas/triage-line.schema.json)')
+    .option('-j, --jobs <n>', 'worker threads (default: the core count)')
+    .addOption(new Option('--group-by <key>', 'group key').choices(['signature', 'hazard', 'title', 'kernel']).default('signature'))
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--exclude <glob>', 'skip files found in directories or globs that match (name, or path when it has a /); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--worker-memory <MiB>', 'heap limit of each worker thread')
+    .option('--timeout <seconds>', 'abandon an input after this long')
+    .action(async (inputs: string[], opts: { jsonl?: boolean; jobs?: string; groupBy?: string; html?: string; exclude: string[]; workerMemory?: string; timeout?: string }) => {
+      const r = await runTriage(inputs, opts);
+      out(r.text);
+      code = r.code;
     });
 
   registerDumpCommands(program, (r) => {

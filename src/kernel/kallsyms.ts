@@ -463,6 +463,16 @@ export class KallsymsTable implements SymbolTable {
     return decodedName(this.dn, i);
   }
 
+  /** A per-CPU offset rather than an address (absolute-percpu encoding). */
+  isPerCpuEntry(i: number): boolean {
+    return this.isPerCpu(i);
+  }
+
+  /** The decoded names, packed (for the build cache). */
+  get decoded(): DecodedNames {
+    return this.dn;
+  }
+
   type(i: number): string {
     const t = decodedType(this.dn, i);
     return this.isPerCpu(i) && t !== 'a' ? 'A' : t;

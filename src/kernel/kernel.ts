@@ -8,6 +8,8 @@ import type { DumpFile } from '../vmcore/types.js';
 import { Btf } from './btf.js';
 import { kallsymsTablesFromVmcoreinfo, readKallsyms, readKallsymsCandidates, type KallsymsEncoding } from './kallsyms.js';
 import { locateKallsyms } from './kallsyms-locate.js';
+import { BuildCache, cacheRoot } from './build-cache.js';
+import type { KallsymsTable } from './kallsyms.js';
 import { DumpReadError } from '../vmcore/types.js';
 import { KernelMemory } from './memory.js';
 import { PerCpu } from './percpu.js';
@@ -24,6 +26,11 @@ export interface OpenKernelOptions {
   systemMap?: string;
   /** Path of a vmlinux with a .symtab. */
   vmlinux?: string;
+  /**
+   * The per-build cache (build-cache.ts): a folder, or false for none. Default: cacheRoot()
+   * ($KTRIAGE_CACHE_DIR, $XDG_CACHE_HOME/ktriage or ~/.cache/ktriage; off with KTRIAGE_NO_CACHE=1).
+   */
+  cache?: string | false;
 }
 
 export interface KernelSummary {
@@ -77,6 +84,49 @@ export class Kernel {
     this.vmcoreinfo = parseVmcoreinfo(dump.vmcoreinfo);
     this.memory = new KernelMemory(dump, this.vmcoreinfo);
     this.checkSymbolFiles();
+    this.cache = BuildCache.open(this.vmcoreinfo, opts.cache === false ? undefined : (opts.cache ?? cacheRoot()));
+  }
+
+  /** The per-build cache, when on and the dump names its build; `cache.events` says what it did. */
+  readonly cache: BuildCache | undefined;
+
+  /** _stext: VMCOREINFO's, else the default link address plus KERNELOFFSET. */
+  private get stext(): bigint | undefined {
+    return this.vmcoreinfo.symbols.get('_stext') ?? (this.kaslrOffset !== undefined ? 0xffffffff81000000n + this.kaslrOffset : undefined);
+  }
+
+  /** Image symbols VMCOREINFO names, compared with a symbol table. */
+  private vmcoreinfoAgreement(t: { lookup(name: string): bigint | undefined }): { agree: number; disagree: string[] } {
+    let agree = 0;
+    const disagree: string[] = [];
+    for (const [name, addr] of this.vmcoreinfo.symbols) {
+      if (!this.memory.isImageAddress(addr)) continue;
+      const got = t.lookup(name);
+      if (got === undefined) continue;
+      if (got === addr) agree++;
+      else disagree.push(`${name}: kallsyms 0x${got.toString(16)}, VMCOREINFO 0x${addr.toString(16)}`);
+    }
+    return { agree, disagree };
+  }
+
+  private kallsymsFromCache(): SymbolTable | undefined {
+    const stext = this.stext;
+    if (!this.cache || stext === undefined) return undefined;
+    const c = this.cache.loadKallsyms(this.memory, stext);
+    if (!c) return undefined;
+    const { agree, disagree } = this.vmcoreinfoAgreement(c.table);
+    if (disagree.length > 0 || agree === 0) {
+      this.cache.events.push(`kallsyms: cached table disagrees with VMCOREINFO (${disagree[0] ?? 'no symbol to check'}): ignored`);
+      return undefined;
+    }
+    this._kallsymsEncoding = c.encoding;
+    this._symbolAttempts.push({ source: 'kallsyms', ok: true, message: `${c.table.count} symbols, ${c.encoding} encoding, from the build cache ${this.cache.dir} (token table and ${agree} VMCOREINFO symbols agree)` });
+    return c.table;
+  }
+
+  private cacheKallsyms(table: KallsymsTable, encoding: KallsymsEncoding, tokenTable: bigint): void {
+    const stext = this.stext;
+    if (this.cache && stext !== undefined) this.cache.saveKallsyms(this.memory, table, encoding, stext, tokenTable);
   }
 
   private _fileTables: { systemMap?: SymbolTable; vmlinux?: SymbolTable; errors: Partial<Record<'systemMap' | 'vmlinux', string>> } = { errors: {} };
@@ -163,15 +213,19 @@ export class Kernel {
 
   private loadSymbols(): SymbolTable | null {
     const vi = this.vmcoreinfo;
+    const cached = this.kallsymsFromCache();
+    if (cached) return cached;
     const tables = kallsymsTablesFromVmcoreinfo(vi);
     if (tables) {
       try {
         const k = readKallsyms(this.memory, tables, vi.symbols.get('_stext'));
         this._kallsymsEncoding = k.encoding;
         this._symbolAttempts.push({ source: 'kallsyms', ok: true, message: `${k.numSyms} symbols, ${k.encoding} encoding (${k.evidence})` });
+        this.cacheKallsyms(k.table, k.encoding, tables.tokenTable);
         return k.table;
       } catch (e) {
-        this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: (e as Error).message });
+        if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
+        this._symbolAttempts.push({ source: 'kallsyms', ok: false, message: e.message });
       }
     } else {
       const t = this.time('kallsymsLocate', () => this.kallsymsFromImage());
@@ -218,16 +272,9 @@ export class Kernel {
       return fail(`kallsyms ${located.evidence}, but: ${e.message}`);
     }
     // Every image symbol VMCOREINFO names must come out the same.
-    let agree = 0;
-    const disagree: string[] = [];
-    for (const [name, addr] of vi.symbols) {
-      if (!this.memory.isImageAddress(addr)) continue;
-      const got = k.table.lookup(name);
-      if (got === undefined) continue;
-      if (got === addr) agree++;
-      else disagree.push(`${name}: kallsyms 0x${got.toString(16)}, VMCOREINFO 0x${addr.toString(16)}`);
-    }
+    const { agree, disagree } = this.vmcoreinfoAgreement(k.table);
     if (disagree.length > 0) return fail(`kallsyms ${located.evidence}, but it disagrees with VMCOREINFO (${disagree.slice(0, 3).join('; ')})`);
+    this.cacheKallsyms(k.table, k.encoding, k.tables.tokenTable);
     this._kallsymsEncoding = k.encoding;
     this._symbolAttempts.push({
       source: 'kallsyms',
@@ -266,9 +313,14 @@ export class Kernel {
           return null;
         }
         try {
-          return Btf.fromMemory(this.memory, start, stop);
+          const cached = this.cache?.loadBtf(this.memory, start, stop);
+          if (cached) return Btf.parse(cached);
+          const b = Btf.fromMemory(this.memory, start, stop);
+          this.cache?.saveBtf(this.memory.readVirtual(start, Number(stop - start)));
+          return b;
         } catch (e) {
-          this._btfError = (e as Error).message;
+          if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;
+          this._btfError = e.message;
           return null;
         }
       });

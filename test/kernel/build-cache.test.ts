@@ -1,0 +1,110 @@
+// The per-build cache on the real 6.1 fixture dump: the second open of a dump of the same build
+// takes kallsyms and BTF from the cache and reads a fraction of the pages; a corrupt, foreign or
+// stale entry is ignored (and rewritten), never trusted.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openKernel } from '../../src/kernel/kernel.js';
+import { openDump } from '../../src/vmcore/index.js';
+import { FIXTURES } from '../paths.js';
+
+const DUMP = path.join(FIXTURES, 'vmcore-debian-6.1.192-buggy-2cpu/vmcore.d31.kdump-zlib');
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ktriage-cache-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** Open the fixture afresh, read what an analysis reads first (symbols, BTF, per-CPU values). */
+function session(cache: string | false) {
+  const dump = openDump(DUMP);
+  const k = openKernel(dump, { cache });
+  const syms = k.symbols;
+  const btf = k.btf;
+  const pc = k.percpu.preemptCount()!.values.map((v) => v.value);
+  return { k, pages: dump.pagesTouched.size, syms, btf, pc, events: k.cache?.events ?? [], message: k.symbolAttempts.find((a) => a.ok)!.message };
+}
+
+describe('per-build cache', () => {
+  const dir = () => path.join(root, fs.readdirSync(root)[0]);
+
+  it('first session writes the build\'s entry; the second reads it and far fewer pages', () => {
+    const cold = session(root);
+    expect(cold.events).toEqual(expect.arrayContaining(['kallsyms: not cached yet', 'kallsyms: written to the cache', 'btf: written to the cache']));
+    expect(fs.readdirSync(root)).toEqual([cold.k.vmcoreinfo.buildId]);
+    const warm = session(root);
+    expect(warm.events).toEqual(expect.arrayContaining(['kallsyms: from the cache', 'btf: from the cache']));
+    expect(warm.message).toMatch(/from the build cache/);
+    expect(warm.pages).toBeLessThan(cold.pages / 4);
+    expect(warm.pc).toEqual(cold.pc);
+    expect(warm.syms.count).toBe(cold.syms.count);
+    for (const n of ['irq_fpu_usable', '__preempt_count', 'init_task', 'page_offset_base', '__start_BTF']) expect(warm.syms.lookup(n), n).toBe(cold.syms.lookup(n));
+    const all = cold.syms.all();
+    const allWarm = warm.syms.all();
+    for (let i = 0; i < all.length; i += 499) expect(allWarm[i]).toEqual(all[i]);
+    expect(warm.btf!.member('task_struct', 'comm')).toEqual(cold.btf!.member('task_struct', 'comm'));
+  });
+
+  it('a corrupted entry is ignored and rewritten', () => {
+    const f = path.join(dir(), 'kallsyms.bin');
+    const b = fs.readFileSync(f);
+    b[b.length - 100] ^= 0xff;
+    fs.writeFileSync(f, b);
+    const s = session(root);
+    expect(s.events).toEqual(expect.arrayContaining(['kallsyms: cache entry corrupt or of another build: ignored', 'kallsyms: written to the cache']));
+    expect(s.message).not.toMatch(/from the build cache/);
+    expect(session(root).message).toMatch(/from the build cache/);
+  });
+
+  it('an entry whose token table the dump does not have is ignored, even with a valid checksum', () => {
+    // Same build ID, other contents (a rebuilt kernel that kept its ID, a hand-edited cache):
+    // re-pack the entry with a different token-table head and a correct checksum.
+    const f = path.join(dir(), 'kallsyms.bin');
+    const b = fs.readFileSync(f);
+    const jl = b.readUInt32LE(16);
+    const h = JSON.parse(b.toString('utf8', 20, 20 + jl)) as { tokenHead: string };
+    const other = { ...h, tokenHead: '00' + h.tokenHead.slice(2) };
+    const json = Buffer.from(JSON.stringify(other));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(json.length);
+    fs.writeFileSync(f, Buffer.concat([b.subarray(0, 16), len, json, b.subarray(20 + jl)]));
+    const s = session(root);
+    expect(s.events).toContain("kallsyms: the dump's token table differs from the cached one: ignored");
+    expect(s.message).not.toMatch(/from the build cache/);
+  });
+
+  it('an entry of another build is ignored', () => {
+    const foreign = path.join(root, 'f'.repeat(40));
+    fs.mkdirSync(foreign, { recursive: true });
+    fs.copyFileSync(path.join(dir(), 'btf.bin'), path.join(foreign, 'btf.bin'));
+    // This build's folder now holds the other build's file.
+    fs.copyFileSync(path.join(foreign, 'btf.bin'), path.join(dir(), 'btf.bin'));
+    const b = fs.readFileSync(path.join(dir(), 'btf.bin'));
+    fs.writeFileSync(path.join(dir(), 'btf.bin'), Buffer.from(b.toString('latin1').replace(/"buildId":"[0-9a-f]+"/, `"buildId":"${'f'.repeat(40)}"`), 'latin1'));
+    const s = session(root);
+    expect(s.events).toContain('btf: cache entry corrupt or of another build: ignored');
+    expect(s.btf).toBeDefined();
+  });
+
+  it('off with cache: false or KTRIAGE_NO_CACHE=1; on by default in $KTRIAGE_CACHE_DIR', () => {
+    const off = fs.mkdtempSync(path.join(os.tmpdir(), 'ktriage-cache-env-'));
+    const saved = { dir: process.env.KTRIAGE_CACHE_DIR, no: process.env.KTRIAGE_NO_CACHE };
+    try {
+      process.env.KTRIAGE_CACHE_DIR = off;
+      delete process.env.KTRIAGE_NO_CACHE;
+      expect(session(false).k.cache).toBeUndefined();
+      expect(fs.readdirSync(off)).toEqual([]);
+      process.env.KTRIAGE_NO_CACHE = '1';
+      expect(openKernel(openDump(DUMP)).cache).toBeUndefined();
+      delete process.env.KTRIAGE_NO_CACHE;
+      const k = openKernel(openDump(DUMP));
+      expect(k.btf).toBeDefined();
+      expect(k.cache?.dir).toBe(path.join(off, k.vmcoreinfo.buildId!));
+      expect(fs.readdirSync(path.join(off, k.vmcoreinfo.buildId!))).toContain('btf.bin');
+    } finally {
+      process.env.KTRIAGE_CACHE_DIR = saved.dir;
+      if (saved.dir === undefined) delete process.env.KTRIAGE_CACHE_DIR;
+      process.env.KTRIAGE_NO_CACHE = saved.no;
+      if (saved.no === undefined) delete process.env.KTRIAGE_NO_CACHE;
+      fs.rmSync(off, { recursive: true, force: true });
+    }
+  });
+});
