@@ -132,6 +132,9 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   // 2. Per-CPU context.
   const syms = k.symbolsOrNull();
   if (!syms) notes.push(`no symbols: ${symbolSourceText(k)}`);
+  else if (!k.btf) {
+    notes.push(`no BTF (${k.btfError ?? 'unknown reason'}): task names and PIDs, task stacks other than the running one, and per-CPU struct members cannot be read; symbols, per-CPU values, the log and the running tasks' backtraces can`);
+  }
   const percpu = syms ? attempt(notes, 'per-CPU data', () => k.percpu) : undefined;
   const pc = percpu ? attempt(notes, '__preempt_count', () => percpu.preemptCount()) : undefined;
   const fpu = percpu ? attempt(notes, 'in_kernel_fpu', () => percpu.inKernelFpu()) : undefined;

@@ -126,3 +126,20 @@ describe.each(folders)('analyze fixtures/%s', (name) => {
     });
   });
 });
+
+// A kernel built without BTF (CONFIG_DEBUG_INFO_BTF off) gives no task_struct layout: the task
+// stack then comes from the saved sp (stacks are THREAD_SIZE-aligned), and the trace stays exact.
+describe.each(folders.slice(0, 1))('fixtures/%s with BTF hidden', (name) => {
+  it('backtrace equal to the one with BTF', async () => {
+    const { openDump } = await import('../../src/vmcore/index.js');
+    const { openKernel } = await import('../../src/kernel/kernel.js');
+    const { unwinderForKernel } = await import('../../src/kernel/unwind/index.js');
+    const file = join(DIR, name, 'vmcore.trimmed.kdump-zlib');
+    const withBtf = await unwinderForKernel(openKernel(openDump(file))).backtrace(0);
+    const k = openKernel(openDump(file));
+    Object.defineProperty(k, 'btf', { get: () => undefined });
+    const bt = await unwinderForKernel(k).backtrace(0);
+    expect(bt.frames.map((f) => [f.function, f.reliable])).toEqual(withBtf.frames.map((f) => [f.function, f.reliable]));
+    expect(bt.frames.filter((f) => f.reliable).length).toBeGreaterThan(5);
+  });
+});
