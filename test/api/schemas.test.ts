@@ -113,7 +113,19 @@ function fixtureInputs(dir = FIXTURES, depth = 0): string[] {
   return out;
 }
 
-const inputs = fixtureInputs();
+/** Every text a fixture folder holds (console logs, makedumpfile's dmesg, crash sessions): all are logs to `analyze`. */
+function fixtureLogs(dir = FIXTURES, depth = 0): string[] {
+  const out: string[] = [];
+  if (depth > 4) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...fixtureLogs(p, depth + 1));
+    else if (depth > 0 && /\.(log|txt)$/.test(e.name) && e.name !== 'qemu-cmdline.txt') out.push(p);
+  }
+  return out;
+}
+
+const inputs = [...new Set([...fixtureInputs(), ...fixtureLogs()])].sort();
 const rel = (p: string) => p.slice(REPO.length);
 
 describe('every fixture\'s real --json output validates', () => {
@@ -146,6 +158,7 @@ describe('every fixture\'s real --json output validates', () => {
       ['0x04010000', 'x86_64', '3.10.0-1160.el7.x86_64'],
       ['0x0', 'x86_64', '6.1.0-56-amd64'],
       ['0x100010001', 'arm64', '6.1.0'],
+      ['0x80010000', 'x86_64', '6.12.57+deb13-rt-amd64'],
     ];
     for (const [value, arch, kernel] of cases) {
       const doc = JSON.parse(explainCommand(value, { arch, kernel, json: true }).text);
