@@ -19,6 +19,11 @@ function fileLink(p: string, text = p): string {
 
 const CHART_W = 640;
 
+/** Most bars in the kernel chart; the rest are summed into one. */
+const MAX_KERNEL_BARS = 30;
+/** A day chart spanning more days than this shows only the days that have inputs. */
+const MAX_DAY_SPAN = 400;
+
 /** Horizontal bars, one per label: readable with long kernel release names. */
 function barChart(title: string, entries: [string, number][], cls: string): string {
   if (entries.length === 0) return '';
@@ -34,6 +39,49 @@ function barChart(title: string, entries: [string, number][], cls: string): stri
     })
     .join('');
   return `<figure class="chart ${cls}"><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${CHART_W}" height="${h}" viewBox="0 0 ${CHART_W} ${h}" role="img" aria-label="${esc(title)}">${bars}</svg></figure>`;
+}
+
+function kernelEntries(byKernel: Map<string, number>): [string, number][] {
+  const all = [...byKernel].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (all.length <= MAX_KERNEL_BARS) return all;
+  const rest = all.slice(MAX_KERNEL_BARS - 1);
+  return [...all.slice(0, MAX_KERNEL_BARS - 1), [`${rest.length} other kernels`, rest.reduce((n, [, v]) => n + v, 0)]];
+}
+
+/** Days in order, the quiet days between them included (a trend needs its gaps) when the span is short. */
+function dayEntries(byDay: Map<string, number>): [string, number][] {
+  const days = [...byDay].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (days.length < 2) return days;
+  const t0 = Date.parse(days[0][0]);
+  const t1 = Date.parse(days[days.length - 1][0]);
+  const span = Math.round((t1 - t0) / 86_400_000) + 1;
+  if (!Number.isFinite(span) || span > MAX_DAY_SPAN) return days;
+  const out: [string, number][] = [];
+  for (let i = 0; i < span; i++) {
+    const d = new Date(t0 + i * 86_400_000).toISOString().slice(0, 10);
+    out.push([d, byDay.get(d) ?? 0]);
+  }
+  return out;
+}
+
+/** Vertical columns along time; a label under every few columns. */
+function columnChart(title: string, entries: [string, number][], cls: string): string {
+  if (entries.length === 0) return '';
+  const max = Math.max(1, ...entries.map(([, v]) => v));
+  const plotH = 160;
+  const colW = Math.max(2, Math.min(40, Math.floor((CHART_W - 40) / entries.length)));
+  const w = Math.max(CHART_W, 40 + colW * entries.length);
+  const every = Math.max(1, Math.ceil(entries.length / Math.floor(w / 80)));
+  const cols = entries
+    .map(([label, v], i) => {
+      const h = v === 0 ? 0 : Math.max(1, Math.round((plotH * v) / max));
+      const x = 30 + i * colW;
+      const tick = i % every === 0 ? `<text x="${x}" y="${plotH + 24}">${esc(label)}</text>` : '';
+      return `<g class="bar" data-label="${esc(label)}" data-value="${v}"><title>${esc(label)}: ${v}</title><rect x="${x}" y="${plotH + 6 - h}" width="${Math.max(1, colW - 1)}" height="${h}"></rect>${tick}</g>`;
+    })
+    .join('');
+  const h = plotH + 32;
+  return `<figure class="chart ${cls}"><figcaption>${esc(title)} (highest: ${max})</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(title)}"><line x1="28" y1="${plotH + 6}" x2="${w}" y2="${plotH + 6}" stroke="#999"></line><text x="0" y="14">${max}</text>${cols}</svg></figure>`;
 }
 
 function kernelsCell(g: Group): string {
@@ -78,7 +126,7 @@ ${cpus}
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}
 #groups th{cursor:pointer;background:#f0f0f0;user-select:none}#groups th.asc::after{content:" ▲"}#groups th.desc::after{content:" ▼"}
-td.count{text-align:right;font-weight:bold}td.key{font-family:monospace;max-width:28em;word-break:break-all}
+td.count{text-align:right;font-weight:bold}td.first,td.last{white-space:nowrap}td.key{font-family:monospace;max-width:28em;word-break:break-all}
 .charts{display:flex;flex-wrap:wrap;gap:2em}.chart svg text{font-size:11px}.chart rect{fill:#4a7ab5}.day rect{fill:#b5704a}
 pre.bt{background:#f7f7f7;padding:.5em;overflow-x:auto;font-size:12px}section.detail{border-top:2px solid #ddd;margin-top:1.5em}
 tr.panicked{background:#fff3e0}.n,.src{color:#777;font-weight:normal;font-size:.85em}.errors td{font-family:monospace}`;
@@ -92,8 +140,6 @@ rows.forEach(function(r){b.appendChild(r);});});})(i);})();`;
 
 export function renderHtml(g: Grouper, meta: HtmlMeta): string {
   const groups = g.sorted();
-  const kernels = [...g.byKernel].sort((a, b) => b[1] - a[1]);
-  const days = [...g.byDay].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const errors = g.errors.length
     ? `<h2>Inputs that failed (${g.failed})</h2><table class="errors"><thead><tr><th>input</th><th>error</th></tr></thead><tbody>${g.errors
         .map((e) => `<tr class="error"><td>${fileLink(e.input)}</td><td>${esc(e.error)}</td></tr>`)
@@ -107,7 +153,7 @@ export function renderHtml(g: Grouper, meta: HtmlMeta): string {
 <style>${CSS}</style></head><body>
 <h1>Kernel crash triage</h1>
 <p class="summary" data-inputs="${g.inputs}" data-analysed="${g.analysed}" data-failed="${g.failed}" data-groups="${groups.length}">${g.inputs} inputs: ${g.analysed} analysed (${g.withHazard} with a known hazard), ${g.failed} failed; ${groups.length} groups by ${esc(g.by)}. Generated ${esc(meta.generated.toISOString())} in ${(meta.ms / 1000).toFixed(1)} s.</p>
-<div class="charts">${barChart('Inputs by kernel', kernels, 'kernel')}${barChart('Inputs by day (crash time, else file mtime; UTC)', days, 'day')}</div>
+<div class="charts">${barChart('Inputs by kernel', kernelEntries(g.byKernel), 'kernel')}${columnChart('Inputs by day (crash time, else file mtime; UTC)', dayEntries(g.byDay), 'day')}</div>
 <h2>Groups</h2>
 <p>Click a column heading to sort. A key links to the group's representative below; dates link to the earliest and latest input.</p>
 <table id="groups"><thead><tr><th>count</th><th>${esc(g.by)}</th><th>title</th><th>hazards</th><th>kernels</th><th>first</th><th>last</th><th>example</th></tr></thead>
