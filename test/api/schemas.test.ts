@@ -113,19 +113,22 @@ function fixtureInputs(dir = FIXTURES, depth = 0): string[] {
   return out;
 }
 
-/** Every text a fixture folder holds (console logs, makedumpfile's dmesg, crash sessions): all are logs to `analyze`. */
-function fixtureLogs(dir = FIXTURES, depth = 0): string[] {
+/**
+ * Every dump in a fixture folder (vmcore.*, with or without an expected.json) and every text
+ * (console logs, makedumpfile's dmesg, crash sessions: all are logs to `analyze`).
+ */
+function fixtureFiles(dir = FIXTURES, depth = 0): string[] {
   const out: string[] = [];
   if (depth > 4) return out;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...fixtureLogs(p, depth + 1));
-    else if (depth > 0 && /\.(log|txt)$/.test(e.name) && e.name !== 'qemu-cmdline.txt') out.push(p);
+    if (e.isDirectory()) out.push(...fixtureFiles(p, depth + 1));
+    else if (depth > 0 && (/^vmcore\./.test(e.name) || (/\.(log|txt)$/.test(e.name) && e.name !== 'qemu-cmdline.txt'))) out.push(p);
   }
   return out;
 }
 
-const inputs = [...new Set([...fixtureInputs(), ...fixtureLogs()])].sort();
+const inputs = [...new Set([...fixtureInputs(), ...fixtureFiles()])].sort();
 const rel = (p: string) => p.slice(REPO.length);
 
 describe('every fixture\'s real --json output validates', () => {
