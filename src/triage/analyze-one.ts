@@ -44,7 +44,11 @@ export function topFrames(report: CrashReport): string[] {
   const names = report.frames.filter((f) => !f.unreliable && f.function).map((f) => titleFunction(f.function as string));
   const guilty = report.guiltyFrame ? titleFunction(report.guiltyFrame) : null;
   const at = guilty ? names.indexOf(guilty) : -1;
-  return names.slice(at < 0 ? 0 : at, (at < 0 ? 0 : at) + SIGNATURE_FRAMES);
+  if (at >= 0) return names.slice(at, at + SIGNATURE_FRAMES);
+  // The trace lost the guilty frame (cut short, another dump's frames in between): the frames left
+  // are plumbing that would split a group, the guilty name alone keeps it.
+  if (guilty) return [guilty];
+  return names.slice(0, SIGNATURE_FRAMES);
 }
 
 export function signatureOf(hazards: string[], report: CrashReport | undefined): { signature: string; frames: string[] } {

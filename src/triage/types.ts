@@ -25,7 +25,7 @@ export interface TriageResultLine {
   hazards: string[];
   /** The grouping key: `hazard:<id>`, else `title:<normalised title>|<top frames>`, else `no-report`. */
   signature: string;
-  /** The frames that went into the signature (from the guilty frame down, at most 3). */
+  /** The frames that went into the signature: from the guilty frame down, at most 3 (the guilty name alone when the trace lacks it). */
   topFrames: string[];
   /** Crash time from the dump (ISO 8601), null for logs and dumps that do not record it. */
   crashTime: string | null;
