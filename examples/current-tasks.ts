@@ -3,7 +3,7 @@
 //
 //   node current-tasks.js <vmcore>      (compiled: tsc --module nodenext current-tasks.ts)
 import { pathToFileURL } from 'node:url';
-import { explainPreemptCount, openDump, openKernel } from 'ktriage';
+import { DumpReadError, explainPreemptCount, openDump, openKernel } from 'ktriage';
 
 export async function currentTasks(vmcore: string): Promise<string> {
   const dump = await openDump(vmcore);
@@ -19,8 +19,14 @@ export async function currentTasks(vmcore: string): Promise<string> {
       const pc = explainPreemptCount(kernel.preemptCount(cpu), { kernel: kernel.release });
       lines.push(`${cpu === panic ? '>' : ' '}${String(cpu).padEnd(4)} ${who.padEnd(18)} ${pc.value.padEnd(14)} ${pc.summary}`);
     }
-    // A typed read through BTF, as drgn's prog['init_task'].comm.
-    lines.push(`init_task.comm = ${JSON.stringify(kernel.object('init_task').member('comm').string())}`);
+    // A typed read through BTF, as drgn's prog['init_task'].comm. A dump cut down to the pages
+    // the analysis needs (makedumpfile -d 31 keeps more) may not hold it: say so, do not guess.
+    try {
+      lines.push(`init_task.comm = ${JSON.stringify(kernel.object('init_task').member('comm').string())}`);
+    } catch (e) {
+      if (!(e instanceof DumpReadError)) throw e;
+      lines.push(`init_task.comm: not in this dump (${e.message})`);
+    }
     return lines.join('\n') + '\n';
   } finally {
     dump.close();

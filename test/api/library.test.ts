@@ -1,6 +1,6 @@
 // The public API (src/index.ts) on the committed 2-CPU dump, checked against crash's record of the
 // same dump (referee JSON), and the example in examples/ run as a user would run it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { currentTasks } from '../../examples/current-tasks.js';
@@ -30,6 +30,23 @@ describe('examples/current-tasks.ts', () => {
     expect(lines.find((l) => l.startsWith(`>${ref.panic_task.cpu}`))).toContain(`${ref.panic_task.comm} (pid ${ref.panic_task.pid})`);
     expect(lines.at(-1)).toBe('init_task.comm = "swapper/0"');
   });
+});
+
+describe('the example on every committed dump (5.10, 6.1, 7.2: per-CPU layouts and BTF differ)', () => {
+  for (const dir of readdirSync(FIXTURES).filter((d) => d.startsWith('vmcore-')).sort()) {
+    const dumps = readdirSync(join(FIXTURES, dir)).filter((f) => /^vmcore\..*kdump-zlib$/.test(f));
+    const refFile = join(FIXTURES, dir, 'referee.kdump-zlib.json');
+    if (!dumps.length || !existsSync(refFile)) continue;
+    it(`${dir}/${dumps[0]}`, async () => {
+      const r = JSON.parse(readFileSync(refFile, 'utf8')) as RefereeJson;
+      const lines = (await currentTasks(join(FIXTURES, dir, dumps[0]))).trim().split('\n');
+      expect(lines[0]).toBe(`kernel ${r.release}, ${parseInt(r.cpus, 10)} CPUs, panic CPU ${r.panic_task.cpu}`); // crash: "2 [OFFLINE: 1]"
+      for (const [cpu, pc] of Object.entries(r.preempt_count)) expect(lines.find((l) => l.slice(1).startsWith(`${cpu} `))).toContain(pc.hex);
+      expect(lines.find((l) => l.startsWith(`>${r.panic_task.cpu}`))).toContain(`${r.panic_task.comm} (pid ${r.panic_task.pid})`);
+      // Trimmed dumps keep only the pages the analysis reads, which need not include init_task.
+      expect(lines.at(-1)).toMatch(/^init_task\.comm(?: = "swapper\/0"|: not in this dump \(physical page 0x[0-9a-f]+ is not in the dump)/);
+    });
+  }
 });
 
 describe('Kernel', () => {
