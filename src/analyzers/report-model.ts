@@ -99,9 +99,30 @@ export interface CrashReport {
   /** Line range in the (normalised) input. */
   startLine: number;
   endLine: number;
+  /**
+   * The report cannot be trusted as printed (syzkaller's notion): no guilty frame could be found,
+   * lines of another report or CPU are interleaved into its trace, or the trace is cut short.
+   */
   corrupted: boolean;
+  /** Why `corrupted` is set, e.g. `no guilty frame in the call trace`; absent when not corrupted. */
+  corruptedReason?: string;
+  /** Architecture whose crash-address line was read (`x86_64`, `i686`, `arm`, `arm64`, `powerpc`, `s390`, `riscv`). */
+  arch?: string;
+  /**
+   * Every stack printed in the report, in order, with its label (`call trace`, `state was
+   * registered at`, `dependency #1`, `allocated`, `freed`, ...). `frames` is the one marked primary.
+   */
+  stacks?: LabelledStack[];
   /** A `crash` utility backtrace (`crash> bt`) found in the log and attached to this report. */
   crashBacktrace?: CrashBacktrace;
+}
+
+/** One stack of a report that prints several (lockdep, KASAN, SLUB object tracking). */
+export interface LabelledStack {
+  label: string;
+  /** The stack the title and `frames` come from. */
+  primary: boolean;
+  frames: Frame[];
 }
 
 /** A backtrace printed by the `crash` utility's `bt` command. */

@@ -16,6 +16,8 @@ export type FrameStep =
   | { maybe: RegExp }
   /** Candidate function from capture group 1 of the first line matching (optional). */
   | { fn: RegExp }
+  /** Candidate function from the architecture's crash-address line (arch.ts). */
+  | { crash: true }
   /** Candidate function from the header's capture group `n`. */
   | { hdr: number }
   /** Parse a backtrace from the cursor: the first frame that is not skipped. */
@@ -44,23 +46,27 @@ export interface OopsFormat {
   skip?: SkipSet[];
   /** Extra frames to skip for this format (regex sources). */
   skipExtra?: string[];
+  /** Ids (prefixes) of the formats whose reports print this line as part of themselves. */
+  partOf?: string[];
   /** A line that looks like a report but is not one (ignored). */
   suppress?: boolean;
 }
 
-// The function name as printed in a RIP/PC line.
-const RIP_FN = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc|ERA|IAOQ\[0\])\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/;
 const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
 const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\[<[0-9a-f]+>\] )/;
 
 const RIP_STACK: FrameStep[][] = [
-  [{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }],
+  [{ crash: true }, { fn: PC_IS_AT }, { stack: true }],
 ];
 const HDR_RIP_STACK: FrameStep[][] = [
-  [{ hdr: 1 }, { fn: RIP_FN }, { stack: true }],
+  [{ hdr: 1 }, { crash: true }, { stack: true }],
 ];
 const STACK: FrameStep[][] = [[{ stack: true }]];
 const KASAN_STACK: FrameStep[][] = [[{ at: CALL_TRACE }, { stack: true }], [{ stack: true }], [{ hdr: 2 }]];
+// Lockdep's reports print older stacks (`{SOFTIRQ-ON-W} state was registered at:`, `-> #1 (...):`)
+// as indented `[<addr>] func` lines before the current one: only these headers start the stack
+// the report was raised from (kernel/locking/lockdep.c print_*_bug() end in dump_stack()).
+const TRACE_HEADER = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:)/;
 const LOCKDEP_AT = /\bat: (?:\[<[0-9a-f]+>\]\s*)?([A-Za-z_$][\w.$]*)\+0x/;
 
 // Syzkaller-style title shapes are kept; kinds follow ktriage's ReportKind.
@@ -75,7 +81,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // ---- sanitizers ----
   { id: 'kasan-old-addr', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
   { id: 'kasan-old-addr-norw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, title: 'KASAN: {1} in {2} at addr {3}' },
-  { id: 'kasan-on-address', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) on address/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1}' },
+  { id: 'kasan-on-address', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) on address/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1}', frame: KASAN_STACK },
   { id: 'kasan-double-free', kind: 'KASAN', header: /BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in/, title: 'KASAN: invalid-free in {FUNC}', frame: KASAN_STACK, skipExtra: ['kfree.*', 'kmem_cache_free.*', 'slab_free.*', 'free_.*'] },
   { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$)/, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
   { id: 'kasan-other', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+)(?: in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$))?/, title: 'KASAN: {1} in {FUNC}', frame: KASAN_STACK },
@@ -97,7 +103,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-page-fault', kind: 'BUG', header: /BUG: unable to handle page fault for address/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
   { id: 'bug-unable-other', kind: 'BUG', header: /BUG: unable to handle kernel ([a-z ]+)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: RIP_STACK },
   { id: 'bug-unable-cut', kind: 'BUG', header: /BUG: unable to handle kernel\s*$/, title: 'BUG: unable to handle kernel' },
-  { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
+  // kernel/locking/spinlock_debug.c: "BUG: spinlock lockup on CPU#%d" before 3.x, "lockup suspected" after.
+  { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|lockup(?= on CPU#)|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
   { id: 'bug-soft-lockup-new', kind: 'soft lockup', header: /watchdog: BUG: soft lockup/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
@@ -113,6 +120,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-nr-ptes', kind: 'BUG', header: /BUG: non-zero (nr_ptes|pgtables_bytes|nr_pmds) on freeing mm/, title: 'BUG: non-zero {1} on freeing mm' },
   { id: 'bug-dentry', kind: 'BUG', header: /BUG: Dentry .* still in use/, title: 'BUG: Dentry still in use in {FUNC}', frame: STACK, skipExtra: ['umount_check', 'd_walk', 'shrink_dcache_for_umount', 'do_one_tree'] },
   { id: 'bug-bad-page-state', kind: 'BUG', header: /BUG: Bad page state/, title: 'BUG: Bad page state in {FUNC}', frame: STACK, skipExtra: ['bad_page', 'free_.*page.*', '__free_.*', 'check_new_page.*', 'prep_new_page', 'get_page_from_freelist', 'free_unref_page.*', 'release_pages', 'put_page', '__put_page', 'folio_put', '__folio_put.*', 'free_pcp.*', 'free_pages.*', 'check_free_page.*'] },
+  // mm/filemap.c unaccount_page_cache_page(): "BUG: Bad page cache in process %s  pfn:%05lx".
+  { id: 'bug-bad-page-cache', kind: 'BUG', header: /BUG: Bad page cache in process/, title: 'BUG: Bad page cache in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }]], skipExtra: ['unaccount_page_cache_page', '__delete_from_page_cache', 'delete_from_page_cache.*', '__filemap_remove_folio', 'filemap_remove_folio'] },
   { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map in {FUNC}', frame: STACK, skipExtra: ['print_bad_pte', 'vm_normal_page', 'zap_.*', 'unmap_.*'] },
   { id: 'bug-workqueue-lockup', kind: 'BUG', header: /BUG: workqueue lockup/, title: 'BUG: workqueue lockup' },
   { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ at: /last function: / }, { stack: true }]] },
@@ -120,15 +129,19 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
   { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
   { id: 'bug-kmalloc-size', kind: 'BUG', header: /BUG: (?:looking up invalid subclass|key \S+ has not been registered!|unable to allocate)/, title: 'BUG: {0}', },
-  { id: 'bug-object-free', kind: 'BUG', header: /^\s*=*\s*BUG (\S+) \([^)]*\): (Object already free|Poison overwritten|Redzone overwritten|Padding overwritten|Freepointer corrupt|Invalid object pointer)/, title: 'BUG: {2}' },
+  // mm/slub.c slab_bug() printed "BUG %s: %s" before the taint went in parentheses;
+  // list_slab_objects(): "Objects remaining on kmem_cache_close()" (later "... in %s on __kmem_cache_shutdown()").
+  { id: 'bug-objects-remaining', kind: 'BUG', header: /^\s*=*\s*BUG (\S+?)(?: \([^)]*\))?: (Objects remaining\b.*)$/, title: 'BUG: Objects remaining in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }]], skipExtra: ['kmem_cache_destroy', 'kmem_cache_close', '__kmem_cache_shutdown', 'shutdown_cache', 'list_slab_objects', 'slab_err'] },
+  { id: 'bug-object-free', kind: 'BUG', header: /^\s*=*\s*BUG (\S+?)(?: \([^)]*\))?: (Object already free|Poison overwritten|Redzone overwritten|Padding overwritten|Freepointer corrupt|Invalid object pointer)/, title: 'BUG: {2}' },
 
   // ---- lockdep ----
   { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]], },
-  { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }]] },
   { id: 'lockdep-irq-inversion', kind: 'lockdep', header: /(?:WARNING|INFO): possible irq lock inversion dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-safe-unsafe', kind: 'lockdep', header: /(?:WARNING|INFO): [A-Z]+-(?:safe|irq-safe) -> [A-Z]+-(?:unsafe|irq-unsafe) lock order detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious RCU usage/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
+  // print_usage_bug(): "<task> [HC0[0]:SC1[1]:HE1:SE0] takes:" then the lock and the site taking it.
+  { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: /\] takes:/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }], [{ at: TRACE_HEADER }, { stack: true }]] },
+  { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
   { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-nested', kind: 'lockdep', header: /WARNING: [Nn]ested lock was not taken/, title: 'WARNING: nested lock was not taken in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-user', kind: 'lockdep', header: /WARNING: lock held when returning to user space/, title: 'WARNING: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
@@ -161,7 +174,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks detected stalls/, title: 'INFO: rcu_tasks detected stalls' },
   { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { hang: true }]], skip: ['hang'] },
   { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
-  { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}' },
+  // mm/slub.c print_track() prints "INFO: Allocated in"/"INFO: Freed in" inside a slab object report
+  // (Poison overwritten, Objects remaining, ...): part of that report, never one of its own.
+  { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}', partOf: ['bug-object', 'bug-objects-remaining', 'kasan'] },
 
   // ---- faults ----
   { id: 'gpf', kind: 'general protection fault', header: /general protection fault(?:,? (?:probably |maybe )?for (?:non-canonical )?address \S+?)?: [0-9a-f]{4}/, title: 'general protection fault in {FUNC}', frame: RIP_STACK },
@@ -175,15 +190,15 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'kernel-bug', kind: 'BUG', header: /kernel BUG at (\S+?):?(\d+)!?/, title: 'kernel BUG in {FUNC}', frame: RIP_STACK },
   { id: 'ppc-data-access', kind: 'BUG', header: /BUG: Unable to handle kernel (?:data|instruction) access/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
   { id: 'kernel-bug-ppc', kind: 'BUG', header: /Kernel BUG at ([0-9a-f]+)/, title: 'kernel BUG in {FUNC}', frame: RIP_STACK },
-  { id: 'unhandled-fault', kind: 'Oops', header: /Unhandled fault: /, title: 'Unhandled fault in {FUNC}', frame: [[{ fn: PC_IS_AT }, { fn: RIP_FN }, { stack: true }]] },
-  { id: 'unable-to-handle', kind: 'Oops', header: /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory|execute from non-executable memory|read from unreadable memory)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }]] },
-  { id: 'internal-error', kind: 'Oops', header: /Internal error: /, title: 'Internal error in {FUNC}', frame: [[{ fn: RIP_FN }, { fn: PC_IS_AT }, { stack: true }]] },
+  { id: 'unhandled-fault', kind: 'Oops', header: /Unhandled fault: /, title: 'Unhandled fault in {FUNC}', frame: [[{ fn: PC_IS_AT }, { crash: true }, { stack: true }]] },
+  { id: 'unable-to-handle', kind: 'Oops', header: /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory|execute from non-executable memory|read from unreadable memory)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]] },
+  { id: 'internal-error', kind: 'Oops', header: /Internal error: /, title: 'Internal error in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]] },
   { id: 'oops', kind: 'Oops', header: /^\s*Oops(?: - [a-z ]+)?: [0-9a-f]{4}/, title: 'Oops in {FUNC}', frame: RIP_STACK },
 
   // ---- kprobes, watchdogs ----
   { id: 'kprobe-unrecoverable', kind: 'kprobe', header: /Unrecoverable kprobe detected/, title: 'Unrecoverable kprobe detected in {FUNC}', frame: RIP_STACK },
   { id: 'kprobe-recursion', kind: 'kprobe', header: /kprobe: (?:Unrecoverable kprobe|reentered) .*|kprobes: (?:Failed to recover|Unexpected recursion)/, title: 'kprobe recursion in {FUNC}', frame: RIP_STACK },
-  { id: 'hard-lockup', kind: 'hard lockup', header: /(?:Watchdog detected hard LOCKUP on cpu \d+|NMI watchdog: Watchdog detected hard LOCKUP)/, title: 'hard lockup in {FUNC}', frame: [[{ fn: RIP_FN }, { stall: true }]], skip: ['stall'] },
+  { id: 'hard-lockup', kind: 'hard lockup', header: /(?:Watchdog detected hard LOCKUP on cpu \d+|NMI watchdog: Watchdog detected hard LOCKUP)/, title: 'hard lockup in {FUNC}', frame: [[{ crash: true }, { stall: true }]], skip: ['stall'] },
   { id: 'unregister-netdevice', kind: 'other', header: /unregister_netdevice: waiting for (\S+) to become free/, title: 'unregister_netdevice: waiting for DEV to become free' },
   { id: 'vfs-close', kind: 'other', header: /VFS: Close: file count is 0/, title: 'VFS: Close: file count is zero (use-after-free)' },
   { id: 'vfs-busy', kind: 'other', header: /VFS: Busy inodes after unmount/, title: 'VFS: Busy inodes after unmount (use-after-free)' },

@@ -46,20 +46,37 @@ export function baseFunctionName(name: string): string {
 
 const SYMTOKEN = String.raw`([A-Za-z_$.][\w.$]*?\+?0x[0-9a-fA-F]+/0x[0-9a-fA-F]+)`;
 // x86/arm64/ppc: ` [<ffffffff81000000>] ? func+0x1/0x2 [mod]` (all parts but the symbol optional)
+// s390 prints the first frame, taken from r14 rather than from a stack frame, in parentheses:
+// `([<000000000028d7d4>] scsi_init_io+0x54/0x1c0)` (arch/s390/kernel/dumpstack.c show_trace(),
+// traps.c before 4.x). powerpc marks frames whose saved LR may be stale `(unreliable)`
+// (arch/powerpc/kernel/process.c show_stack()).
 const LINUX_FRAME = new RegExp(
-  String.raw`^\s*(?:\[<?([0-9a-f]{6,16})>?\]\s*)?(\?\s+)?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?` + SYMTOKEN +
-    String.raw`(?:\s+\[([\w.-]+)\])?(?:\s+\S+:\d+(?::\d+)?)?(?:\s+\[inline\])?(?:\s+\[([\w.-]+)\])?\s*$`,
+  String.raw`^\s*(\()?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?(\?\s+)?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?` + SYMTOKEN +
+    String.raw`(?:\s+\[([\w.-]+)\])?(?:\s+\S+:\d+(?::\d+)?)?(?:\s+\[inline\])?(?:\s+\[([\w.-]+)\])?(\s*\(unreliable\))?\s*(\))?\s*$`,
 );
+// s390 frames without a symbol: ` [<000003ff8046a1c4>] 0x3ff8046a1c4` or `([<0000000000000201>] 0x201)`.
+// `[<0000000000000000>] 0x0` is lockdep's "Preemption disabled at:" with no site, not a frame.
+const S390_ADDR_FRAME = /^\s*(\()?\[<(?!0+>)([0-9a-f]{8,16})>\]\s+0x[0-9a-f]+\s*(\))?\s*$/;
 // Symbolised inline frame or kmemleak frame without offset: ` [<00000000a>] func file.c:123 [inline]`
 const INLINE_FRAME = /^\s*(?:\[<?([0-9a-f]{6,16})>?\]\s+)?(\?\s+)?([A-Za-z_][\w.$]*)\s+((?:[\w.-]+\/)*[\w.-]+\.[chSsrl]s?:\d+(?::\d+)?)(?:\s+\[inline\])?\s*$/;
 // Address-only frame: ` ? 0xffffffffc054b002`
 const ADDR_FRAME = /^\s*(\?\s+)?(?:\[<)?(0x[0-9a-f]{8,16}|[0-9a-f]{16})(?:>\])?\s*$/;
 // arm: `[<c0101234>] (func) from [<c0105678>] (caller)`; also `(func+0x1/0x2)` forms.
-const ARM_FRAME = /^\s*\[<([0-9a-f]{8,16})>\]\s+\(([A-Za-z_$][\w.$]*)(?:\+0x([0-9a-f]+)\/0x([0-9a-f]+))?\)(?:\s+from\s+\[<[0-9a-f]+>\]\s+\((?:[^)]*)\))?(?:\s+\[([\w.-]+)\])?\s*$/;
+// arch/arm/kernel/traps.c dump_backtrace_entry() prints `%pS`, which puts a module inside the
+// parentheses: `(mxs_mmc_enable_sdio_irq+0x18/0xdc [mxs_mmc])`.
+const ARM_FRAME = /^\s*\[<([0-9a-f]{8,16})>\]\s+\(([A-Za-z_$][\w.$]*)(?:\+0x([0-9a-f]+)\/0x([0-9a-f]+))?(?:\s+\[([\w.-]+)\])?\)(?:\s+from\s+\[<[0-9a-f]+>\]\s+\((?:[^)]*)\))?(?:\s+\[([\w.-]+)\])?\s*$/;
 // arm "Backtrace:" format: `[<c0101234>] (func) from [<...>] (caller)` handled above; also
 // `Function entered at [<c0101234>] from [<...>]` (no names: ignored).
 // crash: `#12 [ffffb6fe00907a48] func at ffffffffa18e2904 [mod]`
 const CRASH_FRAME = /^\s*#(\d{1,4})\s+\[([0-9a-f]{8,16})\]\s+([A-Za-z_$][\w.$]*?)(?:\+(\d+))?\s+at\s+([0-9a-f]{8,16})(?:\s+\[([\w.-]+)\])?\s*$/;
+
+/**
+ * ppc64 big-endian (ELFv1) kernels print text symbols with a leading dot (`.eeh_dev_check_failure`):
+ * the dot names the code, the plain name the function descriptor. Titles use the plain name.
+ */
+export function stripDot(name: string): string {
+  return name.startsWith('.') && name.length > 1 ? name.slice(1) : name;
+}
 
 export function mkFrame(p: Partial<Frame>, context: FrameContext): Frame {
   return {
@@ -79,13 +96,15 @@ export function parseFrameLine(line: string, context: FrameContext = 'unknown'):
   // a paste cut short: `filemap_read0x18a/0x320......`
   const text = line.replace(/(?:\.{3,}|\u2026+)$/, '');
   let m = LINUX_FRAME.exec(text);
-  if (m) {
-    const sp = splitSymOffset(m[4]);
+  // An opening parenthesis only in s390's form, where it is closed too.
+  if (m && !m[1] === !m[9]) {
+    const sp = splitSymOffset(m[5]);
+    if (sp) sp.name = stripDot(sp.name);
     if (sp && /^[A-Za-z_$]/.test(sp.name)) {
-      const addr = m[1] ?? m[3];
+      const addr = m[2] ?? m[4];
       return mkFrame({
-        function: sp.name, offset: sp.offset, size: sp.size, module: m[5] ?? m[6] ?? null,
-        unreliable: !!m[2], address: addr ? '0x' + addr : null,
+        function: sp.name, offset: sp.offset, size: sp.size, module: m[6] ?? m[7] ?? null,
+        unreliable: !!m[3] || !!m[8], address: addr ? '0x' + addr : null,
       }, context);
     }
   }
@@ -93,9 +112,11 @@ export function parseFrameLine(line: string, context: FrameContext = 'unknown'):
   if (m) {
     return mkFrame({
       function: m[2], offset: m[3] ? parseInt(m[3], 16) : null, size: m[4] ? parseInt(m[4], 16) : null,
-      module: m[5] ?? null, address: '0x' + m[1],
+      module: m[5] ?? m[6] ?? null, address: '0x' + m[1],
     }, context);
   }
+  m = S390_ADDR_FRAME.exec(text);
+  if (m && !m[1] === !m[3]) return mkFrame({ address: '0x' + m[2] }, context);
   m = INLINE_FRAME.exec(text);
   if (m && !/^(?:RIP|PC|LR|pc|lr|at|in)$/.test(m[3])) {
     return mkFrame({ function: m[3], unreliable: !!m[2], address: m[1] ? '0x' + m[1] : null }, context);
@@ -149,8 +170,11 @@ export function parseRipValue(value: string): { frame: Frame | null; cs: string 
   v = v.replace(/^\[<[0-9a-f]+>\]\s*/, '').replace(/^\s*\[<[0-9a-f]+>\]\s*/, '');
   const tok = /^(\S+)(?:\s+\[([\w.-]+)\])?/.exec(v);
   if (!tok) return { frame: null, cs };
+  // `pc : [<c0333330>]    lr : [<c0333200>]`: the word after the address is the next register.
+  if (/^\S+\s*:/.test(v)) return { frame: null, cs };
   if (/^0x[0-9a-f]+$/i.test(tok[1])) return { frame: mkFrame({ address: tok[1] }, 'unknown'), cs };
   const sp = splitSymOffset(tok[1]);
+  if (sp) sp.name = stripDot(sp.name);
   if (sp) return { frame: mkFrame({ function: sp.name, offset: sp.offset, size: sp.size, module: tok[2] ?? null }, 'unknown'), cs };
   if (/^[A-Za-z_][\w.]*$/.test(tok[1])) return { frame: mkFrame({ function: tok[1] }, 'unknown'), cs };
   return { frame: null, cs };

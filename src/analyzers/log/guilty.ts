@@ -2,7 +2,8 @@
 // frames listed in skip.ts.
 import { SKIP_ALWAYS, SKIP_HANG, SKIP_STALL, SKIP_SUBSTRING } from './skip.js';
 import type { FrameStep, OopsFormat, SkipSet } from './formats.js';
-import { baseFunctionName, parseFrameLine } from './frames.js';
+import { matchCrashAddress } from './arch.js';
+import { baseFunctionName, parseFrameLine, stripDot } from './frames.js';
 
 function compileSkip(list: readonly string[]): RegExp {
   return new RegExp(`^(?:${list.join('|')})$`);
@@ -165,6 +166,16 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
         const name = f.m[1];
         if (name && !skipper.skip(name)) return name;
       }
+    } else if ('crash' in st) {
+      for (let i = cur; i < lines.length; i++) {
+        if (i > cur && SECTION_END.test(lines[i])) break;
+        const ca = matchCrashAddress(lines[i]);
+        if (!ca || ca.row.summary) continue;
+        cur = i + 1;
+        const name = stripDot(ca.symbol.replace(/\+?0x[0-9a-f]+\/0x[0-9a-f]+.*$/, ''));
+        if (name && !skipper.skip(name)) return name;
+        break;
+      }
     } else if ('hdr' in st) {
       const name = header[st.hdr];
       if (name && !skipper.skip(name)) return name;
@@ -181,6 +192,8 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
         const t = lines[i];
         const rip = RIP_ANY.exec(t);
         if (rip) { names.push(rip[1]); started = true; continue; }
+        const ca = matchCrashAddress(t);
+        if (ca && !ca.row.summary) { names.push(stripDot(ca.symbol.replace(/\+?0x[0-9a-f]+\/0x[0-9a-f]+.*$/, ''))); started = true; continue; }
         const fn = frameFunc(t);
         if (fn) { names.push(fn); started = true; continue; }
         if (started && STACK_END.test(t)) break;

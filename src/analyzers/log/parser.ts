@@ -2,6 +2,7 @@
 import type { CrashReport, ExceptionBlock, Frame, FrameContext, LogAnalysis, Registers } from '../report-model.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import { HEADER_HINT, OOPS_FORMATS, type OopsFormat } from './formats.js';
+import { isRegisterOnlyLine, matchCrashAddress } from './arch.js';
 import { parseCrashExceptionRip, parseCrashFrameLine, parseFrameLine, parseRipValue } from './frames.js';
 import { findGuilty, STACK_END } from './guilty.js';
 import { normalizeLog, type LogLine } from './normalize.js';
@@ -65,6 +66,7 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
   let dropped = 0;
   let cur: Segment | null = null;
   for (const hit of hits) {
+    if (cur && hit.fmt.partOf && hit.i - cur.hit.i < MAX_BODY && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
     if (cur) {
       if (cur.panic) {
         if (hit.i < cur.panicEnd) continue; // printed by the dying kernel
@@ -150,6 +152,9 @@ function clean(s: string): string {
 const REG_LINE = /^\s*(?:R[A-Z0-9]{1,3}|E[A-Z]{2}|[FGCDES]S|knlGS|CR\d|DR\d|PKRU|ORIG_RAX|EFLAGS|x\d{1,2}|pc|lr|sp|pstate)\s*:/;
 const REG_PAIR = /\b([A-Za-z][A-Za-z0-9_]{0,7})\s?:\s?(?:([0-9a-f]{4}):)?([0-9a-f]{4,16})\b/g;
 const CPU_LINE = /\bCPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.*?)(?: Kdump: \w+)?\s+(Not tainted|Tainted: [A-Z ]+?)\s+((?:[-\d]|\S*\d).*)$/;
+const OLD_PID_LINE = /\bPid: (\d+), comm: (.{1,20}?) (Not tainted|Tainted: [A-Z ]*[A-Z])\s+(\d+\.\d+\S*)/;
+const MODULE_CONT = /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*(?:\s+\[last unloaded: [\w-]+\])?\s*$|^\s*\[last unloaded: [\w-]+\]\s*$/;
+const WARN_SITE = /WARNING: .*?\bat (?:\S+:\d+\s+)?(\.?[A-Za-z_$][\w.$]*?\+0x[0-9a-f]+\/0x[0-9a-f]+)|WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/;
 const CPU_SHORT = /\bCPU: (\d+) PID: (\d+)\b/;
 const RELEASE = /(\d+\.\d+(?:\.\d+)?[\w.+~-]*)\s+#/;
 
@@ -165,8 +170,6 @@ function parseRegisters(t: string, into: Registers): void {
   }
 }
 
-const CONTEXT_OPEN = /^\s*<(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>\s*$/;
-const CONTEXT_CLOSE = /^\s*<\/(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>\s*$|^\s*<(EOI|EOE)>\s*$/;
 
 function ctxName(s: string): FrameContext {
   if (s === 'NMI' || s === 'IRQ' || s === 'SOFTIRQ' || s === 'TASK') return s;
@@ -208,10 +211,25 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
         const m = /^\s*Hardware name: (.*)$/.exec(t);
         if (m) r.hardware = clean(m[1]);
       }
-      if (!r.modules.length) {
-        const m = /^\s*Modules linked in:\s*(.*)$/.exec(t);
-        if (m) r.modules = m[1].split(/\s+/).filter((x) => x && !x.startsWith('[')).map((x) => clean(x.replace(/\(.*\)$/, ''))).slice(0, 1000);
+      if (r.cpu === null) {
+        // Before 3.10 x86 show_regs_common() printed "Pid: %d, comm: %.20s %s %s" (taint, release)
+        // instead of dump_stack_print_info()'s "CPU: N PID: N Comm:" line.
+        const m = OLD_PID_LINE.exec(t);
+        if (m) {
+          r.pid = +m[1]; r.comm = clean(m[2]).trim();
+          r.tainted = m[3] === 'Not tainted' ? 'Not tainted' : clean(m[3].replace(/^Tainted:\s*/, '')).replace(/\s+/g, ' ').trim();
+          r.kernelRelease = clean(m[4]);
+        }
       }
+    }
+    for (let i = 0; i < arr.length && !r.modules.length; i++) {
+      const m = /^\s*Modules linked in:\s*(.*)$/.exec(arr[i]);
+      if (!m) continue;
+      // kernel/module.c print_modules() prints every module with pr_cont(): a console or a paste
+      // that wraps long lines carries the list on over lines holding module names only.
+      let list = m[1];
+      for (let j = i + 1; j < arr.length && j < i + 40 && MODULE_CONT.test(arr[j]); j++) list += ' ' + arr[j];
+      r.modules = list.split(/\s+/).filter((x) => x && !x.startsWith('[') && !x.endsWith(']')).map((x) => clean(x.replace(/\(.*\)$/, ''))).slice(0, 1000);
     }
   };
   scanFields(body.slice(0, 400));
@@ -226,6 +244,15 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
   // registers, code, frames with context sections and exception blocks
   parseTrace(body, r, known);
   if (!r.frames.length && tail.length) parseTrace(tail, r, known);
+  // kernel/panic.c __warn() names the WARN site itself ("at %pS"; warn_slowpath_common() printed
+  // "WARNING: at %s:%d %pS()" before 3.x): the crash address when no register dump follows.
+  if (fmt.kind === 'WARNING' && !r.rip?.function) {
+    const w = WARN_SITE.exec(texts[s.hit.i]);
+    if (w) {
+      const { frame } = parseRipValue(w[1] ?? w[2]);
+      if (frame?.function) { r.rip = frame; r.ripRaw = clean(w[1] ?? w[2]); }
+    }
+  }
 
   // title and guilty frame: search the body, then what panic() printed
   const searchLines = body.concat(tail).slice(0, MAX_BODY);
@@ -240,11 +267,84 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
   });
   if (title.includes('{FUNC}')) {
     title = title.replace('{FUNC}', func ?? 'corrupted');
-    if (!func) r.corrupted = true;
+    if (!func) markCorrupted(r, 'no guilty frame: every frame of the trace is reporting or library code, or there is no trace');
   }
+  if (fmt.frame && !r.frames.length && !r.rip?.function) markCorrupted(r, 'no call trace: the report was cut short before its stack');
+  const mixed = interleaved(body);
+  if (mixed) markCorrupted(r, mixed);
   r.title = clean(normalizeTitle(title.replace(/\s+$/, '')));
   r.guiltyFrame = func ? clean(func) : null;
   return r;
+}
+
+// Lines that open a stack, with the label it is kept under. `primary` stacks are the report's own
+// trace (the one the title comes from); the others are history printed beside it.
+const STACK_OPENERS: readonly { re: RegExp; label: string | ((m: RegExpExecArray) => string); primary: boolean }[] = [
+  // x86 dumpstack.c show_trace_log_lvl(), arm64/riscv/arm dump_backtrace(), lockdep's
+  // print_*_bug() "stack backtrace:", kmemleak "backtrace:".
+  { re: /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|Exception stack\(|backtrace(?: \(crc [0-9a-f]+\))?:)/, label: 'call trace', primary: true },
+  // kernel/locking/lockdep.c print_usage_bug(): the stack saved when the lock was first used in
+  // the other state, not where the report was raised.
+  { re: /^\s*\{([A-Z_-]+)\} state was registered at:/, label: (m) => `{${m[1]}} state was registered at`, primary: false },
+  // lockdep.c print_circular_bug_entry(): "-> #1 (&lock){+.+.}:" then the stack that took it.
+  { re: /^\s*-> #(\d+) /, label: (m) => `dependency #${m[1]}`, primary: false },
+  // lockdep.c print_irq_inversion_bug()/print_bad_irq_dependency(): "... acquired at:".
+  { re: /^\s*\.\.\. acquired at:/, label: 'acquired at', primary: false },
+  // mm/kasan/report.c print_track(); mm/slub.c print_track() ("INFO: Allocated in ... age=").
+  { re: /^\s*(?:Allocated by task \d+|INFO: Allocated in )/, label: 'allocated', primary: false },
+  { re: /^\s*(?:Freed by task \d+|INFO: Freed in )/, label: 'freed', primary: false },
+  { re: /^\s*(?:Last potentially related work creation|Second to last potentially related work creation|Last call_rcu\(\)|Second to last call_rcu\(\))/, label: 'related work', primary: false },
+];
+// Lockdep prose between its stacks: frames after these belong to no stack. Their `at:` lines name
+// lock sites (`#0:  (&rdev->mutex){+.+.+.}, at: [<c036e9e0>] regulator_get_voltage+0x18/0x38`),
+// which a frame regexp would otherwise take, clipped, for frames.
+const STACK_CLOSERS = /^\s*(?:other info that might help|the existing dependency chain|which lock already depends|but task is already holding|is trying to (?:acquire|release)|\d+ locks? held by|no locks held by|Possible (?:unsafe|interrupt unsafe)|irq event stamp|hardirqs last|softirqs last|\*\*\* DEADLOCK|Chain exists of|the dependencies between|\S+\/\d+ \[HC\d|INFO: Object 0x|INFO: Slab 0x|Redzone |Object [0-9a-f]+: |Padding )/;
+const LOCK_SITE = /(?:^|\s)at: (?:\[<[0-9a-f]+>\]\s*)?\S+\+0x|\bat \(\d+\): \[<|^\s*#\d+:\s/;
+// s390 die() prints "Last Breaking-Event-Address:" and then one address line that is the last
+// branch taken, not a frame (arch/s390/kernel/dumpstack.c show_last_breaking_event()).
+const BREAKING_EVENT = /^\s*Last Breaking-Event-Address:/;
+// powerpc: "--- interrupt: 700 at func" / "--- Exception: 700 at .func" then "    LR = .func+0x.."
+// (arch/powerpc/kernel/process.c show_stack()).
+const PPC_EXCEPTION = /^\s*--- (?:Exception|interrupt): [0-9a-f]+ at (\.?[A-Za-z_$][\w.$]*?\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
+const PPC_LR = /^\s*LR = /;
+// Old x86_64 dumpstack_64.c print_context_stack() printed " <IRQ> ", " <EOI> ", " <NMI> " and
+// "<<EOE>>" without a newline, so the first frame of the next section shares the marker's line.
+const MARKER_PREFIX = /^\s*(?:<(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>|<\/(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>|<(EOI)>|<(<EOE>)>|<(EOE)>)\s*/;
+
+/** The crash-address line as printed, without its label (`0010:irq_fpu_usable+0x39/0x50`). */
+function rawValue(t: string): string {
+  return clean(t.replace(/^\s*(?:RIP|EIP|IP|NIP|pc|epc|PC is at|Krnl PSW)\s*:?\s*/, '').trim());
+}
+
+interface OpenStack { label: string; primary: boolean; frames: Frame[] }
+
+function markCorrupted(r: CrashReport, why: string): void {
+  r.corrupted = true;
+  r.corruptedReason ??= why;
+}
+
+/**
+ * Output of several CPUs mixed into one trace: another report's header, or a frame line cut by
+ * another record, between the first and the last frame of the trace. printk() records from
+ * different CPUs interleave on the console when no lock orders them (syzkaller's "corrupted").
+ */
+function interleaved(body: string[]): string | null {
+  let first = -1;
+  let last = -1;
+  for (let i = 1; i < body.length && i < 400; i++) {
+    const t = body[i];
+    if (/^\s*(?:NMI backtrace for cpu|Sending NMI|Kernel panic - not syncing|---\[ end|Showing all locks)/.test(t)) break;
+    if (parseFrameLine(t)) { if (first < 0) first = i; last = i; }
+  }
+  if (first < 0) return null;
+  for (let i = first + 1; i < last; i++) {
+    const t = body[i];
+    const h = matchHeader(t);
+    if (h && !h.fmt.suppress && h.fmt.kind !== 'panic') return `another report interleaved into the call trace: "${clean(t.trim()).slice(0, 80)}"`;
+    // A frame with a second frame's address glued on: two records written over each other.
+    if (/\+0x[0-9a-f]+\/0x[0-9a-f]+.*\[<[0-9a-f]{8,16}>\].*\+0x[0-9a-f]+\/0x[0-9a-f]+/.test(t) && !/\) from \[</.test(t) && !/at: /.test(t)) return 'frames of two traces written over each other';
+  }
+  return null;
 }
 
 function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
@@ -252,33 +352,110 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
   const cur = (): FrameContext => ctx[ctx.length - 1] ?? 'unknown';
   let inTrace = false;
   let exc: ExceptionBlock | null = null;
+  const stacks: OpenStack[] = [];
+  let stack: OpenStack | null = null;
+  let skipNext = false;
+  const open = (label: string, primary: boolean): OpenStack => {
+    // A second call trace of the same report (panic() re-printing it, another CPU) is kept apart.
+    const first = primary && !stacks.some((x) => x.primary);
+    const st = { label: first || !primary ? label : `${label} #${stacks.filter((x) => x.label.startsWith(label)).length + 1}`, primary: first, frames: [] };
+    stacks.push(st);
+    return st;
+  };
+  const push = (f: Frame) => {
+    stack ??= open('call trace', true);
+    if (stack.frames.length < 1000) stack.frames.push(f);
+  };
   for (let k = 0; k < body.length; k++) {
-    const t = body[k];
+    let t = body[k];
+    if (skipNext) { skipNext = false; continue; }
     if (k > 0 && STACK_END.test(t) && !/^\s*(?:Code: |CPU: |Hardware name:|Modules linked in)/.test(t) && inTrace && !/^-{10,}/.test(t)) {
-      if (/^\s*(?:Allocated by|Freed by|NMI backtrace|Showing all locks|Kernel panic|---\[ end)/.test(t)) break;
+      if (/^\s*(?:NMI backtrace|Showing all locks|Kernel panic|---\[ end)/.test(t)) break;
     }
-    let m = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|Exception stack\(|backtrace:)/.exec(t);
-    if (m) { inTrace = true; continue; }
-    m = CONTEXT_OPEN.exec(t);
-    if (m) { ctx.push(ctxName(m[1])); inTrace = true; continue; }
-    m = CONTEXT_CLOSE.exec(t);
-    if (m) { ctx.pop(); continue; }
-    m = /^\s*(?:RIP|IP|EIP|NIP|pc|PC is at)\s*:?\s*(.*)$/.exec(t);
-    if (m && /^\s*(?:RIP|IP|EIP|NIP):|^\s*pc\s*:|^\s*PC is at/.test(t)) {
-      const { frame } = parseRipValue(m[1]);
+    let opened = false;
+    for (const o of STACK_OPENERS) {
+      const m = o.re.exec(t);
+      if (!m) continue;
+      const label = typeof o.label === 'string' ? o.label : o.label(m);
+      // The first call trace keeps the frames printed before its header (arm's and riscv's
+      // unlabelled traces, exception blocks) when no other stack came between.
+      if (o.primary && stack && stack.primary && (!stack.frames.length || (stack.label === 'call trace' && !stacks.some((x) => !x.primary)))) {
+        // same stack continues (x86 prints "Call Trace:" again after an exception block)
+      } else {
+        stack = open(label, o.primary);
+      }
+      inTrace = true;
+      opened = true;
+      break;
+    }
+    if (opened) continue;
+    if (STACK_CLOSERS.test(t)) {
+      stack = null;
+      inTrace = false;
+      // "is trying to release lock (x) at:" puts the lock site on the next line (lockdep.c print_lock()).
+      if (/ at:\s*$/.test(t)) skipNext = true;
+      continue;
+    }
+    if (BREAKING_EVENT.test(t)) { skipNext = true; continue; }
+    if (PPC_LR.test(t)) continue;
+    // context markers, alone on their line or followed by a frame
+    let mk = MARKER_PREFIX.exec(t);
+    while (mk) {
+      if (mk[1]) ctx.push(ctxName(mk[1]));
+      else {
+        const closed = ctx.pop();
+        // After <EOI> the interrupted task's frames follow (old x86 printed no <TASK>).
+        if (mk[3] && !ctx.length && closed) ctx.push('TASK');
+      }
+      inTrace = true;
+      t = t.slice(mk[0].length);
+      mk = MARKER_PREFIX.exec(t);
+    }
+    if (!t.trim()) continue;
+    if (LOCK_SITE.test(t)) continue;
+    const pe = PPC_EXCEPTION.exec(t);
+    if (pe) {
+      const { frame } = parseRipValue(pe[1]);
+      exc = { rip: frame, ripRaw: clean(pe[1]), registers: {}, code: null, frameIndex: stack?.frames.length ?? 0 };
+      if (r.exceptions.length < 100) r.exceptions.push(exc);
+      continue;
+    }
+    const ca = matchCrashAddress(t);
+    if (ca) {
+      const { frame } = parseRipValue(ca.symbol);
       if (frame?.function) known.add(frame.function);
-      if (!inTrace && !r.ripRaw) {
-        r.ripRaw = clean(m[1]);
+      if (ca.row.summary) {
+        // die()'s one-line summary after the trace repeats the crash address: never a frame.
+        if (!r.ripRaw) { r.ripRaw = rawValue(t); r.rip = frame; r.arch ??= ca.row.arch; }
+        continue;
+      }
+      // powerpc prints `NIP: <address> LR: ...` registers first and `NIP [<address>] func` after.
+      if (!inTrace && (!r.ripRaw || (!r.rip?.function && frame?.function))) {
+        r.ripRaw = rawValue(t);
         r.rip = frame;
+        r.arch ??= ca.row.arch;
       } else if (inTrace || r.ripRaw) {
         // an exception RIP block inside the trace: the interrupted context
-        exc = { rip: frame, ripRaw: clean(m[1]), registers: {}, code: null, frameIndex: r.frames.length };
+        exc = { rip: frame, ripRaw: rawValue(t), registers: {}, code: null, frameIndex: stack?.frames.length ?? 0 };
         if (r.exceptions.length < 100) r.exceptions.push(exc);
         if (frame?.function && r.frames.length < 1000) {
-          r.frames.push({ ...frame, context: cur(), exceptionRip: true });
+          const ef = { ...frame, context: cur(), exceptionRip: true };
+          r.frames.push(ef);
+          push(ef);
         }
         inTrace = true;
       }
+      continue;
+    }
+    // Address-only crash lines (`RIP: 0033:0x47cf2a`, `EIP: 0060:[<c04ac80f>] EFLAGS: ...`):
+    // the registers are read below; the function, if any, comes from another line.
+    let m = /^\s*(?:RIP|EIP|NIP|IP)\s*:\s*(.*)$/.exec(t);
+    if (m) {
+      if (!inTrace && !r.ripRaw) {
+        const v = parseRipValue(m[1]);
+        if (v.frame && (v.frame.function || v.frame.address)) { r.ripRaw = clean(m[1]); r.rip = v.frame; }
+      }
+      parseRegisters(t, exc ? exc.registers : r.registers);
       continue;
     }
     m = /^\s*Code: (.*)$/.exec(t);
@@ -288,22 +465,28 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
       else if (!r.code) r.code = code;
       continue;
     }
-    if (REG_LINE.test(t)) {
+    if (REG_LINE.test(t) || isRegisterOnlyLine(t)) {
       parseRegisters(t, exc ? exc.registers : r.registers);
       continue;
     }
     const f = parseFrameLine(t, cur());
     if (f) {
-      if (/^\s*\[<[0-9a-f]+>\]\s*$/.test(t) && !inTrace) continue;
+      if (/^\s*\(?\[<[0-9a-f]+>\]\s*(?:0x[0-9a-f]+\s*\)?)?\s*$/.test(t) && !inTrace) continue;
       if (!inTrace && !f.function) continue;
       inTrace = true;
       exc = null;
       if (f.function) known.add(f.function);
       if (f.module) f.module = clean(f.module);
       if (f.function) f.function = clean(f.function);
-      if (r.frames.length < 1000) r.frames.push(f);
+      push(f);
     }
   }
+  const primary = stacks.find((x) => x.primary && x.frames.length) ?? stacks.find((x) => x.label === 'call trace' && x.frames.length);
+  if (primary) {
+    for (const x of stacks) x.primary = x === primary;
+    if (!r.frames.length || r.frames.every((f) => f.exceptionRip)) r.frames = primary.frames.slice(0, 1000);
+  }
+  if (stacks.length > 1 || stacks.some((x) => !x.primary)) r.stacks = stacks.filter((x) => x.frames.length).slice(0, 50);
 }
 
 /** `crash` utility backtraces (`PID: 33 TASK: ... CPU: 3 COMMAND: "bash"`, `#0 [sp] func at addr`). */

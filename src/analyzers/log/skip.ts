@@ -63,7 +63,10 @@ export const SKIP_ALWAYS: readonly string[] = [
   'dev_printk.*', '__dev_printk', 'dev_info', 'dev_warn', 'dev_err', 'dev_notice', 'dev_crit', 'dev_alert', 'dev_emerg', '_dev_.*',
   'dev_vprintk_emit', 'netdev_printk', '__netdev_printk', 'netdev_err', 'netdev_warn', 'netdev_info',
   // generic library helpers: trees, lists, bitops, atomics, checksums, devices, timers
-  'rb_.*', '__rb_.*', 'klist_.*', 'idr_.*', 'ida_.*', 'xa_.*', 'xas_.*', '__xa_.*', 'radix_tree_.*', 'rhashtable_.*', '__rhashtable_.*',
+  'rb_.*', '__rb_.*', 'klist_.*',
+  // lib/idr.c's own API only: drivers name their helpers idr_* too (ib_uverbs' idr_read_uobj).
+  'idr_(?:alloc\\w*|remove\\w*|find\\w*|for_each\\w*|get_next\\w*|get_new\\w*|get_empty_slot|pre_get|preload\\w*|replace|destroy|init\\w*|is_empty|layer_alloc|mark_full)',
+  'ida_(?:alloc\\w*|free|destroy|simple_\\w+|get_new\\w*|pre_get|remove|init)', 'xa_.*', 'xas_.*', '__xa_.*', 'radix_tree_.*', 'rhashtable_.*', '__rhashtable_.*',
   'crc\\w*', '__crc\\w*', 'crc32.*', 'aes_.*', 'sha\\d+_.*', 'hex_.*', 'strn?str', 'strsep', 'read_word_at_a_time', 'skb_put',
   '(?:__)?(?:test_and_)?(?:set|clear|change)_bit.*', 'test_bit', 'find_.*_bit', '(?:arch_)?atomic\\w*', '_atomic_dec_and_lock.*',
   'atomic_dec_and_.*', 'device_del', 'device_unregister', 'device_release', 'device_destroy', 'put_device', 'device_add',
