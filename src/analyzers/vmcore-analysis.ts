@@ -15,7 +15,12 @@ import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.j
 import type { CrashReport, Frame, FrameContext } from './report-model.js';
 import type { MemoryContext } from './rules/engine.js';
 
-export interface DumpAnalysisOptions { systemMap?: string; vmlinux?: string }
+export interface DumpAnalysisOptions {
+  systemMap?: string;
+  vmlinux?: string;
+  /** The per-build cache (src/kernel/build-cache.ts): a folder, or false for none; default from the environment. */
+  cache?: string | false;
+}
 
 const hex = (v: bigint, w = 16) => '0x' + v.toString(16).padStart(w, '0');
 
@@ -110,7 +115,7 @@ export async function analyzeDumpFile(path: string, opts: DumpAnalysisOptions = 
 
 export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpAnalysisOptions = {}): Promise<DumpDiagnosis> {
   const notes: string[] = [];
-  const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
+  const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux, cache: opts.cache });
   const release = k.osrelease ?? null;
 
   // 1. The kernel's own log, through the console-log parser.

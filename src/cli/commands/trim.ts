@@ -13,9 +13,11 @@ export async function runTrim(input: string, out: string): Promise<{ text: strin
   if (existsSync(out)) throw new InputError(`${out} exists: trim never overwrites a file`);
   const dump = await openDumpAsync(input);
   try {
-    await analyzeOpenDump(dump, input);
+    // Without the build cache: a trimmed dump must hold every page an analysis reads when the
+    // cache is cold (kallsyms names, the whole .BTF), or it would only work where the cache is warm.
+    await analyzeOpenDump(dump, input, { cache: false });
     // Also every CPU's backtrace and the info/log/percpu reads, so `bt --all` works on the result.
-    const k = openKernel(dump);
+    const k = openKernel(dump, { cache: false });
     try {
       await unwinderForKernel(k).backtraceAll();
     } catch {

@@ -79,10 +79,24 @@ export function exceptionStackRegions(ctx: StackContext, cpu: number): StackRegi
 }
 
 export class CpuStacks {
-  constructor(readonly regions: StackRegion[]) {}
+  /**
+   * `inferTask`: the task stack is not known (no BTF for task_struct.stack); the first kernel
+   * address met on none of the known stacks (the walk leaving the IRQ stack for the interrupted
+   * task's) names it, since task stacks are THREAD_SIZE-aligned.
+   */
+  constructor(
+    readonly regions: StackRegion[],
+    private inferTask = false,
+  ) {}
 
   find(addr: bigint): StackRegion | undefined {
-    return this.regions.find((r) => addr >= r.begin && addr < r.end);
+    const r = this.regions.find((x) => addr >= x.begin && addr < x.end);
+    if (r || !this.inferTask || addr < 0xff00000000000000n) return r;
+    this.inferTask = false;
+    const begin = addr & ~(THREAD_SIZE - 1n);
+    const t: StackRegion = { kind: 'task', begin, end: begin + THREAD_SIZE };
+    this.regions.push(t);
+    return t;
   }
 
   /** [addr, addr+len) entirely on one known stack. */

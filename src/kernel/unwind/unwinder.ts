@@ -33,7 +33,7 @@ import { ModuleSet, readModules } from './modules.js';
 import { precededByCall, scanForReturn } from './scan.js';
 import { prologueFrameSize } from './prologue.js';
 import { mapKprobeSlot, readKprobeSlots, type KprobeSlot } from './kprobes.js';
-import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, THREAD_SIZE, type StackContext } from './stacks.js';
+import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, type StackContext } from './stacks.js';
 import type {
   Backtrace,
   ExceptionInfo,
@@ -365,17 +365,10 @@ export class Unwinder {
     const irq = irqStackRegion(ctx, cpu);
     if (irq) regions.push(irq);
     regions.push(...exceptionStackRegions(ctx, cpu));
-    if (!t && c) {
-      // No task_struct.stack (a kernel without BTF): task stacks are THREAD_SIZE-aligned
-      // (alloc_thread_stack_node() asks for THREAD_ALIGN), so the saved sp names its own stack
-      // when it is on none of the per-CPU ones.
-      const sp = normalizeRegs(c.regs).sp;
-      if (sp >= 0xff00000000000000n && !regions.some((r) => sp >= r.begin && sp < r.end)) {
-        const begin = sp & ~(THREAD_SIZE - 1n);
-        regions.push({ kind: 'task', begin, end: begin + THREAD_SIZE });
-      }
-    }
-    return new CpuStacks(regions);
+    // No task_struct.stack (a kernel without BTF): task stacks are THREAD_SIZE-aligned
+    // (alloc_thread_stack_node() asks for THREAD_ALIGN), so the first kernel address on none of
+    // the per-CPU stacks, the saved sp or the one the IRQ stack's top points back to, names it.
+    return new CpuStacks(regions, !t);
   }
 
   /** The raw ORC walk for one CPU, from its NT_PRSTATUS registers. */
