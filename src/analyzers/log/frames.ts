@@ -49,10 +49,11 @@ const SYMTOKEN = String.raw`([A-Za-z_$.][\w.$]*?\+?0x[0-9a-fA-F]+/0x[0-9a-fA-F]+
 // s390 prints the first frame, taken from r14 rather than from a stack frame, in parentheses:
 // `([<000000000028d7d4>] scsi_init_io+0x54/0x1c0)` (arch/s390/kernel/dumpstack.c show_trace(),
 // traps.c before 4.x). powerpc marks frames whose saved LR may be stale `(unreliable)`
-// (arch/powerpc/kernel/process.c show_stack()).
+// (arch/powerpc/kernel/process.c show_stack()). arm64 since 6.13 tags each frame with where the
+// unwinder got it: `show_stack+0x20/0x38 (C)` (arch/arm64/kernel/stacktrace.c dump_backtrace_entry()).
 const LINUX_FRAME = new RegExp(
   String.raw`^\s*(\()?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?(\?\s+)?(?:\[<?([0-9a-f]{6,16})>?\]\s*)?` + SYMTOKEN +
-    String.raw`(?:\s+\[([\w.-]+)\])?(?:\s+\S+:\d+(?::\d+)?)?(?:\s+\[inline\])?(?:\s+\[([\w.-]+)\])?(\s*\(unreliable\))?\s*(\))?\s*$`,
+    String.raw`(?:\s+\[([\w.-]+)\])?(?:\s+\S+:\d+(?::\d+)?)?(?:\s+\[inline\])?(?:\s+\[([\w.-]+)\])?(\s*\(unreliable\))?(?:\s+\([CTPLU]\))?\s*(\))?\s*$`,
 );
 // s390 frames without a symbol: ` [<000003ff8046a1c4>] 0x3ff8046a1c4` or `([<0000000000000201>] 0x201)`.
 // `[<0000000000000000>] 0x0` is lockdep's "Preemption disabled at:" with no site, not a frame.
@@ -173,6 +174,8 @@ export function parseRipValue(value: string): { frame: Frame | null; cs: string 
   // `pc : [<c0333330>]    lr : [<c0333200>]`: the word after the address is the next register.
   if (/^\S+\s*:/.test(v)) return { frame: null, cs };
   if (/^0x[0-9a-f]+$/i.test(tok[1])) return { frame: mkFrame({ address: tok[1] }, 'unknown'), cs };
+  // powerpc's `NIP: d0000000008cb4dc LR: ...` register line: a bare hex word is an address.
+  if (/^[0-9a-f]{8,16}$/.test(tok[1])) return { frame: mkFrame({ address: '0x' + tok[1] }, 'unknown'), cs };
   const sp = splitSymOffset(tok[1]);
   if (sp) sp.name = stripDot(sp.name);
   if (sp) return { frame: mkFrame({ function: sp.name, offset: sp.offset, size: sp.size, module: tok[2] ?? null }, 'unknown'), cs };

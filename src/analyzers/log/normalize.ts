@@ -23,6 +23,7 @@ const TS = /^\[\s*\d{1,8}[.,]\d{1,9}\]/;
 const CALLER = /^\[\s*[TC]\d{1,7}\]/;
 const LEVEL = /^<\d{1,2}>/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
+const QUOTE = /^(?:> ?){1,8}(?=\[\s*\d{1,8}[.,]\d{1,9}\]|<\d{1,2}>)/;
 const JOURNAL_SHORT = /^\S+ kernel: (?=\[)/;
 // Records glued onto one line by a paste: split before each timestamp that is not at the start.
 const MID_TS = /(?<=\S)\s*(?=\[\s*\d{1,8}\.\d{6}\])/g;
@@ -45,6 +46,11 @@ export function stripPrefixes(line: string): { text: string; kernel: boolean } {
       m = SYSLOG.exec(s);
       if (m) { s = s.slice(m[0].length); kernel = true; }
       m = JOURNAL_SHORT.exec(s);
+      if (m) { s = s.slice(m[0].length); }
+    }
+    // A log quoted in a mail reply: `> [   10.49] ...` (one `>` per quoting level).
+    if (s.charCodeAt(0) === 62 /* > */) {
+      m = QUOTE.exec(s);
       if (m) { s = s.slice(m[0].length); }
     }
     if (s.charCodeAt(0) === 60 /* < */) {

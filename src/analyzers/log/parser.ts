@@ -307,6 +307,10 @@ const BREAKING_EVENT = /^\s*Last Breaking-Event-Address:/;
 // (arch/powerpc/kernel/process.c show_stack()).
 const PPC_EXCEPTION = /^\s*--- (?:Exception|interrupt): [0-9a-f]+ at (\.?[A-Za-z_$][\w.$]*?\+0x[0-9a-f]+\/0x[0-9a-f]+)/;
 const PPC_LR = /^\s*LR = /;
+// The link register printed symbolised beside the crash address, a register and not a frame:
+// arm64 "lr : %pS" (arch/arm64/kernel/process.c __show_regs()), riscv " ra : %pS"
+// (arch/riscv/kernel/process.c show_regs()), powerpc "LR [%016lx] %pS", arm "LR is at %pS".
+const LINK_REGISTER = /^\s*(?:lr\s*:|ra\s*:|LR\s*\[[0-9a-f]+\]|LR is at)\s*\S*\+0x/;
 // Old x86_64 dumpstack_64.c print_context_stack() printed " <IRQ> ", " <EOI> ", " <NMI> " and
 // "<<EOE>>" without a newline, so the first frame of the next section shares the marker's line.
 const MARKER_PREFIX = /^\s*(?:<(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>|<\/(NMI|IRQ|SOFTIRQ|TASK|#DF|DB|MCE|VC)>|<(EOI)>|<(<EOE>)>|<(EOE)>)\s*/;
@@ -397,7 +401,7 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
       continue;
     }
     if (BREAKING_EVENT.test(t)) { skipNext = true; continue; }
-    if (PPC_LR.test(t)) continue;
+    if (PPC_LR.test(t) || LINK_REGISTER.test(t)) continue;
     // context markers, alone on their line or followed by a frame
     let mk = MARKER_PREFIX.exec(t);
     while (mk) {
@@ -451,9 +455,13 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
     // the registers are read below; the function, if any, comes from another line.
     let m = /^\s*(?:RIP|EIP|NIP|IP)\s*:\s*(.*)$/.exec(t);
     if (m) {
+      const v = parseRipValue(m[1]);
       if (!inTrace && !r.ripRaw) {
-        const v = parseRipValue(m[1]);
         if (v.frame && (v.frame.function || v.frame.address)) { r.ripRaw = clean(m[1]); r.rip = v.frame; }
+      } else if (/^\s*RIP:/.test(t)) {
+        // pt_regs of the interrupted context (a user RIP after the trace): its registers are its own.
+        exc = { rip: v.frame, ripRaw: clean(m[1]), registers: {}, code: null, frameIndex: stack?.frames.length ?? 0 };
+        if (r.exceptions.length < 100) r.exceptions.push(exc);
       }
       parseRegisters(t, exc ? exc.registers : r.registers);
       continue;
