@@ -126,6 +126,16 @@ describe.each(folders)('analyze fixtures/%s', (name) => {
       expect(reliable.slice(i0, i0 + want.length).map((f) => f.pc.toString(16)), side()).toEqual(want.map((f) => f.pc.toString(16)));
     });
 
+    it('`percpu` of the preempt count, by the name crash used, equals crash', () => {
+      const name = (ref as Referee & { preempt_count_from?: string }).preempt_count_from ?? '__preempt_count';
+      const r = spawnSync('node', [BIN, 'percpu', unpackXz(join(dir, file)), name, '--json'], { encoding: 'utf8', env: { ...process.env, KTRIAGE_NO_CACHE: '1' } });
+      expect(r.status, r.stderr).toBe(0);
+      const values = (JSON.parse(r.stdout) as { values: { cpu: number; value: string; decimal?: string }[] }).values;
+      const got = Object.fromEntries(values.map((v) => [String(v.cpu), String(BigInt.asIntN(32, BigInt(v.decimal ?? v.value)))]));
+      const want = Object.fromEntries(Object.entries(ref.preempt_count).map(([cpu, v]) => [cpu, String(BigInt.asIntN(32, BigInt(v.hex)))]));
+      expect(got).toEqual(want);
+    });
+
     it('hazards and the CLI\'s exit code as recorded', async () => {
       const d = await run;
       expect(d.reports.flatMap((r) => r.hazards.map((h) => h.id))).toEqual(facts.hazards);
