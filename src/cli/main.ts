@@ -69,8 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('regress <dir>')
     .description('run every fixture with an expected.json under <dir> and compare with a fresh analysis')
     .option('--update', 'rewrite expected.json from the current analysis (after a human checked it)')
+    .option('--checked-by <what>', 'with --update: who or what checked the new values (recorded as checkedWith)')
     .option('--junit <file>', 'write a JUnit XML report')
-    .action(async (dir: string, opts: { update?: boolean; junit?: string }) => {
+    .action(async (dir: string, opts: { update?: boolean; junit?: string; checkedBy?: string }) => {
       const r = await runRegress(dir, opts);
       out(r.text);
       code = r.code;

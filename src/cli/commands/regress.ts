@@ -6,7 +6,12 @@ import { InputError } from '../../util/errors.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import { comparableOf } from './comparable.js';
 
-export interface RegressOptions { update?: boolean; junit?: string }
+export interface RegressOptions {
+  update?: boolean;
+  junit?: string;
+  /** With update: who or what checked the values (expected.json's checkedWith). */
+  checkedBy?: string;
+}
 
 interface CaseResult { name: string; input: string; diffs: string[]; error?: string; seconds: number }
 
@@ -56,6 +61,11 @@ export async function runRegress(dir: string, opts: RegressOptions): Promise<{ t
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (opts.update) {
         const next: Expectation = { ...want, ...got, input: want.input };
+        // An old "checked with crash" note must not vouch for values nobody re-checked.
+        const day = new Date().toISOString().slice(0, 10);
+        next.checkedWith = opts.checkedBy
+          ? `${opts.checkedBy} (${day})`
+          : `NOT CHECKED: written on ${day} by \`ktriage regress --update\` from ktriage's own output; check it against a referee and record how with --checked-by`;
         if (want.backtrace === undefined && got.backtrace !== undefined && got.backtrace.length === 0) delete next.backtrace;
         writeFileSync(join(f, 'expected.json'), JSON.stringify(next, null, 2) + '\n');
         results.push({ name, input: want.input, diffs: [], seconds });
