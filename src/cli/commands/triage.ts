@@ -59,6 +59,13 @@ export async function runTriage(args: string[], opts: TriageOptions): Promise<{ 
   const started = Date.now();
   const grouper = new Grouper(groupBy);
   const stdout = process.stdout;
+  // A reader that goes away (`| head`) ends the batch as SIGPIPE ends a C tool, with the status a
+  // shell shows for it (128 + 13), instead of an unhandled EPIPE with a stack trace.
+  const brokenPipe = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(141);
+  };
+  stdout.on('error', brokenPipe);
   const emit = (l: TriageLine) => {
     if (opts.jsonl) stdout.write(jsonLine(l));
   };
@@ -95,8 +102,10 @@ export async function runTriage(args: string[], opts: TriageOptions): Promise<{ 
   if (opts.jsonl) {
     for (const l of grouper.lines()) emit(l);
     emit(summary);
-    return { text: '', code };
   }
+  // Lines still buffered for a slow reader must reach it before the status is final.
+  if (stdout.writableNeedDrain) await once(stdout, 'drain');
+  if (opts.jsonl) return { text: '', code };
   return { text: renderText(grouper, summary), code };
 }
 
