@@ -5,8 +5,9 @@
 // 6.3). Run with
 //   KTRIAGE_KERNEL_TREES=/tmp/ktriage-kernels npx vitest run test/kmod-lint/generations.optional.ts
 // A tree configured for a newer compiler than the host's can be built with
-// KTRIAGE_KERNEL_CC=$PWD/scripts/fixtures/gcc-compat.sh (maps or drops the options the host gcc lacks). When the tree's own modpost cannot run
-// here (built against a newer glibc), the object before modpost is linted (no vermagic).
+// KTRIAGE_KERNEL_CC=$PWD/scripts/fixtures/gcc-compat.sh (maps or drops the options the host gcc
+// lacks). When the tree's own modpost cannot run here (built against a newer glibc), the object
+// before modpost is linted (no vermagic).
 // The tree's Makefile must include its -common tree by its real path (fetch-kernel.sh rewrites it).
 //
 // Outcome on 2026-12-01 (Debian 12 host, gcc 12; trees from fetch-kernel.sh):
