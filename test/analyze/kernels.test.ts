@@ -35,6 +35,8 @@ interface Facts {
   /** The panic message as the kernel printed it, when crash's sys PANIC shows something else
    * (crash prints the oops line for an oops, the kernel's panic() message follows in its log). */
   panicMessage?: string;
+  /** PREEMPT_RT: the panicking CPU's current task's softirq_disable_cnt, as crash printed it. */
+  softirqDisableCnt?: string;
   exitCode: number;
   hazards: string[];
 }
@@ -124,6 +126,20 @@ describe.each(folders)('analyze fixtures/%s', (name) => {
       expect(i0, side()).toBeGreaterThanOrEqual(0);
       if (facts.backtraceReferee === 'drgn') expect(reliable.length, side()).toBe(want.length);
       expect(reliable.slice(i0, i0 + want.length).map((f) => f.pc.toString(16)), side()).toEqual(want.map((f) => f.pc.toString(16)));
+    });
+
+    it('PREEMPT_RT: the softirq state read from the task equals crash', async () => {
+      const d = await run;
+      const c = d.cpus.find((x) => x.cpu === d.panicCpu);
+      const rt = (c?.preempt as { preemptRt?: { softirqDisableCnt?: string } } | null)?.preemptRt;
+      if (facts.softirqDisableCnt === undefined) {
+        expect(rt?.softirqDisableCnt, 'a non-RT kernel read as RT').toBeUndefined();
+        return;
+      }
+      expect(rt?.softirqDisableCnt).toBe(facts.softirqDisableCnt);
+      // SOFTIRQ_OFFSET (0x100) counted there means the task is serving a softirq.
+      if ((BigInt(facts.softirqDisableCnt) & 0x100n) !== 0n) expect(c?.preempt?.summary).toMatch(/serving softirq/);
+      else expect(c?.preempt?.summary).not.toMatch(/softirq/);
     });
 
     it('`percpu` of the preempt count, by the name crash used, equals crash', () => {
