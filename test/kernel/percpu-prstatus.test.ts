@@ -214,7 +214,7 @@ describe('openKernel', () => {
     const k = openKernel(d, { systemMap: '/nonexistent/System.map' });
     expect(k.symbolsOrNull()).toBeNull();
     expect(k.symbolAttempts.map((a) => a.source)).toEqual(['kallsyms', 'system-map']);
-    expect(() => k.symbols).toThrow(/--system-map \/boot\/System.map-6.1.0-56-amd64 or --vmlinux/);
+    expect(() => k.symbols).toThrow(/--system-map \/usr\/lib\/debug\/boot\/System.map-6.1.0-56-amd64 or --vmlinux \/usr\/lib\/debug\/boot\/vmlinux-6.1.0-56-amd64/);
     expect(k.btf).toBeUndefined();
     expect(k.btfError).toBe('no symbols');
   });
