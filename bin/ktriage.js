@@ -13,7 +13,9 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`ktriage: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
+    // main() reports every error of a command itself; reaching this is a bug (exit 3, as main's).
+    process.stderr.write(`ktriage: internal error (a bug in ktriage, please report it with the command line): ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.argv.includes('--debug') || process.env.KTRIAGE_DEBUG === '1') process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+    process.exitCode = 3;
   },
 );

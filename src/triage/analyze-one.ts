@@ -9,6 +9,7 @@ import type { CrashReport } from '../analyzers/report-model.js';
 import { analyzeDumpFile } from '../analyzers/vmcore-analysis.js';
 import { SCHEMA_VERSION } from '../api/schema-version.js';
 import { classifyHeader, readLogFile, type InputKind } from '../cli/input.js';
+import { errorLine, isInputError } from '../cli/errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import type { TriageDetail, TriageErrorLine, TriageKind, TriageResultLine } from './types.js';
 
@@ -176,6 +177,7 @@ export async function analyzeOne(input: string): Promise<OneResult> {
       detail,
     };
   } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
+    // A bug must not read as a bad dump in a fleet report either: the line says which it is.
+    return fail(isInputError(e) ? (e as Error).message : errorLine(e));
   }
 }

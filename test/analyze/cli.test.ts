@@ -56,6 +56,26 @@ describe('ktriage analyze (logs)', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
+  it('an internal error: exit 3, one line naming it a ktriage bug, a stack only with --debug', () => {
+    const log = join(FIX, 'log-debian-6.1.192-serial/console.log');
+    const bug = (args: string[], extra: Record<string, string> = {}) =>
+      spawnSync('node', [bin, ...args], { encoding: 'utf8', env: { ...process.env, KTRIAGE_DEBUG: '', ...extra, KTRIAGE_TEST_INTERNAL_ERROR: '1' } });
+    const r = bug(['analyze', log]);
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^ktriage: internal error \(a bug in ktriage, please report it with the command line\): Cannot read properties of undefined/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const [args, env] of [[['--debug', 'analyze', log], {}], [['analyze', log, '--debug'], {}], [['analyze', log], { KTRIAGE_DEBUG: '1' }]] as const) {
+      const d = bug([...args], env);
+      expect(d.status).toBe(3);
+      expect(d.stderr).toMatch(/^ktriage: internal error/);
+      expect(d.stderr).toMatch(/\n\s+at .*main\.js/);
+    }
+    // Bad input stays exit 2 with --debug: a stack would only tell the user about our code.
+    const b = run(['analyze', '/nonexistent', '--debug']);
+    expect(b.status).toBe(2);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  });
   it('an empty file is analysed: no report, exit 0', () => {
     const f = join(tmp, 'empty.log');
     writeFileSync(f, '');
