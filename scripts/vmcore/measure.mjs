@@ -48,7 +48,7 @@ function sparseElf(file, ramBytes, notes) {
 }
 
 function sparseKdump(file, ramBytes, presentHead, presentTail) {
-  // makedumpfile layout (kernel-facts.md section 9): pages present at the start and the end of
+  // makedumpfile layout (diskdump_mod.h): pages present at the start and the end of
   // RAM, all sharing one zero page (as makedumpfile does for zero pages), so the last ones need
   // the rank over the whole bitmap.
   const bs = 4096;

@@ -4,7 +4,8 @@
 // - 5.8+: NMI_BITS = 4 (bits 20-23) so nmi_enter() can nest: "hardirq/nmi: Allow nested
 //   nmi_enter()" (Peter Zijlstra, tip core/rcu 69ea03b56ed2, 2020-05-19, merged for 5.8).
 // - 3.14-5.7: NMI is one bit (bit 20), HARDIRQ bits 16-19; PREEMPT_ACTIVE sat in bit 21 until the
-//   2015 sched/core series removed it (present in 4.1, gone in 4.4; see kernel-facts.md).
+//   2015 sched/core series removed it (present in 4.1, gone in 4.4;
+//   include/linux/preempt.h of each).
 // - before 3.14: HARDIRQ had up to 10 bits (16-25), NMI bit 26, PREEMPT_ACTIVE above it
 //   (linux-3.10 include/linux/hardirq.h).
 // - x86 since 3.13 folds PREEMPT_NEED_RESCHED into bit 31, inverted (set = no reschedule

@@ -9,8 +9,8 @@
 //   current task:  per-CPU current_task (<= 6.1, 6.15+) or pcpu_hot.current_task (6.2-6.14)
 //   kernel FPU:    per-CPU bool in_kernel_fpu (true = in use) or kernel_fpu_allowed (6.16+,
 //                  true = usable: the meaning is inverted)
-// pcpu_hot member offsets come from BTF when available, else the layout in kernel-facts.md §2
-// (current_task 0, preempt_count 8).
+// pcpu_hot member offsets come from BTF when available, else the layout of
+// arch/x86/include/asm/current.h in 6.2-6.14 (current_task 0, preempt_count 8).
 
 import { InputError } from '../util/errors.js';
 import type { Btf } from './btf.js';

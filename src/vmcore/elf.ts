@@ -1,8 +1,8 @@
 // ELF64 x86_64 core files: kdump's /proc/vmcore copy (PT_LOAD p_vaddr = kernel virtual address,
 // p_paddr = physical) and QEMU's dump-guest-memory (paging:false: p_vaddr 0; paging:true: one
 // PT_LOAD per guest mapping, often more than 65535 of them, hence PN_XNUM). A small reader of our
-// own with BigInt fields and positioned reads (elfy rounds 64-bit fields and rejects these files;
-// see DESIGN.md). Layouts: the System V gABI (Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr) and elf(5).
+// own with BigInt fields and positioned reads (elfy rounds 64-bit fields and rejects these files:
+// src/analyzers/kmod/elf.ts lists its faults). Layouts: the System V gABI (Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr) and elf(5).
 import { InputError } from '../util/errors.js';
 import { findVmcoreinfo, decodePrStatus, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';

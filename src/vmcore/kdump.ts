@@ -1,7 +1,7 @@
 // makedumpfile's kdump-compressed format ("KDUMP   " signature), as written by makedumpfile -c/-l/
 // -p/-z and by QEMU's dump-guest-memory kdump-zlib/-lzo/-snappy. Layouts from makedumpfile's
 // diskdump_mod.h (struct disk_dump_header, struct kdump_sub_header, page_desc_t) and crash's
-// diskdump.c; summarised in ../shared/kernel-facts.md section 9:
+// diskdump.c:
 //
 //   block 0                  disk_dump_header (464 bytes on x86_64)
 //   blocks 1..sub_hdr_size   kdump_sub_header (+ ELF notes, VMCOREINFO, eraseinfo, by offset)
@@ -122,7 +122,8 @@ export class KdumpDump extends PageDump {
     };
     this.header = hdr;
 
-    // Sub-header: fields appear with header versions (kernel-facts.md section 9).
+    // Sub-header: fields appear with header versions (disk_dump_header.header_version in
+    // diskdump_mod.h).
     let offVmcoreinfo = 0n;
     let sizeVmcoreinfo = 0n;
     let offNote = 0n;

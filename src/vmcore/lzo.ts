@@ -6,7 +6,8 @@
 //
 // Why not the `lzo` npm package: it builds LZO 2.09 with node-gyp, has to be rebuilt per Node
 // major, and npm 11 wants its install script approved; it was 6.4 us/page against about 9 us/page
-// for a TypeScript decoder (DESIGN.md measurements). A page is 4 KiB, so the difference is
+// for a TypeScript decoder (measured
+// on this project's 2-core machines, 2026). A page is 4 KiB, so the difference is
 // invisible next to a disk read, and a pure decoder runs on any CI without a compiler.
 
 export class LzoError extends Error {}

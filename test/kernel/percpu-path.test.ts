@@ -101,7 +101,7 @@ describe('percpu member paths on the 2-CPU fixture, against crash', () => {
 });
 
 describe('suggestions on a 6.2-6.14 layout (pcpu_hot)', () => {
-  // struct pcpu_hot as kernel-facts.md section 2 gives it (no call-depth tracking), one VAR in .data..percpu
+  // struct pcpu_hot as arch/x86/include/asm/current.h (6.2+) declares it (no call-depth tracking), one VAR in .data..percpu
   const w = new BtfWriter();
   const int = w.t(K.INT, 'int', 4, [(1 << 24) | 32]); // 1
   const task = w.struct(K.STRUCT, 'task_struct', 16, []); // 2
