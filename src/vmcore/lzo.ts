@@ -20,7 +20,7 @@ function runLength(src: Uint8Array, ip: number, base: number, limit: number): nu
   let len = base;
   for (;;) {
     if (ip >= src.length) throw new LzoError('input overrun');
-    const b = src[ip++];
+    const b = src[ip++]!;
     if (b !== 0) return len + b;
     len += 255;
     if (len > limit) throw new LzoError('length overrun');
@@ -46,9 +46,9 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
   if (n === 0) throw new LzoError('empty input');
   // state: number of literals the previous instruction copied (0..3), or 4 after a long literal run.
   let state = 0;
-  if (src[0] > 17) {
+  if (src[0]! > 17) {
     // First byte 18..255: a literal run of (byte - 17) bytes.
-    const t = src[0] - 17;
+    const t = src[0]! - 17;
     ip = 1;
     if (ip + t > n) throw new LzoError('input overrun');
     if (t > outLen) throw new LzoError('output overrun (literal run)');
@@ -59,7 +59,7 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
   }
   for (;;) {
     if (ip >= n) throw new LzoError('input overrun');
-    const t = src[ip++];
+    const t = src[ip++]!;
     let len: number;
     let dist: number;
     let s: number; // literals to copy after this match
@@ -81,7 +81,7 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
         continue;
       }
       if (ip >= n) throw new LzoError('input overrun');
-      const h = src[ip++];
+      const h = src[ip++]!;
       s = t & 3;
       if (state === 4) {
         len = 3; // 3 bytes from 2..3 KiB back
@@ -101,7 +101,7 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
       }
       len += 2;
       if (ip + 2 > n) throw new LzoError('input overrun');
-      const v = src[ip] | (src[ip + 1] << 8);
+      const v = src[ip]! | (src[ip + 1]! << 8);
       ip += 2;
       s = v & 3;
       if (t < 32) {
@@ -116,7 +116,7 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
     } else {
       // 01LDDDSS / 1LLDDDSS + one byte H: distance (H << 3) + D + 1.
       if (ip >= n) throw new LzoError('input overrun');
-      const h = src[ip++];
+      const h = src[ip++]!;
       len = t < 128 ? 3 + ((t >> 5) & 1) : 5 + ((t >> 5) & 3);
       s = t & 3;
       dist = (h << 3) + ((t >> 2) & 7) + 1;
@@ -126,11 +126,11 @@ export function lzo1xDecompress(src: Uint8Array, outLen: number): Buffer {
     if (op + len > outLen) throw new LzoError('output overrun (match)');
     let from = op - dist;
     const end = op + len;
-    while (op < end) out[op++] = out[from++];
+    while (op < end) out[op++] = out[from++]!;
     if (s > 0) {
       if (ip + s > n) throw new LzoError('input overrun');
       if (op + s > outLen) throw new LzoError('output overrun (literal run)');
-      for (let i = 0; i < s; i++) out[op++] = src[ip++];
+      for (let i = 0; i < s; i++) out[op++] = src[ip++]!;
     }
     state = s;
   }

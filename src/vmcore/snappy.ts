@@ -19,7 +19,7 @@ export function snappyDecompress(src: Uint8Array, maxLength: number): Uint8Array
   for (let shift = 0; ; shift += 7) {
     if (pos >= src.length) throw new SnappyError('snappy: truncated length preamble');
     if (shift > 28) throw new SnappyError('snappy: length preamble longer than 5 bytes');
-    const c = src[pos++];
+    const c = src[pos++]!;
     length += (c & 0x7f) * 2 ** shift;
     if (c < 0x80) break;
   }
@@ -27,7 +27,7 @@ export function snappyDecompress(src: Uint8Array, maxLength: number): Uint8Array
   const out = new Uint8Array(length);
   let op = 0;
   while (pos < src.length) {
-    const tag = src[pos++];
+    const tag = src[pos++]!;
     const kind = tag & 3;
     if (kind === 0) {
       let len = tag >>> 2;
@@ -35,7 +35,7 @@ export function snappyDecompress(src: Uint8Array, maxLength: number): Uint8Array
         const n = len - 59; // 1..4 little-endian bytes hold len - 1
         if (pos + n > src.length) throw new SnappyError('snappy: truncated literal length');
         len = 0;
-        for (let i = 0; i < n; i++) len += src[pos + i] * 2 ** (8 * i);
+        for (let i = 0; i < n; i++) len += src[pos + i]! * 2 ** (8 * i);
         pos += n;
       }
       len += 1;
@@ -51,23 +51,23 @@ export function snappyDecompress(src: Uint8Array, maxLength: number): Uint8Array
     if (kind === 1) {
       if (pos + 1 > src.length) throw new SnappyError('snappy: truncated copy');
       len = ((tag >>> 2) & 7) + 4;
-      offset = ((tag >>> 5) << 8) | src[pos];
+      offset = ((tag >>> 5) << 8) | src[pos]!;
       pos += 1;
     } else if (kind === 2) {
       if (pos + 2 > src.length) throw new SnappyError('snappy: truncated copy');
       len = (tag >>> 2) + 1;
-      offset = src[pos] | (src[pos + 1] << 8);
+      offset = src[pos]! | (src[pos + 1]! << 8);
       pos += 2;
     } else {
       if (pos + 4 > src.length) throw new SnappyError('snappy: truncated copy');
       len = (tag >>> 2) + 1;
-      offset = src[pos] + src[pos + 1] * 0x100 + src[pos + 2] * 0x10000 + src[pos + 3] * 0x1000000;
+      offset = src[pos]! + src[pos + 1]! * 0x100 + src[pos + 2]! * 0x10000 + src[pos + 3]! * 0x1000000;
       pos += 4;
     }
     if (offset === 0 || offset > op) throw new SnappyError(`snappy: copy offset ${offset} outside the ${op} bytes written`);
     if (len > length - op) throw new SnappyError(`snappy: copy of ${len} bytes overflows the ${length}-byte output`);
     // Overlapping copies (offset < len) repeat a pattern: byte by byte, as the format intends.
-    for (let i = 0; i < len; i++, op++) out[op] = out[op - offset];
+    for (let i = 0; i < len; i++, op++) out[op] = out[op - offset]!;
   }
   if (op !== length) throw new SnappyError(`snappy: ${op} bytes decoded, ${length} declared`);
   return out;

@@ -46,7 +46,7 @@ export function writeTrimmedKdump(src: DumpFile, pfns: Iterable<bigint>, outPath
     else skipped++;
   }
   kept.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const maxPfn = kept.length ? kept[kept.length - 1] + 1n : 0n;
+  const maxPfn = kept.length ? kept[kept.length - 1]! + 1n : 0n;
 
   const notes = encodeNotes(src.notes);
   const subBlocks = Math.ceil((SUB_HEADER + notes.length) / pageSize);
@@ -89,7 +89,10 @@ export function writeTrimmedKdump(src: DumpFile, pfns: Iterable<bigint>, outPath
   notes.copy(sub, SUB_HEADER);
 
   const bitmap = Buffer.alloc(bitmapBlocksHalf * pageSize);
-  for (const p of kept) bitmap[Number(p >> 3n)] |= 1 << Number(p & 7n);
+  for (const p of kept) {
+    const i = Number(p >> 3n);
+    bitmap[i] = bitmap[i]! | (1 << Number(p & 7n));
+  }
 
   const fd = openSync(outPath, 'wx');
   try {
