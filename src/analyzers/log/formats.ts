@@ -58,9 +58,6 @@ const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\
 const RIP_STACK: FrameStep[][] = [
   [{ crash: true }, { fn: PC_IS_AT }, { stack: true }],
 ];
-const HDR_RIP_STACK: FrameStep[][] = [
-  [{ hdr: 1 }, { crash: true }, { stack: true }],
-];
 const STACK: FrameStep[][] = [[{ stack: true }]];
 const KASAN_STACK: FrameStep[][] = [[{ at: CALL_TRACE }, { stack: true }], [{ stack: true }], [{ hdr: 2 }]];
 // Lockdep's reports print older stacks (`{SOFTIRQ-ON-W} state was registered at:`, `-> #1 (...):`)
@@ -162,7 +159,10 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-zero-vmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/vmalloc\.c:\d+/, report: /(zero-size) vmalloc|(vmalloc)/, title: 'WARNING: zero-size vmalloc in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-kmalloc', kind: 'WARNING', header: /WARNING: .* at mm\/(?:util|slab_common|slab|slub)\.c:\d+ (?:kvmalloc\w*|__kmalloc\w*|kmalloc\w*|__kvmalloc\w*|krealloc\w*)\+/, title: 'WARNING: kmalloc bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'warn-usb-urb', kind: 'WARNING', header: /WARNING: .* at drivers\/usb\/core\/urb\.c:\d+ (usb_submit_urb)/, title: 'WARNING in {FUNC}/{1}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['usb_submit_urb', 'usb_start_wait_urb', 'usb_bulk_msg', 'usb_interrupt_msg', 'usb_control_msg', 'usb_internal_control_msg'] },
-  { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: \d+ at \S+\s+([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/, title: 'WARNING in {FUNC}', frame: HDR_RIP_STACK },
+  // The title names the function from the report's own registers or stack, not the header: a
+  // WARNING cut off before either is a damaged report (kernel/panic.c __warn() prints the header,
+  // then print_modules(), then show_regs() or dump_stack(); syzkaller titles it "in corrupted").
+  { id: 'warn-cpu', kind: 'WARNING', header: /WARNING: CPU: \d+ PID: -?\d+ at \S+\s+([A-Za-z_$][\w.$]*?)\+?0x[0-9a-f]+\/0x/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
   { id: 'warn-new-refcount', kind: 'WARNING', header: /WARNING: (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+ at /, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },

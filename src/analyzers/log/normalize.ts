@@ -14,14 +14,21 @@ export interface LogLine {
   src: number;
   /** Had a printk timestamp or caller id (a kernel record rather than some other text). */
   kernel: boolean;
+  /**
+   * The printk caller id, `T123` (a task's pid) or `C1` (a CPU outside task context), when the
+   * kernel was built with CONFIG_PRINTK_CALLER (kernel/printk/printk.c info_print_prefix():
+   * `[%5lu.%06lu][%6s]`, the second field from print_caller()).
+   */
+  caller?: string;
 }
 
 /** Longest line we look at; longer lines are cut (1 MB lines must not cost quadratic time). */
 export const MAX_LINE = 4096;
 
 const TS = /^\[\s*\d{1,8}[.,]\d{1,9}\]/;
-const CALLER = /^\[\s*[TC]\d{1,7}\]/;
+const CALLER = /^\[\s*([TC]\d{1,7})\]/;
 const LEVEL = /^<\d{1,2}>/;
+const LOGIN = /^\S{1,64} login: (?=\[\s*\d{1,8}[.,]\d{1,9}\])/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
 const QUOTE = /^(?:> ?){1,8}(?=\[\s*\d{1,8}[.,]\d{1,9}\]|<\d{1,2}>)/;
 const JOURNAL_SHORT = /^\S+ kernel: (?=\[)/;
@@ -35,9 +42,10 @@ const MID_CRASH_PID = /(?<=\S)\s*(?=PID: \d+\s+TASK: [0-9a-f]+\s+CPU: \d+)/g;
 const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** Strip one record's prefixes; returns the text and whether it looked like a kernel record. */
-export function stripPrefixes(line: string): { text: string; kernel: boolean } {
+export function stripPrefixes(line: string): { text: string; kernel: boolean; caller?: string } {
   let s = line;
   let kernel = false;
+  let caller: string | undefined;
   for (let guard = 0; guard < 6; guard++) {
     const before = s;
     // Cheap tests first: most lines have none of these prefixes, or only a timestamp.
@@ -58,6 +66,12 @@ export function stripPrefixes(line: string): { text: string; kernel: boolean } {
       if (m) { s = s.slice(m[0].length); }
     }
     if (s.charCodeAt(0) !== 91 /* [ */) {
+      // Text a program wrote on the console without ending its line (getty's `host login: `)
+      // runs into the next kernel record: the record starts at its timestamp.
+      if (s.includes(' login: [')) {
+        m = LOGIN.exec(s);
+        if (m) { s = s.slice(m[0].length); continue; }
+      }
       if (s === before) break;
       continue;
     }
@@ -66,17 +80,17 @@ export function stripPrefixes(line: string): { text: string; kernel: boolean } {
       s = s.slice(m[0].length);
       kernel = true;
       // `[  12.345][ T123]` or `[  12.345] [T123]`
-      const c = /^\s?\[\s*[TC]\d{1,7}\]/.exec(s);
-      if (c) s = s.slice(c[0].length);
+      const c = /^\s?\[\s*([TC]\d{1,7})\]/.exec(s);
+      if (c) { s = s.slice(c[0].length); caller = c[1]; }
       // printk prints one space after the timestamp; keep the rest of the indentation.
       if (s.startsWith(' ')) s = s.slice(1);
     } else {
       m = CALLER.exec(s);
-      if (m) { s = s.slice(m[0].length); kernel = true; if (s.startsWith(' ')) s = s.slice(1); }
+      if (m) { s = s.slice(m[0].length); kernel = true; caller = m[1]; if (s.startsWith(' ')) s = s.slice(1); }
     }
     if (s === before) break;
   }
-  return { text: s, kernel };
+  return caller ? { text: s, kernel, caller } : { text: s, kernel };
 }
 
 function countMatches(s: string, re: RegExp, cap: number): number {
@@ -134,8 +148,8 @@ export function normalizeLog(input: string, maxLines = Infinity): NormalizeResul
       }
       for (p of sub) {
         if (p.length > MAX_LINE) { p = p.slice(0, MAX_LINE); longLines++; }
-        const { text, kernel } = stripPrefixes(p);
-        lines.push({ text: text.trimEnd(), src, kernel });
+        const { text, kernel, caller } = stripPrefixes(p);
+        lines.push(caller ? { text: text.trimEnd(), src, kernel, caller } : { text: text.trimEnd(), src, kernel });
       }
     }
     src++;

@@ -54,55 +54,21 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
   if (lines.length >= (opts.maxLines ?? 5_000_000)) notes.push('input truncated: too many lines');
   const texts = lines.map((l) => l.text);
 
-  // 1. header hits
-  const hits: Hit[] = [];
-  for (let i = 0; i < texts.length; i++) {
-    const h = matchHeader(texts[i]);
-    if (h && !h.fmt.suppress) hits.push({ i, fmt: h.fmt, m: h.m });
-  }
-
-  // 2. segments
-  const segs: Segment[] = [];
-  let dropped = 0;
-  let cur: Segment | null = null;
-  for (const hit of hits) {
-    if (cur && hit.fmt.partOf && hit.i - cur.hit.i < MAX_BODY && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
-    if (cur) {
-      if (cur.panic) {
-        if (hit.i < cur.panicEnd) continue; // printed by the dying kernel
-      } else if (hit.fmt.kind === 'panic' && cur.hit.fmt.kind !== 'panic') {
-        cur.panic = hit;
-        cur.bodyEnd = Math.min(cur.bodyEnd, hit.i);
-        cur.panicEnd = panicTailEnd(texts, hit.i, hits);
-        continue;
-      } else if (hit.i - cur.hit.i <= ABSORB && !endsBetween(texts, cur.hit.i, hit.i)) {
-        continue;
-      }
-    }
-    const start = reportStart(texts, hit.i);
-    if (cur) cur.bodyEnd = Math.min(cur.bodyEnd, start);
-    if (segs.length >= maxReports) { dropped++; cur = null; continue; }
-    cur = { hit, start, bodyEnd: texts.length, panic: null, panicEnd: 0 };
-    if (hit.fmt.kind === 'panic') {
-      cur.panic = hit;
-      cur.panicEnd = panicTailEnd(texts, hit.i, hits);
-      cur.bodyEnd = cur.panicEnd;
-    }
-    segs.push(cur);
-  }
-  if (dropped) notes.push(`only the first ${maxReports} reports are kept; ${dropped} more were found`);
-
-  // report body ends at `---[ end trace`
-  for (const s of segs) {
-    const lim = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
-    for (let i = s.hit.i + 1; i < lim; i++) {
-      if (END_TRACE.test(texts[i])) { s.bodyEnd = i + 1; break; }
-    }
-    s.bodyEnd = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
-  }
-
+  // 1.-2. reports, found in each printk caller's own stream of records (see contextViews())
   const known = new Set<string>();
-  const reports: CrashReport[] = segs.map((s) => buildReport(s, lines, texts, known));
+  const found: { first: number; report: CrashReport }[] = [];
+  let dropped = 0;
+  for (const view of contextViews(lines)) {
+    const vlines = view.map((k) => lines[k]);
+    const own = view.map((k) => lines[k].caller === lines[view[0]].caller);
+    const got = segmentReports(vlines, own, known, maxReports);
+    dropped += got.dropped;
+    for (const x of got.reports) found.push({ first: view[x.first], report: x.report });
+  }
+  found.sort((a, b) => a.first - b.first);
+  dropped += Math.max(0, found.length - maxReports);
+  if (dropped) notes.push(`only the first ${maxReports} reports are kept; ${dropped} more were found`);
+  const reports: CrashReport[] = found.slice(0, maxReports).map((x) => x.report);
 
   // 3. `crash` backtraces (`crash> bt`)
   parseCrashBacktraces(lines, texts, reports);
@@ -123,6 +89,90 @@ export function parseLog(text: string, opts: ParseOptions = {}): LogAnalysis {
     }
   }
   return { reports, panics, kernelRelease, lines: lines.length, notes };
+}
+
+/**
+ * The streams of records a report can be read from. With CONFIG_PRINTK_CALLER every record
+ * carries its caller (`[T123]` for a task, `[C1]` for a CPU in interrupt context; kernel/printk/
+ * printk.c info_print_prefix()), and records of several callers interleave on the console: a
+ * report is the records of the caller that printed its header. After "Sending NMI from CPU"
+ * (lib/nmi_backtrace.c nmi_trigger_cpumask_backtrace()) the other CPUs print their backtraces from
+ * NMI context (`[C1]`, `[C2]`...) on behalf of the report, so a CPU stream takes them in from there.
+ * Without caller ids the log is one stream.
+ */
+function contextViews(lines: LogLine[]): number[][] {
+  if (!lines.some((l) => l.caller)) return [lines.map((_l, k) => k)];
+  const keys = new Map<string, number[]>();
+  for (let k = 0; k < lines.length; k++) {
+    const key = lines[k].caller ?? '';
+    let v = keys.get(key);
+    if (!v) { v = []; keys.set(key, v); }
+    v.push(k);
+  }
+  const views: number[][] = [];
+  for (const [key, own] of keys) {
+    if (!key.startsWith('C')) { views.push(own); continue; }
+    const nmi = own.find((k) => /Sending NMI from CPU/.test(lines[k].text));
+    if (nmi === undefined) { views.push(own); continue; }
+    const v = own.filter((k) => k <= nmi);
+    for (let k = nmi + 1; k < lines.length; k++) if (lines[k].caller?.startsWith('C')) v.push(k);
+    views.push(v);
+  }
+  return views;
+}
+
+/**
+ * Reports of one stream of records; `first` is the index (in `lines`) of each report's header
+ * (reports are ordered by their headers, as the first header in the log is the first crash).
+ * Headers are looked for only on the stream's own lines (`own`), not on those it borrows.
+ */
+function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, limit: number): { reports: { first: number; report: CrashReport }[]; dropped: number } {
+  const texts = lines.map((l) => l.text);
+  const hits: Hit[] = [];
+  for (let i = 0; i < texts.length; i++) {
+    if (!own[i]) continue;
+    const h = matchHeader(texts[i]);
+    if (h && !h.fmt.suppress) hits.push({ i, fmt: h.fmt, m: h.m });
+  }
+
+  const segs: Segment[] = [];
+  let dropped = 0;
+  let cur: Segment | null = null;
+  for (const hit of hits) {
+    if (cur && hit.fmt.partOf && hit.i - cur.hit.i < MAX_BODY && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
+    if (cur) {
+      if (cur.panic) {
+        if (hit.i < cur.panicEnd) continue; // printed by the dying kernel
+      } else if (hit.fmt.kind === 'panic' && cur.hit.fmt.kind !== 'panic') {
+        cur.panic = hit;
+        cur.bodyEnd = Math.min(cur.bodyEnd, hit.i);
+        cur.panicEnd = panicTailEnd(texts, hit.i, hits);
+        continue;
+      } else if (hit.i - cur.hit.i <= ABSORB && !endsBetween(texts, cur.hit.i, hit.i)) {
+        continue;
+      }
+    }
+    const start = reportStart(texts, hit.i);
+    if (cur) cur.bodyEnd = Math.min(cur.bodyEnd, start);
+    if (segs.length >= limit) { dropped++; cur = null; continue; }
+    cur = { hit, start, bodyEnd: texts.length, panic: null, panicEnd: 0 };
+    if (hit.fmt.kind === 'panic') {
+      cur.panic = hit;
+      cur.panicEnd = panicTailEnd(texts, hit.i, hits);
+      cur.bodyEnd = cur.panicEnd;
+    }
+    segs.push(cur);
+  }
+
+  // report body ends at `---[ end trace`
+  for (const s of segs) {
+    const lim = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
+    for (let i = s.hit.i + 1; i < lim; i++) {
+      if (END_TRACE.test(texts[i])) { s.bodyEnd = i + 1; break; }
+    }
+    s.bodyEnd = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
+  }
+  return { reports: segs.map((s) => ({ first: s.hit.i, report: buildReport(s, lines, texts, known) })), dropped };
 }
 
 function endsBetween(texts: string[], a: number, b: number): boolean {
