@@ -139,7 +139,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // print_usage_bug(): "<task> [HC0[0]:SC1[1]:HE1:SE0] takes:" then the lock and the site taking it.
   { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: /\] takes:/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }], [{ at: TRACE_HEADER }, { stack: true }]] },
   { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
-  { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  // lockdep.c print_held_locks_bug() lists the held locks (print_lock(): "#%d: ... at: %pS") before
+  // the stack: the site that took the lock left held names the report.
+  { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-nested', kind: 'lockdep', header: /WARNING: [Nn]ested lock was not taken/, title: 'WARNING: nested lock was not taken in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-user', kind: 'lockdep', header: /WARNING: lock held when returning to user space/, title: 'WARNING: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
   { id: 'lockdep-register-key', kind: 'lockdep', header: /INFO: trying to register non-static key/, title: 'INFO: trying to register non-static key in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },

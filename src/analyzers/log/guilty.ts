@@ -44,6 +44,10 @@ function frameFunc(line: string): string | null {
   return f.function;
 }
 
+// x86 show_ip()/show_fault_oops() with an address kallsyms does not know: `RIP: 0010:0xffff...`, `IP: 0xffff...`
+// (the `IP:` line printed by `BUG: unable to handle` is followed by the RIP line of the same fault).
+const ADDR_ONLY_CRASH = /^\s*(?:RIP|EIP|NIP|pc|epc)\s*:\s*(?:[0-9a-f]{4}:)?(?:0x)?[0-9a-f]+\s*$/;
+
 const RIP_ANY = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc)\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
 
 // Frames that dispatch work (syscall entry, softirq, workqueue, timers, file and socket
@@ -169,6 +173,10 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
     } else if ('crash' in st) {
       for (let i = cur; i < lines.length; i++) {
         if (i > cur && SECTION_END.test(lines[i])) break;
+        // A crash address the kernel could not symbolise (`RIP: 0010:0xffffffffffffffff`, a jump
+        // to a bad pointer) is still the report's crash address: the stack after it names the
+        // caller, and a later RIP line belongs to another context.
+        if (ADDR_ONLY_CRASH.test(lines[i])) { cur = i + 1; break; }
         const ca = matchCrashAddress(lines[i]);
         if (!ca || ca.row.summary) continue;
         cur = i + 1;

@@ -27,8 +27,18 @@ interface Segment {
   panicEnd: number;
 }
 
-/** Lines after a header in which a further header belongs to the same report. */
+/** Lines after a header in which a further header can belong to the same report. */
 const ABSORB = 10;
+/**
+ * Headers that a report prints after its own first line: die()'s summary (`Oops: 0002 [#1]`,
+ * arm's `Internal error: Oops:`, `invalid opcode: 0000` after `kernel BUG at`; arch/x86/kernel/
+ * dumpstack.c __die_header(), arch/arm*​/kernel/traps.c die()), `kernel BUG at lib/list_debug.c`
+ * after `list_add corruption` (lib/list_debug.c), x86's `kernel stack overflow` and double fault
+ * after `BUG: stack guard page was hit` (arch/x86/kernel/traps.c handle_stack_overflow()), and a
+ * repeat of the same header. Any other header in the report starts another report, which cuts
+ * this one short (a second CPU's report written into it).
+ */
+const CONTINUES = new Set(['oops', 'internal-error', 'invalid-opcode', 'kernel-bug', 'stack-overflow', 'double-fault', 'unregister-netdevice']);
 /** Lines of a report body looked at. */
 const MAX_BODY = 1500;
 
@@ -135,6 +145,9 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
     if (h && !h.fmt.suppress) hits.push({ i, fmt: h.fmt, m: h.m });
   }
 
+  // Records tagged with their caller cannot hold another caller's report: a header close after
+  // this report's own belongs to it.
+  const tagged = lines.length > 0 && lines[0].caller !== undefined;
   const segs: Segment[] = [];
   let dropped = 0;
   let cur: Segment | null = null;
@@ -148,7 +161,7 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
         cur.bodyEnd = Math.min(cur.bodyEnd, hit.i);
         cur.panicEnd = panicTailEnd(texts, hit.i, hits);
         continue;
-      } else if (hit.i - cur.hit.i <= ABSORB && !endsBetween(texts, cur.hit.i, hit.i)) {
+      } else if (hit.i - cur.hit.i <= ABSORB && (tagged || CONTINUES.has(hit.fmt.id) || hit.fmt.id === cur.hit.fmt.id || warnMessage(texts, cur, hit)) && !endsBetween(texts, cur.hit.i, hit.i)) {
         continue;
       }
     }
@@ -173,6 +186,18 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
     s.bodyEnd = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
   }
   return { reports: segs.map((s) => ({ first: s.hit.i, report: buildReport(s, lines, texts, known) })), dropped };
+}
+
+/**
+ * A header printed as the message of a WARN(): kernel/panic.c __warn() prints "WARNING: ..." and
+ * then the WARN's own format (`vprintk(args->fmt, ...)`) before print_modules(), so a report-like
+ * message ("Watchdog detected hard LOCKUP on cpu 0") between the header and "Modules linked in:"
+ * is the warning's text.
+ */
+function warnMessage(texts: string[], cur: Segment, hit: Hit): boolean {
+  if (cur.hit.fmt.kind !== 'WARNING') return false;
+  for (let i = cur.hit.i + 1; i < hit.i; i++) if (/^\s*Modules linked in:|^\s*CPU: \d+ /.test(texts[i])) return false;
+  return true;
 }
 
 function endsBetween(texts: string[], a: number, b: number): boolean {

@@ -5,7 +5,7 @@ import { openDumpAsync, dumpSummary, type DumpFile } from '../../vmcore/index.js
 import { formatLog, formatRecord, openKernel, type Kernel } from '../../kernel/index.js';
 import { unwinderForKernel, crashStyle, unwinderNotice } from '../../kernel/unwind/index.js';
 import { disassemble, formatInsn } from '../../util/disasm.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, onlyDumpData } from '../../util/errors.js';
 import { NR_CPUS_MAX } from '../../kernel/percpu.js';
 import { crashTimeFields } from '../../kernel/crash-time.js';
 import { percpuText } from './percpu-command.js';
@@ -82,6 +82,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
         info.cpusOnline = k.percpu.online;
         info.cpusPossible = k.percpu.possible;
       } catch (e) {
+        onlyDumpData(e);
         info.cpus = `per-CPU data unreadable: ${(e as Error).message}`;
       }
       try {
@@ -89,6 +90,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
         info.panicCpu = p.cpu ?? null;
         info.panicCpuEvidence = `${p.evidence}${p.details.length ? `: ${p.details.join('; ')}` : ''}`;
       } catch (e) {
+        onlyDumpData(e);
         info.panicCpu = null;
         info.panicCpuEvidence = (e as Error).message;
       }
