@@ -1,4 +1,4 @@
-// Page decompressors (src/vmcore/decompress.ts, lzo.ts): zlib (fflate), LZO1X (own decoder),
+// Page decompressors (src/vmcore/decompress.ts, lzo.ts): zlib (node:zlib), LZO1X (own decoder),
 // snappy, zstd (WebAssembly). Seeds: real compressed pages (test/vmcore/vectors, pages of the real
 // dumps compressed by the real tools) mutated, truncated at every length, and random streams.
 // Property: exactly one 4096-byte page, or DecompressError/LzoError; no allocation beyond the
