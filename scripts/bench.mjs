@@ -1,35 +1,240 @@
 #!/usr/bin/env node
-// `npm run bench`: wall time and peak RSS of ktriage commands on every fixture dump and on a large
-// sparse ELF dump made from one of them (64 GiB apparent size, same pages), and, when `crash` and
-// Debian's debug vmlinux are installed, crash's time for the equivalent session on the same dump.
-// A script, not a timed test: numbers depend on the machine; read them, do not assert them.
+// `npm run bench [section...]`: how fast ktriage is, measured side by side in one run (these
+// machines are noisy: every comparison below interleaves its commands round by round, and prints
+// the median). Sections, all by default:
+//
+//   start    start-up: bare `node -e ''`, `--version`, `--help`, `info`, `log`, `sym`, `percpu`,
+//            `analyze` on the 2-CPU fixture (warm build cache), ratio to bare node, issue 12's targets
+//   inflate  zlib pages of that fixture: fflate against node:zlib inflateSync, in a fresh process
+//            (what one command pays) and warmed up (what a long batch pays)
+//   cache    `analyze` with a cold build cache, a warm one, and --no-cache
+//   dumps    info, log, percpu, analyze on every fixture dump and on a 64 GiB sparse ELF
+//   triage   `triage` throughput (inputs/s per core) and peak RSS on a batch of >= 200 inputs
+//   crash    crash's time on the same questions, when crash and a debug vmlinux are installed
+//
+// BENCH_RUNS (default 11 for start-up, 5 otherwise) sets the rounds. A script, not a timed test:
+// numbers depend on the machine; read them, never assert them in a test.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync, ftruncateSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/ktriage.js');
-const runs = Number(process.env.BENCH_RUNS ?? 3);
+const node = process.execPath;
 const work = join(tmpdir(), 'ktriage-bench');
 mkdirSync(work, { recursive: true });
+const cacheDir = mkdtempSync(join(work, 'cache-'));
+const rusFile = join(work, `rusage-${process.pid}.json`);
+const mainFixture = join(root, 'fixtures/vmcore-debian-6.1.192-buggy-2cpu/vmcore.d31.kdump-zlib');
+const wanted = new Set(process.argv.slice(2));
+const want = (s) => wanted.size === 0 || wanted.has(s);
+const runsFor = (def) => Number(process.env.BENCH_RUNS ?? def);
 
-function timeCmd(cmd, args, env = {}) {
-  const rus = join(work, `rusage-${process.pid}.json`);
-  const walls = [];
-  let rss = 0;
-  let status = 0;
-  for (let i = 0; i < runs; i++) {
-    rmSync(rus, { force: true });
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env: { ...process.env, ...env, KTRIAGE_RUSAGE_FILE: rus }, encoding: 'utf8', maxBuffer: 256 << 20 });
-    walls.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    status = r.status ?? -1;
-    if (existsSync(rus)) rss = Math.max(rss, JSON.parse(readFileSync(rus, 'utf8')).maxRssKiB);
-  }
-  walls.sort((a, b) => a - b);
-  return { wall: walls[Math.floor(walls.length / 2)], rssMiB: rss / 1024, status };
+/** One run of a command: wall seconds, peak RSS (MiB, ktriage only: bin/ktriage.js reports it), exit. */
+function once(cmd, args, env = {}) {
+  rmSync(rusFile, { force: true });
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env: { ...process.env, KTRIAGE_CACHE_DIR: cacheDir, ...env, KTRIAGE_RUSAGE_FILE: rusFile }, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  let rssMiB = null;
+  if (existsSync(rusFile)) rssMiB = JSON.parse(readFileSync(rusFile, 'utf8')).maxRssKiB / 1024;
+  return { wall, rssMiB, status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Interleaved rounds: every case runs once per round, in turn, so a burst of load on the machine
+ * hits them all alike. `before(name)` runs untimed before each timed run (to empty a cache).
+ */
+function interleave(cases, runs, before = () => {}) {
+  const res = new Map(cases.map((c) => [c.name, { walls: [], rss: [], status: new Set() }]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of cases) {
+      before(c);
+      const r = once(c.cmd, c.args, c.env);
+      const x = res.get(c.name);
+      x.walls.push(r.wall);
+      if (r.rssMiB !== null) x.rss.push(r.rssMiB);
+      x.status.add(r.status);
+    }
+  }
+  return new Map([...res].map(([k, x]) => [k, { wall: median(x.walls), min: Math.min(...x.walls), rssMiB: x.rss.length ? Math.max(...x.rss) : null, status: [...x.status].join('/') }]));
+}
+
+const f3 = (x) => x.toFixed(3);
+const mib = (x) => (x === null ? '-' : x.toFixed(0));
+
+function header() {
+  const c = cpus();
+  console.log(`ktriage bench: ${c.length} CPUs (${c[0]?.model ?? '?'}), node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`build cache for this run: ${cacheDir}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// start-up
+
+function startSection() {
+  const runs = runsFor(11);
+  const F = mainFixture;
+  const k = (name, args, target) => ({ name, cmd: node, args: [bin, ...args], target });
+  // percpu of the variable each kernel has (6.2-6.14 keep it in pcpu_hot)
+  const cases = [
+    { name: "node -e ''", cmd: node, args: ['-e', ''] },
+    k('--version', ['--version'], { ratio: 1.3 }),
+    k('--help', ['--help'], { ratio: 1.3 }),
+    k('info', ['info', F], { wall: 0.1 }),
+    k('log --tail 1', ['log', F, '--tail', '1'], { wall: 0.1 }),
+    k('sym irq_fpu_usable', ['sym', F, 'irq_fpu_usable'], { wall: 0.1 }),
+    k('percpu __preempt_count', ['percpu', F, '__preempt_count'], { wall: 0.1 }),
+    k('analyze', ['analyze', F], { wall: 0.2, rssMiB: 90 }),
+  ];
+  // Warm the build cache (and the page cache) once; the cache section shows the cold case.
+  for (const c of cases) once(c.cmd, c.args);
+  console.log(`\n## start: ${F.slice(root.length)}, warm build cache, ${runs} interleaved rounds (median; min)`);
+  const res = interleave(cases, runs);
+  const bare = res.get(cases[0].name).wall;
+  const rows = cases.map((c) => {
+    const r = res.get(c.name);
+    const ratio = r.wall / bare;
+    let target = '';
+    let met = '';
+    if (c.target?.ratio) {
+      target = `<= ${c.target.ratio}x node`;
+      met = ratio <= c.target.ratio ? 'met' : 'NOT met';
+    } else if (c.target?.wall) {
+      target = `<= ${c.target.wall} s` + (c.target.rssMiB ? `, <= ${c.target.rssMiB} MB` : '');
+      const okWall = r.wall <= c.target.wall;
+      const okRss = !c.target.rssMiB || (r.rssMiB !== null && r.rssMiB * 1.048576 <= c.target.rssMiB);
+      met = okWall && okRss ? 'met' : `NOT met${okWall ? '' : ' (time)'}${okRss ? '' : ' (RSS)'}`;
+    }
+    return { command: c.name, 'median s': f3(r.wall), 'min s': f3(r.min), 'x node': ratio.toFixed(2), 'over node s': f3(r.wall - bare), 'peak RSS MiB': mib(r.rssMiB), exit: r.status, target, met };
+  });
+  console.table(rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// inflate: the zlib pages of a kdump-zlib dump, through fflate and through node:zlib
+
+/** The compressed zlib pages of a kdump file, from its page descriptors (makedumpfile's layout). */
+function zlibPages(file) {
+  const b = readFileSync(file);
+  const bs = b.readInt32LE(428);
+  const pd = (1 + b.readInt32LE(432) + b.readUInt32LE(436)) * bs;
+  let firstData = b.length;
+  const pages = [];
+  for (let p = pd; p + 24 <= b.length && p < firstData; p += 24) {
+    const off = Number(b.readBigInt64LE(p));
+    const size = b.readUInt32LE(p + 8);
+    const flags = b.readUInt32LE(p + 12);
+    if (off <= 0 || size === 0 || off + size > b.length) break;
+    if (off < firstData) firstData = off;
+    if (flags & 1) pages.push({ off, size });
+  }
+  return { bs, pages };
+}
+
+const inflateChild = `
+const [file, impl, nText, warm] = process.argv.slice(1);
+const { readFileSync } = await import('node:fs');
+const b = readFileSync(file);
+const { bs, pages } = JSON.parse(readFileSync(process.env.BENCH_PAGES, 'utf8'));
+const n = Number(nText);
+const sel = Array.from({ length: n }, (_, i) => pages[Math.floor((i * pages.length) / n)]).map((p) => b.subarray(p.off, p.off + p.size));
+const t0 = process.hrtime.bigint();
+let fn;
+if (impl === 'fflate') {
+  const { unzlibSync } = await import('fflate');
+  fn = (d) => unzlibSync(d, { out: new Uint8Array(bs + 1) });
+} else {
+  const zlib = await import('node:zlib');
+  fn = (d) => zlib.inflateSync(d, { maxOutputLength: bs, chunkSize: bs });
+}
+const t1 = process.hrtime.bigint();
+for (let r = 0; r < (warm === '1' ? 20 : 0); r++) for (const d of sel) fn(d);
+const t2 = process.hrtime.bigint();
+for (const d of sel) if (fn(d).length < bs) throw new Error('short page');
+const t3 = process.hrtime.bigint();
+console.log(JSON.stringify({ loadMs: Number(t1 - t0) / 1e6, ms: Number(t3 - t2) / 1e6 }));
+`;
+
+function inflateSection() {
+  const runs = runsFor(9);
+  const { bs, pages } = zlibPages(mainFixture);
+  const pagesFile = join(work, `pages-${process.pid}.json`);
+  writeFileSync(pagesFile, JSON.stringify({ bs, pages }));
+  const env = { BENCH_PAGES: pagesFile };
+  console.log(`\n## inflate: ${pages.length} zlib pages of ${mainFixture.slice(root.length)} (block ${bs}), ${runs} interleaved rounds (median)`);
+  // 240 and 1765 pages: what `analyze` of the fixture inflates with a warm and a cold build cache.
+  const rows = [];
+  for (const [n, warm] of [[240, '0'], [1765, '0'], [1765, '1']]) {
+    const acc = { fflate: [], zlib: [] };
+    const load = { fflate: [], zlib: [] };
+    for (let i = 0; i < runs; i++) {
+      for (const impl of ['fflate', 'zlib']) {
+        const r = spawnSync(node, ['--input-type=module', '-e', inflateChild, mainFixture, impl, String(n), warm], { env: { ...process.env, ...env }, cwd: root, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`inflate child failed: ${r.stderr}`);
+        const x = JSON.parse(r.stdout);
+        acc[impl].push(x.ms);
+        load[impl].push(x.loadMs);
+      }
+    }
+    const ff = median(acc.fflate);
+    const nz = median(acc.zlib);
+    rows.push({
+      pages: n,
+      process: warm === '1' ? 'warmed up (20 passes first)' : 'fresh (first pass)',
+      'fflate ms': ff.toFixed(1),
+      'fflate us/page': ((ff * 1000) / n).toFixed(1),
+      'fflate import ms': median(load.fflate).toFixed(1),
+      'zlib ms': nz.toFixed(1),
+      'zlib us/page': ((nz * 1000) / n).toFixed(1),
+      'fflate/zlib': (ff / nz).toFixed(2) + 'x',
+    });
+  }
+  rmSync(pagesFile, { force: true });
+  console.table(rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cache: analyze with a cold build cache, a warm one, and --no-cache
+
+function cacheSection() {
+  const runs = runsFor(5);
+  const dumps = [mainFixture, join(root, 'fixtures/vmcore-debian-5.10.262-sysrq-2cpu/vmcore.trimmed.kdump-zlib'), join(root, 'fixtures/vmcore-debian-7.2.13-sysrq-2cpu/vmcore.trimmed.kdump-zlib')].filter((p) => existsSync(p));
+  console.log(`\n## cache: analyze, cold build cache (emptied before each run) / warm / --no-cache, ${runs} interleaved rounds (median)`);
+  const rows = [];
+  for (const d of dumps) {
+    const dir = mkdtempSync(join(work, 'cache-'));
+    const cases = [
+      { name: 'cold', cmd: node, args: [bin, 'analyze', d], env: { KTRIAGE_CACHE_DIR: dir } },
+      { name: 'warm', cmd: node, args: [bin, 'analyze', d], env: { KTRIAGE_CACHE_DIR: dir } },
+      { name: 'no-cache', cmd: node, args: [bin, '--no-cache', 'analyze', d], env: { KTRIAGE_CACHE_DIR: dir } },
+    ];
+    const res = interleave(cases, runs, (c) => {
+      if (c.name === 'cold') rmSync(dir, { recursive: true, force: true });
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const [cold, warm, none] = ['cold', 'warm', 'no-cache'].map((n) => res.get(n));
+    rows.push({
+      dump: d.slice(root.length + 'fixtures/'.length),
+      'cold s': f3(cold.wall),
+      'warm s': f3(warm.wall),
+      'no-cache s': f3(none.wall),
+      'cold/warm': (cold.wall / warm.wall).toFixed(2) + 'x',
+      'RSS cold/warm MiB': `${mib(cold.rssMiB)}/${mib(warm.rssMiB)}`,
+      exit: [cold.status, warm.status, none.status].join(','),
+    });
+  }
+  console.table(rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// dumps: every fixture dump, and a 64 GiB sparse ELF holding the same pages as one of them
 
 function findDumps() {
   const out = [];
@@ -39,8 +244,8 @@ function findDumps() {
     const exp = join(fx, d.name, 'expected.json');
     if (!existsSync(exp)) continue;
     const input = JSON.parse(readFileSync(exp, 'utf8')).input;
-    let p = join(fx, d.name, input);
-    if (p.endsWith('.xz')) continue;
+    const p = join(fx, d.name, input);
+    if (p.endsWith('.xz') || !existsSync(p)) continue;
     const head = Buffer.alloc(8);
     const fd = openSync(p, 'r');
     readSync(fd, head, 0, 8, 0);
@@ -84,11 +289,8 @@ function makeSparseElf(src, dst, extraBytes = 64n << 30n) {
   const ph = Buffer.alloc(phnum * phentsize);
   readSync(fd, ph, 0, ph.length, phoff);
   let maxPaddr = 0n;
-  let maxEnd = 0n;
   for (let i = 0; i < phnum; i++) {
     const o = i * phentsize;
-    const end = ph.readBigUInt64LE(o + 8) + ph.readBigUInt64LE(o + 32);
-    if (end > maxEnd) maxEnd = end;
     if (ph.readUInt32LE(o) === 1) {
       const pend = ph.readBigUInt64LE(o + 24) + ph.readBigUInt64LE(o + 40);
       if (pend > maxPaddr) maxPaddr = pend;
@@ -137,55 +339,144 @@ function makeSparseElf(src, dst, extraBytes = 64n << 30n) {
   closeSync(fd);
 }
 
-const dumps = findDumps();
-if (dumps.length === 0) {
-  console.log('no dump fixtures found under fixtures/');
-  process.exit(0);
-}
-const elf = dumps.find((d) => readFileSync(d.path, { flag: 'r' }).subarray(0, 4).readUInt32BE(0) === 0x7f454c46);
-if (elf) {
-  const sparse = join(work, 'sparse-64g.elf');
-  makeSparseElf(elf.path, sparse);
-  dumps.push({ name: `${elf.name} placed in a 64 GiB sparse ELF`, path: sparse });
-}
-
-const commands = [
-  ['info'],
-  ['log', '--tail', '50'],
-  ['percpu', '__preempt_count'],
-  ['analyze'],
-];
-console.log(`runs per command: ${runs} (median wall time; peak RSS of the slowest)`);
-const rows = [];
-for (const d of dumps) {
-  const size = statSync(d.path).size;
-  for (const c of commands) {
-    const args = [bin, c[0], d.path, ...c.slice(1)];
-    const r = timeCmd('node', args);
-    rows.push({ dump: d.name, size: `${(size / 1048576).toFixed(1)} MiB`, command: c.join(' '), wall: r.wall.toFixed(3), rssMiB: r.rssMiB.toFixed(0), exit: r.status });
+const dumpRows = [];
+function dumpsSection() {
+  const runs = runsFor(5);
+  const dumps = findDumps();
+  if (dumps.length === 0) {
+    console.log('\n## dumps: no dump fixtures found under fixtures/');
+    return;
   }
-}
-console.table(rows);
-
-// crash, when available: same questions, same dump.
-const vmlinuxDir = '/usr/lib/debug/boot';
-const crashBin = '/usr/bin/crash';
-if (existsSync(crashBin) && existsSync(vmlinuxDir)) {
-  const vmlinux = readdirSync(vmlinuxDir).filter((f) => f.startsWith('vmlinux-')).map((f) => join(vmlinuxDir, f))[0];
-  if (vmlinux) {
-    const cmdFile = join(work, 'crash-cmds');
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(cmdFile, 'bt\np __preempt_count:a\np in_kernel_fpu:a\nlog\nquit\n');
-    const crashRows = [];
-    for (const d of dumps.filter((x) => !x.name.includes('sparse'))) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(crashBin, ['-s', '-i', cmdFile, vmlinux, d.path], { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 300000 });
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      const ours = rows.find((x) => x.dump === d.name && x.command === 'analyze');
-      crashRows.push({ dump: d.name, crashWall: wall.toFixed(2), ktriageAnalyze: ours?.wall, ratio: ours ? (wall / Number(ours.wall)).toFixed(1) + 'x' : '-', crashExit: r.status });
+  const elf = dumps.find((d) => readFileSync(d.path).subarray(0, 4).readUInt32BE(0) === 0x7f454c46);
+  if (elf) {
+    const sparse = join(work, 'sparse-64g.elf');
+    makeSparseElf(elf.path, sparse);
+    dumps.push({ name: `${elf.name} placed in a 64 GiB sparse ELF`, path: sparse });
+  }
+  const commands = [['info'], ['log', '--tail', '50'], ['sym', '_stext'], ['percpu', '__preempt_count'], ['analyze']];
+  console.log(`\n## dumps: every fixture dump, warm build cache, ${runs} interleaved rounds per dump (median wall; peak RSS of the largest)`);
+  for (const d of dumps) {
+    const size = statSync(d.path).size;
+    const cases = commands.map((c) => {
+      const args = [bin, c[0], d.path, ...c.slice(1)];
+      return { name: c.join(' '), cmd: node, args };
+    });
+    // 6.2-6.14 keep the count in pcpu_hot: ask for the variable the kernel has.
+    const pc = cases.find((c) => c.name.startsWith('percpu'));
+    if (once(node, pc.args).status === 2) pc.args[3] = 'pcpu_hot.preempt_count';
+    for (const c of cases) once(c.cmd, c.args); // warm the build cache
+    const res = interleave(cases, runs);
+    for (const c of cases) {
+      const r = res.get(c.name);
+      dumpRows.push({ dump: d.name, size: `${(size / 1048576).toFixed(1)} MiB`, command: c.name === 'percpu __preempt_count' && pc.args[3] !== '__preempt_count' ? `percpu ${pc.args[3]}` : c.name, 'median s': f3(r.wall), 'peak RSS MiB': mib(r.rssMiB), exit: r.status });
     }
-    console.table(crashRows);
   }
-} else {
-  console.log('crash or the debug vmlinux is not installed: skipping the comparison with crash');
+  console.table(dumpRows);
+  const worst = (cmd) => dumpRows.filter((r) => r.command.startsWith(cmd)).reduce((a, b) => (Number(b['median s']) > Number(a['median s']) ? b : a));
+  for (const c of ['info', 'log', 'sym', 'percpu', 'analyze']) {
+    const w = worst(c);
+    console.log(`slowest ${c}: ${w['median s']} s, ${w['peak RSS MiB']} MiB (${w.dump})`);
+  }
 }
+
+// ---------------------------------------------------------------------------------------------
+// triage: a batch of fixture dumps under several names plus the corpus logs
+
+function triageSection() {
+  const dir = mkdtempSync(join(work, 'batch-'));
+  const fx = join(root, 'fixtures');
+  const copies = Number(process.env.BENCH_DUMP_COPIES ?? 8);
+  let nDumps = 0;
+  for (const d of readdirSync(fx, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    for (const f of ['vmcore.d31.kdump-zlib', 'vmcore.trimmed.kdump-zlib']) {
+      const p = join(fx, d.name, f);
+      if (!existsSync(p)) continue;
+      for (let i = 0; i < copies; i++) symlinkSync(p, join(dir, `${d.name}.${i}.${f}`));
+      nDumps += copies;
+    }
+  }
+  let nLogs = 0;
+  const logDirs = [join(root, 'test/log/realworld'), resolve(root, '../shared/corpus/syzkaller-linux-report')];
+  for (const ld of logDirs) {
+    if (!existsSync(ld)) continue;
+    const sub = join(dir, 'logs-' + nLogs);
+    mkdirSync(sub);
+    for (const f of readdirSync(ld)) {
+      if (ld.endsWith('realworld') && !f.endsWith('.log')) continue;
+      symlinkSync(join(ld, f), join(sub, f));
+      nLogs++;
+    }
+  }
+  const cores = availableParallelism();
+  const total = nDumps + nLogs;
+  console.log(`\n## triage: ${total} inputs (${nDumps} dumps: every fixture kdump-zlib under ${copies} names; ${nLogs} logs: test/log/realworld and ../shared/corpus), build cache emptied first, one run per row`);
+  const rows = [];
+  const jobsList = [...new Set([1, cores])];
+  for (const jobs of jobsList) {
+    for (const part of ['all', 'dumps only', 'logs only']) {
+      const bcache = mkdtempSync(join(work, 'cache-'));
+      const args = part === 'all' ? [dir] : part === 'dumps only' ? [join(dir, '*.kdump-zlib')] : [join(dir, 'logs-*')];
+      const r = once(node, [bin, 'triage', ...args, '--jsonl', '--jobs', String(jobs)], { KTRIAGE_CACHE_DIR: bcache });
+      rmSync(bcache, { recursive: true, force: true });
+      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const n = lines.filter((l) => l.type === 'result' || l.type === 'error').length;
+      const errors = lines.filter((l) => l.type === 'error').length;
+      rows.push({ inputs: part, jobs, n, errors, 'wall s': r.wall.toFixed(2), 'inputs/s': (n / r.wall).toFixed(1), 'inputs/s per core': (n / r.wall / jobs).toFixed(1), 'peak RSS MiB': mib(r.rssMiB), exit: r.status });
+    }
+  }
+  console.table(rows);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// crash: the same questions, same dumps, when crash and a matching debug vmlinux are installed
+
+function crashSection() {
+  const crashBin = ['/usr/bin/crash', '/usr/local/bin/crash'].find((p) => existsSync(p));
+  const vmlinuxDir = '/usr/lib/debug/boot';
+  const vmlinuxes = existsSync(vmlinuxDir) ? readdirSync(vmlinuxDir).filter((f) => f.startsWith('vmlinux-')) : [];
+  if (!crashBin || vmlinuxes.length === 0) {
+    console.log(`\n## crash: skipped: ${!crashBin ? 'crash is not installed' : `no debug vmlinux under ${vmlinuxDir} (linux-image-*-dbg, ~1 GB, not installed here)`}`);
+    return;
+  }
+  const runs = runsFor(3);
+  const cmdFile = join(work, 'crash-cmds');
+  writeFileSync(cmdFile, 'bt\np __preempt_count:a\np in_kernel_fpu:a\nlog\nquit\n');
+  const rows = [];
+  for (const d of findDumps()) {
+    const info = once(node, [bin, 'info', '--json', d.path]);
+    const release = info.status === 0 ? JSON.parse(info.stdout).kernelRelease : null;
+    const v = vmlinuxes.find((f) => release && f === `vmlinux-${release}`);
+    if (!v) {
+      rows.push({ dump: d.name, note: `no vmlinux-${release} under ${vmlinuxDir}` });
+      continue;
+    }
+    const res = interleave(
+      [
+        { name: 'crash', cmd: crashBin, args: ['-s', '-i', cmdFile, join(vmlinuxDir, v), d.path] },
+        { name: 'ktriage', cmd: node, args: [bin, 'analyze', d.path] },
+      ],
+      runs,
+    );
+    const c = res.get('crash');
+    const k = res.get('ktriage');
+    rows.push({ dump: d.name, 'crash s': f3(c.wall), 'ktriage analyze s': f3(k.wall), 'crash/ktriage': (c.wall / k.wall).toFixed(1) + 'x', target: '>= 25x', met: c.wall / k.wall >= 25 ? 'met' : 'NOT met' });
+  }
+  console.log(`\n## crash: bt, p __preempt_count:a, p in_kernel_fpu:a, log, against ktriage analyze; ${runs} interleaved rounds`);
+  console.table(rows);
+}
+
+header();
+if (!existsSync(join(root, 'dist/cli/main.js'))) {
+  console.log('dist/ is missing: run npm run build first');
+  process.exit(1);
+}
+if (want('start')) startSection();
+if (want('inflate')) inflateSection();
+if (want('cache')) cacheSection();
+if (want('dumps')) dumpsSection();
+if (want('triage')) triageSection();
+if (want('crash')) crashSection();
+rmSync(cacheDir, { recursive: true, force: true });
+rmSync(rusFile, { force: true });

@@ -1,17 +1,14 @@
 // The ktriage command line. Exit codes: 0 analysed and no known hazard matched, 1 a known hazard
 // matched (CI can gate on it), 2 usage error or unreadable input (one line on stderr), 3 internal
 // error, a bug in ktriage (one line; the stack only with --debug or KTRIAGE_DEBUG=1).
+//
+// Start-up: this module and what it imports statically are loaded by every command, `--help` and
+// `--version` included, so they stay small: commander and the command table. A command's own code
+// (and the dump, kernel, analyzer layers behind it) is imported in its action, when it runs
+// (`npm run bench` measures it against a bare `node -e ''`).
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../util/errors.js';
-import { errorLine, isInputError } from './errors.js';
-import { toJson } from './render/json.js';
-import { explainPreemptCount } from './commands/explain.js';
-import { runAnalyze } from './commands/analyze.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
-import { runRegress } from './commands/regress.js';
-import { runTrim } from './commands/trim.js';
-import { runTriage } from './commands/triage.js';
-import { lintExitCode, lintKmod, renderLintSarif, renderLintText } from '../analyzers/kmod/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_HAZARD = 1;
@@ -51,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--softirq-disable-cnt <value>', "PREEMPT_RT: the current task's task_struct.softirq_disable_cnt (softirq state is kept there, not in the count)")
     .option('--json', 'print JSON')
     .allowUnknownOption(false)
-    .action((value: string, opts: { arch: string; kernel?: string; json?: boolean; softirqDisableCnt?: string }) => {
+    .action(async (value: string, opts: { arch: string; kernel?: string; json?: boolean; softirqDisableCnt?: string }) => {
+      const { explainPreemptCount } = await import('./commands/explain.js');
       const r = explainPreemptCount(value, opts);
       out(r.text);
       code = r.code;
@@ -65,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--system-map <file>', 'System.map for symbols (vmcore)')
     .option('--vmlinux <file>', 'vmlinux for symbols (vmcore)')
     .action(async (input: string, opts: { json?: boolean; markdown?: boolean; systemMap?: string; vmlinux?: string }) => {
+      const { runAnalyze } = await import('./commands/analyze.js');
       const r = await runAnalyze(input, opts);
       out(r.text);
       code = r.code;
@@ -77,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--checked-by <what>', 'with --update: who or what checked the new values (recorded as checkedWith)')
     .option('--junit <file>', 'write a JUnit XML report')
     .action(async (dir: string, opts: { update?: boolean; junit?: string; checkedBy?: string }) => {
+      const { runRegress } = await import('./commands/regress.js');
       const r = await runRegress(dir, opts);
       out(r.text);
       code = r.code;
@@ -87,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('write a small ELF dump holding only the pages the analysis reads (for regression fixtures)')
     .requiredOption('-o, --output <file>', 'output file (must not exist)')
     .action(async (dump: string, opts: { output: string }) => {
+      const { runTrim } = await import('./commands/trim.js');
       const r = await runTrim(dump, opts.output);
       out(r.text);
       code = r.code;
@@ -110,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!Number.isSafeInteger(v)) throw new InputError(`--assume ${m[1]}: ${m[2]} is too large`);
         assume[m[1]] = neg ? -v : v;
       }
+      const [{ lintExitCode, lintKmod, renderLintSarif, renderLintText }, { toJson }] = await Promise.all([import('../analyzers/kmod/index.js'), import('./render/json.js')]);
       const r = await lintKmod(path, { assume });
       out(opts.sarif ? toJson(renderLintSarif(r), { versioned: false }) : opts.json ? toJson(r) : renderLintText(r));
       code = lintExitCode(r);
@@ -126,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--worker-memory <MiB>', 'heap limit of each worker thread')
     .option('--timeout <seconds>', 'abandon an input after this long')
     .action(async (inputs: string[], opts: { jsonl?: boolean; jobs?: string; groupBy?: string; html?: string; exclude: string[]; workerMemory?: string; timeout?: string }) => {
+      const { runTriage } = await import('./commands/triage.js');
       const r = await runTriage(inputs, opts);
       out(r.text);
       code = r.code;
@@ -143,6 +146,8 @@ export async function main(argv: string[]): Promise<number> {
       // help and version exit 0; commander already printed its one-line error otherwise
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
+    // Loaded only now: it names every typed error class, hence the dump and kernel layers.
+    const { errorLine, isInputError } = await import('./errors.js');
     process.stderr.write(`ktriage: ${errorLine(e)}\n`);
     if (isInputError(e)) return EXIT_USAGE;
     const debug = program.opts<{ debug?: boolean }>().debug === true || process.env.KTRIAGE_DEBUG === '1';

@@ -1,23 +1,69 @@
 // Commands that read a vmcore, in the manner of crash's: info, log, percpu, sym, rd, dis, bt.
 // Each opens the dump read-only, asks the kernel layer, prints text or --json, and closes.
+//
+// Registering them (every start, `--help` included) loads no dump or kernel code: the layers a
+// command uses are imported by withKernel() when one of them runs, and bound to the names below,
+// so the command bodies read as if they were static imports.
 import type { Command } from 'commander';
-import { openDumpAsync, dumpSummary, type DumpFile } from '../../vmcore/index.js';
-import { formatLog, formatRecord, openKernel, type Kernel } from '../../kernel/index.js';
-import { unwinderForKernel, crashStyle, unwinderNotice } from '../../kernel/unwind/index.js';
-import { disassemble, formatInsn } from '../../util/disasm.js';
+import type * as VmcoreLayer from '../../vmcore/index.js';
+import type * as KernelLayer from '../../kernel/index.js';
+import type * as UnwindLayer from '../../kernel/unwind/index.js';
+import type * as Disasm from '../../util/disasm.js';
+import type * as CrashTime from '../../kernel/crash-time.js';
+import type * as PercpuCommand from './percpu-command.js';
+import type * as Style from '../style.js';
+import type { DumpFile } from '../../vmcore/index.js';
+import type { Kernel } from '../../kernel/index.js';
 import { InputError, onlyDumpData } from '../../util/errors.js';
-import { NR_CPUS_MAX } from '../../kernel/percpu.js';
-import { crashTimeFields } from '../../kernel/crash-time.js';
-import { percpuText } from './percpu-command.js';
 import { sanitize, sanitizeLine as s } from '../../util/sanitize.js';
 import { toJson } from '../render/json.js';
-import { table } from '../style.js';
 
 export type Emit = (r: { text: string; code: number }) => void;
 
 interface SymOpts { systemMap?: string; vmlinux?: string; json?: boolean }
 
+let openDumpAsync: typeof VmcoreLayer.openDumpAsync;
+let dumpSummary: typeof VmcoreLayer.dumpSummary;
+let formatLog: typeof KernelLayer.formatLog;
+let formatRecord: typeof KernelLayer.formatRecord;
+let openKernel: typeof KernelLayer.openKernel;
+let unwinderForKernel: typeof UnwindLayer.unwinderForKernel;
+let crashStyle: typeof UnwindLayer.crashStyle;
+let unwinderNotice: typeof UnwindLayer.unwinderNotice;
+let disassemble: typeof Disasm.disassemble;
+let formatInsn: typeof Disasm.formatInsn;
+let crashTimeFields: typeof CrashTime.crashTimeFields;
+let percpuText: typeof PercpuCommand.percpuText;
+let table: typeof Style.table;
+let NR_CPUS_MAX: number;
+let layers: Promise<void> | undefined;
+
+function loadLayers(): Promise<void> {
+  layers ??= (async () => {
+    const [v, k, u, d, ct, pc, st, pcpu] = await Promise.all([
+      import('../../vmcore/index.js'),
+      import('../../kernel/index.js'),
+      import('../../kernel/unwind/index.js'),
+      import('../../util/disasm.js'),
+      import('../../kernel/crash-time.js'),
+      import('./percpu-command.js'),
+      import('../style.js'),
+      import('../../kernel/percpu.js'),
+    ]);
+    ({ openDumpAsync, dumpSummary } = v);
+    ({ formatLog, formatRecord, openKernel } = k);
+    ({ unwinderForKernel, crashStyle, unwinderNotice } = u);
+    ({ disassemble, formatInsn } = d);
+    ({ crashTimeFields } = ct);
+    ({ percpuText } = pc);
+    ({ table } = st);
+    ({ NR_CPUS_MAX } = pcpu);
+  })();
+  return layers;
+}
+
 async function withKernel<T>(path: string, opts: SymOpts, f: (k: Kernel, dump: DumpFile) => Promise<T> | T): Promise<T> {
+  await loadLayers();
   const dump = await openDumpAsync(path);
   try {
     const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
@@ -83,7 +129,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
         info.cpusPossible = k.percpu.possible;
       } catch (e) {
         onlyDumpData(e);
-        info.cpus = `per-CPU data unreadable: ${(e as Error).message}`;
+        info.cpus = `per-CPU data unreadable: ${(e).message}`;
       }
       try {
         const p = k.panicCpu;
@@ -92,7 +138,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       } catch (e) {
         onlyDumpData(e);
         info.panicCpu = null;
-        info.panicCpuEvidence = (e as Error).message;
+        info.panicCpuEvidence = (e).message;
       }
       if (o.json) return json(info);
       const t = table(['', ''], { colWidths: [18, 92] });
