@@ -4,6 +4,7 @@
 // ("#1 SMP PREEMPT_RT ...", init_uts_ns through VMCOREINFO) or the release name ("-rt-amd64").
 import type { Kernel } from '../kernel/index.js';
 import { isPreemptRtString, type RtContext } from './preempt-count.js';
+import { onlyDumpData } from '../util/errors.js';
 
 export interface RtDetection {
   detectedBy: string;
@@ -22,7 +23,8 @@ export function utsVersion(k: Kernel): string | undefined {
     const b = k.memory.readVirtual(ns + BigInt(nameOff + 3 * UTS_LEN), UTS_LEN);
     const z = b.indexOf(0);
     return b.toString('latin1', 0, z < 0 ? UTS_LEN : z);
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     return undefined;
   }
 }

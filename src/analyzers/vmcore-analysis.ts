@@ -14,6 +14,7 @@ import { diagnoseReports, verdictOf } from './diagnosis.js';
 import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.js';
 import type { CrashReport, Frame, FrameContext } from './report-model.js';
 import type { MemoryContext } from './rules/engine.js';
+import { onlyDumpData } from '../util/errors.js';
 
 export interface DumpAnalysisOptions {
   systemMap?: string;
@@ -28,7 +29,8 @@ function attempt<T>(notes: string[], what: string, f: () => T): T | undefined {
   try {
     return f();
   } catch (e) {
-    notes.push(`${what}: ${sanitizeLine((e as Error).message)}`);
+    onlyDumpData(e);
+    notes.push(`${what}: ${sanitizeLine(e.message)}`);
     return undefined;
   }
 }
@@ -198,7 +200,8 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
       try {
         bt = await unwinder.backtrace(panicCpu);
       } catch (e) {
-        notes.push(`backtrace: ${sanitizeLine((e as Error).message)}`);
+        onlyDumpData(e);
+        notes.push(`backtrace: ${sanitizeLine(e.message)}`);
       }
     }
   }

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KallsymsTable, type DecodedNames, type KallsymsEncoding } from './kallsyms.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
+import { onlyDumpData } from '../util/errors.js';
 
 const MAGIC = Buffer.from('KTRIAGE-CACHE-1\n', 'latin1');
 /** Whole-cache bound; the least recently used builds go first. */
@@ -123,7 +124,7 @@ export class BuildCache {
     try {
       fs.utimesSync(this.dir, now, now);
     } catch {
-      // best effort: an old timestamp only makes this entry an earlier eviction candidate
+      // Broad on purpose, best effort: an old timestamp only makes this entry an earlier eviction candidate
     }
     return u;
   }
@@ -162,7 +163,8 @@ export class BuildCache {
     try {
       head = mem.readVirtual(tokenTable, TOKEN_CHECK_BYTES);
     } catch (e) {
-      this.events.push(`kallsyms: cached token table unreadable in this dump (${(e as Error).message}): ignored`);
+      onlyDumpData(e);
+      this.events.push(`kallsyms: cached token table unreadable in this dump (${e.message}): ignored`);
       return undefined;
     }
     if (head.toString('hex') !== h.tokenHead) {
@@ -183,7 +185,8 @@ export class BuildCache {
     let head: Buffer;
     try {
       head = mem.readVirtual(tokenTable, TOKEN_CHECK_BYTES);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return; // nothing to prove a later dump against: do not cache
     }
     const n = table.count;
@@ -218,7 +221,8 @@ export class BuildCache {
     try {
       head = mem.readVirtual(start, n);
     } catch (e) {
-      this.events.push(`btf: this dump's .BTF unreadable (${(e as Error).message}): ignored`);
+      onlyDumpData(e);
+      this.events.push(`btf: this dump's .BTF unreadable (${e.message}): ignored`);
       return undefined;
     }
     if (!head.equals(blob.subarray(0, n))) {

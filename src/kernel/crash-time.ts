@@ -13,6 +13,7 @@ import type { Btf } from './btf.js';
 import type { Kernel } from './kernel.js';
 import type { KernelLog } from './printk.js';
 import type { SymbolTable } from './symbols.js';
+import { onlyDumpData } from '../util/errors.js';
 
 export interface CrashTimeCandidate {
   /** Seconds since the epoch (UTC). */
@@ -106,7 +107,8 @@ export function findCrashTime(i: CrashTimeInputs): CrashTime | undefined {
     let x: { seconds: number; how: string } | undefined;
     try {
       x = readXtimeSec(i.syms, i.btf?.(), i.readU64);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       x = undefined;
     }
     if (x && plausible(x.seconds)) c.push({ seconds: x.seconds, source: 'timekeeper-xtime', how: `${x.how}: the wall clock at the last tick, crash's sys DATE` });
@@ -118,7 +120,8 @@ export function findCrashTime(i: CrashTimeInputs): CrashTime | undefined {
     try {
       const log = i.log();
       l = log ? logWallClock(log) : undefined;
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       l = undefined;
     }
     if (l && plausible(l.seconds)) c.push({ seconds: l.seconds, source: 'log-rtc', how: `kernel log: ${l.how}` });

@@ -24,6 +24,7 @@
 
 import type { KallsymsTables, VirtualReader } from './kallsyms.js';
 import { KALLSYMS_MAX_SYMS, readTokens } from './kallsyms.js';
+import { onlyDumpData } from '../util/errors.js';
 
 const DIGITS = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00', 'latin1');
 const CHUNK = 1 << 20;
@@ -51,7 +52,8 @@ const alignUp = (v: bigint, a: bigint) => (v + a - 1n) & ~(a - 1n);
 function readHoley(mem: VirtualReader, addr: bigint, len: number): { buf: Buffer; any: boolean } {
   try {
     return { buf: mem.readVirtual(addr, len), any: true };
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     const buf = Buffer.alloc(len);
     let any = false;
     for (let off = 0; off < len; ) {
@@ -60,7 +62,8 @@ function readHoley(mem: VirtualReader, addr: bigint, len: number): { buf: Buffer
       try {
         mem.readVirtual(a, n).copy(buf, off);
         any = true;
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         // a hole: stays zero, which no table check accepts
       }
       off += n;

@@ -18,7 +18,7 @@
 // which documents the same history; no code copied.)
 
 import { firstAtOrBelow } from '../util/search.js';
-import { InputError } from '../util/errors.js';
+import { InputError, onlyDumpData } from '../util/errors.js';
 import { DumpReadError } from '../vmcore/types.js';
 import type { KernelSymbol, SymbolTable } from './symbols.js';
 import type { SymbolInfo } from './unwind/types.js';
@@ -106,7 +106,8 @@ export function decodedType(d: DecodedNames, i: number): string {
 function readUpTo(mem: VirtualReader, addr: bigint, len: number): Buffer {
   try {
     return mem.readVirtual(addr, len);
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     const parts: Buffer[] = [];
     let done = 0;
     while (done < len) {
@@ -114,7 +115,8 @@ function readUpTo(mem: VirtualReader, addr: bigint, len: number): Buffer {
       const n = Math.min(len - done, 4096 - Number(a & 0xfffn));
       try {
         parts.push(mem.readVirtual(a, n));
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         break;
       }
       done += n;

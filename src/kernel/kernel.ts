@@ -3,7 +3,7 @@
 // panic CPU. Everything past VMCOREINFO is computed on first use, so `info` does not pay for the
 // log and `log` does not pay for BTF.
 
-import { InputError } from '../util/errors.js';
+import { InputError, onlyDumpData } from '../util/errors.js';
 import type { DumpFile } from '../vmcore/types.js';
 import { Btf } from './btf.js';
 import { kallsymsTablesFromVmcoreinfo, readKallsyms, readKallsymsCandidates, type KallsymsEncoding } from './kallsyms.js';
@@ -354,7 +354,8 @@ export class Kernel {
       try {
         const p = this.symbolsOrNull() ? this.percpu : undefined;
         if (p && p.online.length === this.dump.prstatus.length) online = p.online;
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         online = undefined;
       }
       this._cpus = this.dump.prstatus.map((p, i) => decodePrstatus(p, online ? online[i] : i));
@@ -395,7 +396,8 @@ export class Kernel {
   perCpuAddress(cpu: number, symbol: string): bigint | undefined {
     try {
       return this.symbolsOrNull()?.lookup(symbol) === undefined ? undefined : this.percpu.address(cpu, symbol);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return undefined;
     }
   }
@@ -424,7 +426,8 @@ export class Kernel {
         s.cpusPossible = p.possible;
         s.cpusOnline = p.online;
         s.cpuSource = p.cpuSource;
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         // left out
       }
     }

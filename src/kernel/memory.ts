@@ -14,6 +14,7 @@
 
 import { DumpReadError, type DumpFile } from '../vmcore/types.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
+import { onlyDumpData } from '../util/errors.js';
 
 export const START_KERNEL_MAP = 0xffffffff80000000n;
 const DEFAULT_KERNEL_IMAGE_SIZE = 1n << 30n;
@@ -336,7 +337,8 @@ export class KernelMemory {
   tryRead(vaddr: bigint, len: number): Buffer | undefined {
     try {
       return this.readVirtual(vaddr, len);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return undefined;
     }
   }

@@ -12,7 +12,7 @@
 // pcpu_hot member offsets come from BTF when available, else the layout of
 // arch/x86/include/asm/current.h in 6.2-6.14 (current_task 0, preempt_count 8).
 
-import { InputError } from '../util/errors.js';
+import { InputError, onlyDumpData } from '../util/errors.js';
 import type { Btf } from './btf.js';
 import type { KernelMemory } from './memory.js';
 import type { SymbolTable } from './symbols.js';
@@ -91,7 +91,8 @@ export class PerCpu {
         if (v >= 1 && v <= NR_CPUS_MAX) nr = v;
         else this.warnings.push(`nr_cpu_ids reads ${v}: ignored`);
       } catch (e) {
-        this.warnings.push(`nr_cpu_ids unreadable: ${(e as Error).message}`);
+        onlyDumpData(e);
+        this.warnings.push(`nr_cpu_ids unreadable: ${e.message}`);
       }
     }
     this.nrCpuIds = nr;
@@ -104,7 +105,8 @@ export class PerCpu {
         const bits = bitsOf(b, limit);
         return bits.length ? bits : undefined;
       } catch (e) {
-        this.warnings.push(`${name} unreadable: ${(e as Error).message}`);
+        onlyDumpData(e);
+        this.warnings.push(`${name} unreadable: ${e.message}`);
         return undefined;
       }
     };
@@ -190,7 +192,8 @@ export class PerCpu {
         const address = this.address(cpu, offset);
         return { cpu, address, value: this.mem.readVirtual(address, len) };
       } catch (e) {
-        return { cpu, error: (e as Error).message };
+        onlyDumpData(e);
+        return { cpu, error: e.message };
       }
     });
   }

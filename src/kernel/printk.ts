@@ -19,7 +19,7 @@
 // a multi-line record indented by the prefix width and control characters shown as '.' (text is
 // decoded as UTF-8, where crash would print each non-ASCII byte as '.').
 
-import { InputError } from '../util/errors.js';
+import { InputError, onlyDumpData } from '../util/errors.js';
 import type { Btf } from './btf.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
 
@@ -141,7 +141,8 @@ function readRingBuffer(mem: LogReader, vi: VmcoreInfo, btf?: Btf): KernelLog {
     if (whole && !dataBuf) {
       try {
         dataBuf = mem.readVirtual(data, Number(dataSize));
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         whole = false;
       }
     }
@@ -220,9 +221,10 @@ function readRingBuffer(mem: LogReader, vi: VmcoreInfo, btf?: Btf): KernelLog {
     try {
       buf = block(start, len);
     } catch (e) {
+      onlyDumpData(e);
       stats.badData++;
       rec.textLost = true;
-      if (warnings.length < 8) warnings.push(`record ${rec.seq}: text unreadable: ${(e as Error).message}`);
+      if (warnings.length < 8) warnings.push(`record ${rec.seq}: text unreadable: ${e.message}`);
       records.push(rec);
       continue;
     }

@@ -14,6 +14,7 @@ import { DumpReadError } from '../vmcore/types.js';
 import type { PrStatus } from '../vmcore/types.js';
 import type { KernelLog } from './printk.js';
 import type { SymbolTable } from './symbols.js';
+import { InputError, onlyDumpData } from '../util/errors.js';
 
 export const USER_REGS_ORDER = [
   'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
@@ -36,7 +37,7 @@ const ALIASES: Record<string, RegName> = { ip: 'rip', sp: 'rsp', bp: 'rbp', ax: 
 
 /** Decode a 27-word user_regs_struct (216 bytes). */
 export function decodeUserRegs(buf: Buffer, offset = 0): Record<RegName, bigint> {
-  if (buf.length < offset + USER_REGS_ORDER.length * 8) throw new RangeError('user_regs_struct truncated');
+  if (buf.length < offset + USER_REGS_ORDER.length * 8) throw new InputError('user_regs_struct truncated');
   const r = {} as Record<RegName, bigint>;
   USER_REGS_ORDER.forEach((n, i) => (r[n] = buf.readBigUInt64LE(offset + i * 8)));
   return r;
@@ -172,7 +173,8 @@ export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
   const nmi = (cpu: number) => {
     try {
       return input.nmiStackNames?.(cpu) ?? [];
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return [];
     }
   };
@@ -206,7 +208,8 @@ export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
   try {
     log = typeof input.log === 'function' ? input.log() : input.log;
   } catch (e) {
-    details.push(`log unreadable: ${(e as Error).message}`);
+    onlyDumpData(e);
+    details.push(`log unreadable: ${e.message}`);
   }
   const logCpu = log ? panicCpuFromLog(log) : undefined;
   if (logCpu !== undefined) {

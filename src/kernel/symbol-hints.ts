@@ -21,6 +21,7 @@ export function isDebianStubFile(path: string): boolean {
     const n = fs.readSync(fd, b, 0, b.length, 0);
     return debianStubPackage(b.toString('latin1', 0, n)) !== undefined;
   } catch {
+    // Broad on purpose: any fs failure (missing, permissions, a directory) means "not the stub".
     return false;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);

@@ -1,6 +1,7 @@
 // task_struct fields through BTF offsets (no fixed layout: task_struct changes with every config).
 
 import type { Btf } from './btf.js';
+import { onlyDumpData } from '../util/errors.js';
 
 export interface TaskReader {
   readVirtual(vaddr: bigint, len: number): Buffer;
@@ -32,7 +33,8 @@ export function readTask(mem: TaskReader, btf: Btf | undefined, task: bigint): T
     try {
       return mem.readVirtual(task + BigInt(off), len);
     } catch (e) {
-      info.errors.push(`task_struct.${name}: ${(e as Error).message}`);
+      onlyDumpData(e);
+      info.errors.push(`task_struct.${name}: ${e.message}`);
       return undefined;
     }
   };

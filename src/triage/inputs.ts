@@ -56,6 +56,7 @@ async function* walkDir(dir: string, maxDepth = Infinity, depth = 0): AsyncGener
   try {
     handle = await opendir(dir);
   } catch {
+    // Broad on purpose: an unreadable directory (permissions, removed meanwhile) is skipped.
     return;
   }
   const subdirs: string[] = [];

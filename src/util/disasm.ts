@@ -42,6 +42,7 @@ function safeDisasm(cs: CsHandle, bytes: Uint8Array, count: number): CsInsn[] {
   try {
     return cs.disasm(Array.from(bytes), 0, count);
   } catch {
+    // Broad on purpose: capstone reports every decode failure as a plain Error with a code.
     return [];
   }
 }

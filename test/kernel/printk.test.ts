@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatLog, formatRecord, mergeContinuations, readKernelLog, LOG_CONT, LOG_NEWLINE } from '../../src/kernel/printk.js';
 import { parseVmcoreinfo } from '../../src/kernel/vmcoreinfo.js';
+import { DumpReadError } from '../../src/vmcore/types.js';
 import { Flat, RB, RING_VMCOREINFO, B, ring } from './synthetic.js';
 
 describe('printk ring buffer (5.10+)', () => {
@@ -28,7 +29,7 @@ describe('printk ring buffer (5.10+)', () => {
     const reads: number[] = [];
     const picky = {
       readVirtual(vaddr: bigint, len: number) {
-        if (vaddr === B + 0x4000n && len === 256) throw new Error('whole ring unreadable');
+        if (vaddr === B + 0x4000n && len === 256) throw new DumpReadError('whole ring unreadable');
         if (vaddr >= B + 0x4000n) reads.push(len);
         return m.readVirtual(vaddr, len);
       },

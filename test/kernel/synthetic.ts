@@ -3,6 +3,7 @@
 import { BTF_KIND as K } from '../../src/kernel/btf.js';
 import type { KallsymsEncoding, KallsymsTables } from '../../src/kernel/kallsyms.js';
 import { LOG_NEWLINE } from '../../src/kernel/printk.js';
+import { DumpReadError } from '../../src/vmcore/types.js';
 
 /** A tiny BTF writer, following include/uapi/linux/btf.h. */
 export class BtfWriter {
@@ -109,7 +110,7 @@ export class Flat {
   constructor(readonly base: bigint) {}
   readVirtual(vaddr: bigint, len: number): Buffer {
     const o = Number(vaddr - this.base);
-    if (o < 0 || o + len > this.buf.length) throw new Error(`unmapped 0x${vaddr.toString(16)}`);
+    if (o < 0 || o + len > this.buf.length) throw new DumpReadError(`unmapped 0x${vaddr.toString(16)}`);
     return Buffer.from(this.buf.subarray(o, o + len));
   }
   u64(a: bigint, v: bigint) {
@@ -244,7 +245,7 @@ class FlatK {
   constructor(readonly base: bigint) {}
   readVirtual(vaddr: bigint, len: number): Buffer {
     const o = Number(vaddr - this.base);
-    if (o < 0 || o + len > this.buf.length) throw new Error(`unmapped 0x${vaddr.toString(16)}+${len}`);
+    if (o < 0 || o + len > this.buf.length) throw new DumpReadError(`unmapped 0x${vaddr.toString(16)}+${len}`);
     return Buffer.from(this.buf.subarray(o, o + len));
   }
 }

@@ -2,6 +2,7 @@
 // way objtool and unwind_init() lay them out.
 import type { SymbolInfo, UnwindMemory, UnwindSymbols } from '../../src/kernel/unwind/types.js';
 import { LOOKUP_BLOCK_SIZE, type OrcVersion } from '../../src/kernel/unwind/orc.js';
+import { DumpReadError } from '../../src/vmcore/types.js';
 
 export class FakeMemory implements UnwindMemory {
   private readonly chunks: { base: bigint; buf: Buffer }[] = [];
@@ -36,7 +37,7 @@ export class FakeMemory implements UnwindMemory {
   read(vaddr: bigint, len: number): Buffer {
     this.reads++;
     const end = vaddr + BigInt(len);
-    for (let p = vaddr & ~0xfffn; p < end; p += 0x1000n) if (!this.pages.has(p)) throw new Error(`unmapped 0x${p.toString(16)}`);
+    for (let p = vaddr & ~0xfffn; p < end; p += 0x1000n) if (!this.pages.has(p)) throw new DumpReadError(`unmapped 0x${p.toString(16)}`);
     const out = Buffer.alloc(len);
     for (const c of this.chunks) {
       const cEnd = c.base + BigInt(c.buf.length);

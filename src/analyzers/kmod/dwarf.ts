@@ -73,6 +73,8 @@ export function readInlineInfo(elf: ElfModule): InlineInfo {
   try {
     return parse(elf);
   } catch (e) {
+    // Broad on purpose: inline info only refines the report, and the DWARF of a module is
+    // untrusted input whose every malformation the parser does not name.
     if (process.env.KTRIAGE_DEBUG_DWARF) console.error(e);
     return EMPTY;
   }

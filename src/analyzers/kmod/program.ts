@@ -492,6 +492,7 @@ async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: num
     try {
       got = await disassemble(code.subarray(pos, end), 0n, maxInsns - out.length);
     } catch {
+      // Broad on purpose: capstone's failures are plain Errors; an undecodable window has no insns.
       got = [];
     }
     const last = end === code.length;

@@ -7,7 +7,7 @@ import { unwinderForKernel } from '../../kernel/unwind/index.js';
 import { openDumpAsync } from '../../vmcore/index.js';
 import { writeTrimmedElf } from '../../vmcore/write-elf.js';
 import { writeTrimmedKdump } from '../../vmcore/write-kdump.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, onlyDumpData } from '../../util/errors.js';
 
 export async function runTrim(input: string, out: string): Promise<{ text: string; code: number }> {
   if (existsSync(out)) throw new InputError(`${out} exists: trim never overwrites a file`);
@@ -20,7 +20,8 @@ export async function runTrim(input: string, out: string): Promise<{ text: strin
     const k = openKernel(dump, { cache: false });
     try {
       await unwinderForKernel(k).backtraceAll();
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       // a CPU that cannot be unwound only means its pages are not needed
     }
     const pageSize = k.vmcoreinfo.pageSize;

@@ -3,6 +3,7 @@
 
 import { Unwinder } from './unwinder.js';
 import type { UnwindCpuInput, UnwindMemory, UnwindSymbols, UnwindTypes } from './types.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 export interface KernelForUnwind {
   readonly memory: UnwindMemory;
@@ -23,14 +24,16 @@ export function unwinderForKernel(k: KernelForUnwind): Unwinder {
   let current: Map<number, bigint> | undefined;
   try {
     current = new Map((k.percpu.currentTask()?.values ?? []).filter((v) => v.value !== undefined).map((v) => [v.cpu, v.value as bigint]));
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     current = undefined;
   }
   const cpus: UnwindCpuInput[] = k.cpus.map((c) => {
     let perCpuOffset: bigint | undefined;
     try {
       perCpuOffset = k.percpu.cpuOffset(c.cpu);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       perCpuOffset = undefined;
     }
     return { cpu: c.cpu, regs: c.regs, perCpuOffset, task: current?.get(c.cpu) };
@@ -45,7 +48,8 @@ export function unwinderForKernel(k: KernelForUnwind): Unwinder {
       try {
         const i = k.task!(t);
         return { pid: i.pid, comm: i.comm };
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         return undefined;
       }
     } : undefined,

@@ -7,6 +7,7 @@
 
 import type { PagedMemory } from './memory.js';
 import type { UnwindSymbols, UnwindTypes } from './types.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 const KPROBE_TABLE_SIZE = 64; // 1 << KPROBE_HASH_BITS (6), unchanged since 2.6
 const MAX_PER_BUCKET = 4096;
@@ -48,7 +49,8 @@ export function readKprobeSlots(mem: PagedMemory, syms: UnwindSymbols, types: Un
       }
     }
   } catch (e) {
-    return { slots, problem: `kprobe_table unreadable: ${(e as Error).message}` };
+    onlyDumpData(e);
+    return { slots, problem: `kprobe_table unreadable: ${e.message}` };
   }
   return { slots };
 }

@@ -2,12 +2,15 @@
 // time (stack slots, ORC entries), so each distinct 4 KiB page is fetched once, and an
 // unreadable page is remembered as such.
 
+import { onlyDumpData } from '../../util/errors.js';
+import { DumpReadError } from '../../vmcore/types.js';
 import type { UnwindMemory } from './types.js';
 
 const PAGE = 4096n;
 const PAGE_N = 4096;
 
-export class UnreadableMemoryError extends Error {
+/** A DumpReadError: callers that fall back on a hole in the dump handle both alike. */
+export class UnreadableMemoryError extends DumpReadError {
   constructor(readonly vaddr: bigint, cause?: unknown) {
     super(`cannot read kernel memory at 0x${vaddr.toString(16)}${cause instanceof Error ? `: ${cause.message}` : ''}`);
     this.name = 'UnreadableMemoryError';
@@ -15,7 +18,9 @@ export class UnreadableMemoryError extends Error {
 }
 
 export class PagedMemory implements UnwindMemory {
+  /** null: the page is not in the dump; the error says why. */
   private readonly pages = new Map<bigint, Buffer | null>();
+  private readonly why = new Map<bigint, Error>();
   /** Distinct pages requested from the underlying reader. */
   pagesRead = 0;
 
@@ -28,13 +33,19 @@ export class PagedMemory implements UnwindMemory {
       try {
         p = this.inner.read(base, PAGE_N);
         if (p.length !== PAGE_N) p = null;
-      } catch {
+      } catch (e) {
+        // Only a hole in the dump is remembered as one; anything else is a bug and goes up.
+        onlyDumpData(e);
         p = null;
+        this.why.set(base, e);
       }
-      if (this.pages.size >= this.maxPages) this.pages.clear();
+      if (this.pages.size >= this.maxPages) {
+        this.pages.clear();
+        this.why.clear();
+      }
       this.pages.set(base, p);
     }
-    if (p === null) throw new UnreadableMemoryError(base);
+    if (p === null) throw new UnreadableMemoryError(base, this.why.get(base));
     return p;
   }
 
@@ -45,8 +56,9 @@ export class PagedMemory implements UnwindMemory {
     if (off + len <= PAGE_N) {
       try {
         return this.page(base).subarray(off, off + len);
-      } catch {
-        throw new UnreadableMemoryError(vaddr);
+      } catch (e) {
+        if (e instanceof UnreadableMemoryError) throw new UnreadableMemoryError(vaddr);
+        throw e;
       }
     }
     const out = Buffer.alloc(len);
@@ -59,8 +71,9 @@ export class PagedMemory implements UnwindMemory {
       let p: Buffer;
       try {
         p = this.page(b);
-      } catch {
-        throw new UnreadableMemoryError(a);
+      } catch (e) {
+        if (e instanceof UnreadableMemoryError) throw new UnreadableMemoryError(a);
+        throw e;
       }
       p.copy(out, done, o, o + n);
       done += n;
@@ -75,7 +88,8 @@ export class PagedMemory implements UnwindMemory {
   tryU64(vaddr: bigint): bigint | undefined {
     try {
       return this.readU64(vaddr);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return undefined;
     }
   }

@@ -6,6 +6,7 @@
 import type { PagedMemory } from './memory.js';
 import { OrcTable, type OrcVersion } from './orc.js';
 import type { SymbolInfo, UnwindSymbols, UnwindTypes } from './types.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 const MAX_MODULES = 8192;
 const MAX_MODULE_SYMS = 500_000;
@@ -54,7 +55,8 @@ export class ModuleSet {
           if (shndx === 0) continue; // SHN_UNDEF
           list.push({ value: buf.readBigUInt64LE(o + 8), nameOff: buf.readUInt32LE(o), index: i });
         }
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         list = [];
       }
     }
@@ -69,7 +71,8 @@ export class ModuleSet {
     if (n !== undefined) return n;
     try {
       n = readCString(this.mem, m.strtab + BigInt(off), 256);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       n = '';
     }
     this.names.set(key, n);
@@ -121,7 +124,8 @@ function readCString(mem: PagedMemory, addr: bigint, max: number): string {
   let buf: Buffer;
   try {
     buf = mem.read(addr, max);
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     // The string may end just before an unreadable page: read up to the page end.
     const toPageEnd = Number(0x1000n - (addr & 0xfffn));
     buf = mem.read(addr, Math.min(max, toPageEnd));
@@ -200,7 +204,8 @@ export function readModules(mem: PagedMemory, syms: UnwindSymbols, types: Unwind
       node = mem.readU64(node);
     }
   } catch (e) {
-    problem = `module list unreadable: ${(e as Error).message}`;
+    onlyDumpData(e);
+    problem = `module list unreadable: ${e.message}`;
   }
   return { modules: out, problem };
 }

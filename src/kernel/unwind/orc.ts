@@ -29,6 +29,7 @@
 // lookup reads two u32s, a handful of ip entries and one orc entry.
 
 import type { UnwindMemory } from './types.js';
+import { InputError, onlyDumpData } from '../../util/errors.js';
 
 export const ORC_REG_UNDEFINED = 0;
 export const ORC_REG_PREV_SP = 1;
@@ -103,7 +104,8 @@ export const ORC_ENTRY_SIZE = 6;
 export const LOOKUP_BLOCK_ORDER = 8;
 export const LOOKUP_BLOCK_SIZE = 1 << LOOKUP_BLOCK_ORDER;
 
-export class OrcFormatError extends Error {
+/** ORC tables this unwinder cannot use: a property of the dump, hence an InputError. */
+export class OrcFormatError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'OrcFormatError';
@@ -320,7 +322,8 @@ export class KernelOrc {
     let n = 0;
     try {
       if (this.syms.lookupNumBlocks !== undefined) n = this.mem.read(this.syms.lookupNumBlocks, 4).readUInt32LE(0);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       n = 0;
     }
     const expected = Number((etext - stext + BigInt(LOOKUP_BLOCK_SIZE) - 1n) / BigInt(LOOKUP_BLOCK_SIZE)) + 1;
@@ -332,7 +335,8 @@ export class KernelOrc {
     try {
       const last = this.mem.read(orcLookup + BigInt((n - 1) * 4), 4).readUInt32LE(0);
       if (last === 0 || last > this.table.count) return;
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return;
     }
     this.numBlocks = n;

@@ -8,6 +8,7 @@
 import { disassemble } from '../../util/disasm.js';
 import type { PagedMemory } from './memory.js';
 import { decodeLength, prologueEffect, type PrologueEffect } from './x86len.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 const MAX_PROLOGUE = 512;
 
@@ -34,10 +35,12 @@ export async function prologueFrameSize(mem: PagedMemory, funcStart: bigint, ip:
   let code: Buffer;
   try {
     code = mem.read(funcStart, len + 16);
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     try {
       code = mem.read(funcStart, len);
-    } catch {
+    } catch (e) {
+      onlyDumpData(e);
       return null;
     }
   }

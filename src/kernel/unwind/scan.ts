@@ -5,6 +5,7 @@
 
 import { decodeAt } from '../../util/disasm.js';
 import type { PagedMemory } from './memory.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 /** Lengths of the x86_64 call encodings: e8 rel32 (5), ff /2 with or without REX, SIB, disp. */
 const CALL_LENGTHS = [5, 2, 3, 6, 7, 4, 8];
@@ -18,7 +19,8 @@ export async function precededByCall(mem: PagedMemory, ret: bigint, isCallTarget
   let bytes: Buffer;
   try {
     bytes = mem.read(ret - 16n, 16);
-  } catch {
+  } catch (e) {
+    onlyDumpData(e);
     return false;
   }
   if (bytes[11] === 0xe8) {

@@ -2,7 +2,8 @@
 // the unwinder can be tested on synthetic memory and plugged into src/kernel's reader, symbols,
 // BTF and per-CPU code through one adapter (see kernel-adapter.ts).
 
-/** Kernel virtual memory. Both methods throw when the address is not readable in the dump. */
+/** Kernel virtual memory. Both methods throw a DumpReadError when the address is not readable in
+ * the dump; readers of holes catch that class only, so any other error is a bug that goes up. */
 export interface UnwindMemory {
   readU64(vaddr: bigint): bigint;
   read(vaddr: bigint, len: number): Buffer;

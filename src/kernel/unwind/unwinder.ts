@@ -48,6 +48,7 @@ import type {
   UnwindTypes,
   UnwinderStatus,
 } from './types.js';
+import { onlyDumpData } from '../../util/errors.js';
 
 /** x86_64 struct pt_regs, in order (8 bytes each). */
 export const PT_REGS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'] as const;
@@ -209,7 +210,8 @@ export class Unwinder {
             lookupNumBlocks: s.lookup('lookup_num_blocks'),
           }, version);
         } catch (e) {
-          this.orcUnusable = e instanceof OrcFormatError ? e.message : `ORC tables unreadable: ${(e as Error).message}`;
+          onlyDumpData(e);
+          this.orcUnusable = e instanceof OrcFormatError ? e.message : `ORC tables unreadable: ${e.message}`;
         }
       } else {
         this.orcUnusable = 'no ORC tables (__start_orc_unwind_ip not in the symbols)';
@@ -246,7 +248,8 @@ export class Unwinder {
       try {
         header = this.mem.read(headerAt, ORC_HEADER_SIZE);
       } catch (e) {
-        problems.push(`.orc_header at 0x${headerAt.toString(16)} unreadable (${(e as Error).message})`);
+        onlyDumpData(e);
+        problems.push(`.orc_header at 0x${headerAt.toString(16)} unreadable (${e.message})`);
       }
       if (header) {
         const h = orcVersionFromHeader(header);
@@ -263,7 +266,8 @@ export class Unwinder {
     try {
       fromRelease = orcVersionForRelease(release);
     } catch (e) {
-      releaseProblem = (e as Error).message;
+      onlyDumpData(e);
+      releaseProblem = e.message;
     }
     // Before 6.4 no kernel has .orc_header and the release is the ordinary way to tell; from 6.4
     // on (or with a header we cannot read) any choice is a fallback, and reports say so.
@@ -293,7 +297,8 @@ export class Unwinder {
       try {
         const buf = this.mem.read(start + BigInt(first * ORC_ENTRY_SIZE), count * ORC_ENTRY_SIZE);
         for (let i = 0; i < count; i++) flags.push(buf.readUInt16LE(i * ORC_ENTRY_SIZE + 4));
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         // unreadable: rely on the header or the release
       }
     }
@@ -535,7 +540,8 @@ export class Unwinder {
               if (ok !== false) {
                 try {
                   buf = this.mem.read(sp, PT_REGS_SIZE);
-                } catch {
+                } catch (e) {
+                  onlyDumpData(e);
                   buf = null;
                 }
               }
@@ -556,7 +562,8 @@ export class Unwinder {
               if (ok !== false) {
                 try {
                   buf = this.mem.read(sp, IRET_FRAME_SIZE);
-                } catch {
+                } catch (e) {
+                  onlyDumpData(e);
                   buf = null;
                 }
               }
@@ -713,7 +720,8 @@ export class Unwinder {
       let buf: Buffer;
       try {
         buf = this.mem.read(address, PT_REGS_SIZE);
-      } catch {
+      } catch (e) {
+        onlyDumpData(e);
         continue;
       }
       const regs = decodePtRegs(buf, false);
@@ -746,7 +754,8 @@ export class Unwinder {
       try {
         out.push(await this.backtrace(c.cpu, opts));
       } catch (e) {
-        out.push({ unwinder: this.status(), cpu: c.cpu, task: c.task, frames: [], stopped: `error: ${(e as Error).message}`, usedFallback: false, warnings: [] });
+        onlyDumpData(e);
+        out.push({ unwinder: this.status(), cpu: c.cpu, task: c.task, frames: [], stopped: `error: ${e.message}`, usedFallback: false, warnings: [] });
       }
     }
     return out;
