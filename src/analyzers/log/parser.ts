@@ -32,7 +32,7 @@ const ABSORB = 10;
 /**
  * Headers that a report prints after its own first line: die()'s summary (`Oops: 0002 [#1]`,
  * arm's `Internal error: Oops:`, `invalid opcode: 0000` after `kernel BUG at`; arch/x86/kernel/
- * dumpstack.c __die_header(), arch/arm*​/kernel/traps.c die()), `kernel BUG at lib/list_debug.c`
+ * dumpstack.c __die_header(), arch/arm{,64}/kernel/traps.c die()), `kernel BUG at lib/list_debug.c`
  * after `list_add corruption` (lib/list_debug.c), x86's `kernel stack overflow` and double fault
  * after `BUG: stack guard page was hit` (arch/x86/kernel/traps.c handle_stack_overflow()), and a
  * repeat of the same header. Any other header in the report starts another report, which cuts
