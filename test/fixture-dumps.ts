@@ -32,7 +32,7 @@ export interface FixtureDump {
   /** The committed file (possibly .xz). */
   source: string;
   /** A path openDump can read: the file itself, or its decompressed copy (made on first call). */
-  file(): string;
+  file: () => string;
   /** crash's record of a session on this dump (or, for the trimmed dump, on the dump it was cut from). */
   crash: string;
   referee: RefereeJson;

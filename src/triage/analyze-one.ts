@@ -178,6 +178,6 @@ export async function analyzeOne(input: string): Promise<OneResult> {
     };
   } catch (e) {
     // A bug must not read as a bad dump in a fleet report either: the line says which it is.
-    return fail(isInputError(e) ? (e as Error).message : errorLine(e));
+    return fail(isInputError(e) ? e.message : errorLine(e));
   }
 }

@@ -9,7 +9,7 @@ import type { Group, Grouper } from './group.js';
 
 export interface HtmlMeta { generated: Date; ms: number; args: string[] }
 
-export function esc(s: unknown): string {
+export function esc(s: string | number | bigint | boolean | null | undefined): string {
   return sanitizeLine(String(s ?? '')).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

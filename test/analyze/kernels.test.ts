@@ -106,7 +106,7 @@ describe.each(folders)('analyze fixtures/%s', (name) => {
         const fpu = ref.in_kernel_fpu ? ref.in_kernel_fpu[k] === 'true' : ref.kernel_fpu_allowed![k] !== 'true';
         expect(c.inKernelFpu, `CPU ${k}`).toBe(fpu);
         // crash appends the symbol when the task is a static one (`0x... <init_task>`): the address is the first word.
-        const refTask = ref.current_task[k]!.split(/\s/)[0]!;
+        const refTask = ref.current_task[k].split(/\s/)[0];
         expect(c.task?.address, `CPU ${k}`).toBe('0x' + BigInt(refTask).toString(16).padStart(16, '0'));
       }
     });

@@ -239,7 +239,7 @@ export async function fuzz<T>(parser: string, arb: fc.Arbitrary<T>, check: (inpu
     { numRuns: runs(o.runs), seed: SEED, interruptAfterTimeLimit: Math.max(120_000, 60_000 * SCALE), markInterruptAsFailure: false },
   );
   if (result.failed) {
-    const input = result.counterexample?.[0] as T | undefined;
+    const input = result.counterexample?.[0];
     const enc = o.encode ?? ((t: T) => t as unknown as Buffer | string);
     const saved = input !== undefined ? saveRegression(parser, enc(input), o.ext) : '(no counterexample)';
     const err = result.errorInstance;

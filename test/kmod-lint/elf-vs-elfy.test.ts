@@ -29,7 +29,7 @@ describe('.ko section headers: ours against elfy', () => {
   }
 
   it('elfy reads sh_addralign/sh_entsize from the wrong offsets (why src/ does not use it)', () => {
-    const bytes = readFileSync(modules[2]!);
+    const bytes = readFileSync(modules[2]);
     const symtab = elfy.parse(bytes).body.sections.find((s) => s.name === '.symtab')!;
     const ours = parseElfModule(bytes, 'kprobe_mutex.ko').sections.find((s) => s.name === '.symtab')!;
     expect(ours.entsize).toBe(24); // sizeof(Elf64_Sym)

@@ -133,7 +133,7 @@ export function compareWithCrash(ours: Backtrace, crash: CrashBt, bpBasedAt: (f:
     // Exception blocks: equal where crash prints one; where crash does not decode pt_regs (entry
     // points outside its exception_functions list, e.g. asm_exc_int3) ours is extra information.
     const ourRip = o?.exception && !o.exception.userMode ? o.exception.rip : undefined;
-    const ripOk = c?.exceptionRip !== undefined ? ourRip === c.exceptionRip : ourRip === undefined || !CRASH_EXCEPTION_FUNCTIONS.has(o!.function);
+    const ripOk = c?.exceptionRip !== undefined ? ourRip === c.exceptionRip : ourRip === undefined || !CRASH_EXCEPTION_FUNCTIONS.has(o.function);
     if (o && c && o.function === c.name && (o.module ?? '') === (c.module ?? '') && ripOk) {
       // Same function in the same place of the chain. `match` when crash's stack slot and pc agree
       // too; `match-name` when crash took a stale word for it (e.g. copy_page_to_iter under an

@@ -5,7 +5,7 @@ import { InputError } from '../../util/errors.js';
 import { UNSAFE_CALLS, gfpMaySleep, gfpName, isIgnoredCallee, matchUnsafeCall, type Severity } from '../unsafe-calls.js';
 import { readInlineInfo, type InlineInfo } from './dwarf.js';
 import { modinfo, parseElfModule, readCString } from './elf.js';
-import type { FindingSeverity, LintFinding, LintResult, LintVariant, Mitigation } from './model.js';
+import type { LintFinding, LintResult, LintVariant, Mitigation } from './model.js';
 import { findHandlers, type Handler } from './probes.js';
 import { ARG_REGS, Program, type Assumptions, type CallSite, type Func, type Guard } from './program.js';
 
@@ -275,7 +275,7 @@ function makeFinding(
     ruleId,
     category: entry.category,
     message,
-    severity: sev as FindingSeverity,
+    severity: sev,
     status,
     handler: { function: h.function, kind: h.kind, context: h.context, mechanism: h.mechanism },
     path,

@@ -1,4 +1,4 @@
-import { decodePreemptCount, isPreemptRtString, parsePreemptValue, type Arch, type RtContext } from '../../analyzers/preempt-count.js';
+import { decodePreemptCount, isPreemptRtString, parsePreemptValue, type RtContext } from '../../analyzers/preempt-count.js';
 import { InputError } from '../../util/errors.js';
 import { renderPreemptText } from '../render/explain-render.js';
 import { toJson } from '../render/json.js';
@@ -7,7 +7,7 @@ export interface ExplainOptions { arch: string; kernel?: string; json?: boolean;
 
 export function explainPreemptCount(value: string, opts: ExplainOptions): { text: string; code: number } {
   if (opts.arch !== 'x86_64' && opts.arch !== 'arm64') throw new InputError(`unknown --arch ${JSON.stringify(opts.arch)} (x86_64 or arm64)`);
-  const arch = opts.arch as Arch;
+  const arch = opts.arch;
   let raw: bigint;
   try {
     raw = parsePreemptValue(value, arch);
