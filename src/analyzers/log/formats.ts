@@ -36,6 +36,8 @@ export interface OopsFormat {
   header: RegExp;
   /** Optional check over the report's first lines joined with `\n`; its groups feed `{R1}`... */
   report?: RegExp;
+  /** The format applies only when `report` matches; otherwise the next matching format is used. */
+  needsReport?: boolean;
   /** Title template. */
   title: string;
   /** Recipes tried in order; absent: the title has no function. */
@@ -76,8 +78,11 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-not-tainted', kind: 'other', header: /BUG \S+ \((?:Not tainted|Tainted: [A-Z ]+)\): kasan: bad access detected/, title: '', suppress: true },
 
   // ---- sanitizers ----
-  { id: 'kasan-old-addr', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
-  { id: 'kasan-old-addr-norw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S+)/, title: 'KASAN: {1} in {2} at addr {3}' },
+  // KASAN before 4.11 (mm/kasan/report.c kasan_report_error()): "BUG: KASAN: %s in %pS at addr %p",
+  // then "%s of size %zu by task %s/%d" on the next line. A report cut before that line is known
+  // by its header alone.
+  { id: 'kasan-old-addr', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S*)/, report: /\b(Read|Write) of size \d+/, needsReport: true, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },
+  { id: 'kasan-old-addr-norw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in (\S+) at addr (\S*)/, title: 'KASAN: {1} in {2} at addr ADDR' },
   { id: 'kasan-on-address', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) on address/, report: /\b(Read|Write) of size \d+/, title: 'KASAN: {1} {R1}', frame: KASAN_STACK },
   { id: 'kasan-double-free', kind: 'KASAN', header: /BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in/, title: 'KASAN: invalid-free in {FUNC}', frame: KASAN_STACK, skipExtra: ['kfree.*', 'kmem_cache_free.*', 'slab_free.*', 'free_.*'] },
   { id: 'kasan-rw', kind: 'KASAN', header: /BUG: KASAN: ([a-z-]+) in ([A-Za-z_$][\w.$]*?)(?:\+0x|\s|$)/, report: /\b(Read|Write) (?:of size|at addr)/, title: 'KASAN: {1} {R1} in {FUNC}', frame: KASAN_STACK },

@@ -28,6 +28,7 @@ export const MAX_LINE = 4096;
 const TS = /^\[\s*\d{1,8}[.,]\d{1,9}\]/;
 const CALLER = /^\[\s*([TC]\d{1,7})\]/;
 const LEVEL = /^<\d{1,2}>/;
+const DROPPED = /^\*\* \d+ printk messages dropped \*\* ?/;
 const LOGIN = /^\S{1,64} login: (?=\[\s*\d{1,8}[.,]\d{1,9}\])/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
 const QUOTE = /^(?:> ?){1,8}(?=\[\s*\d{1,8}[.,]\d{1,9}\]|<\d{1,2}>)/;
@@ -60,6 +61,12 @@ export function stripPrefixes(line: string): { text: string; kernel: boolean; ca
     if (s.charCodeAt(0) === 62 /* > */) {
       m = QUOTE.exec(s);
       if (m) { s = s.slice(m[0].length); }
+    }
+    // kernel/printk/printk.c (3.x-4.x) console_unlock(): "** %u printk messages dropped ** " is
+    // written before the next record, on the same line.
+    if (s.charCodeAt(0) === 42 /* * */) {
+      m = DROPPED.exec(s);
+      if (m) { s = s.slice(m[0].length); continue; }
     }
     if (s.charCodeAt(0) === 60 /* < */) {
       m = LEVEL.exec(s);

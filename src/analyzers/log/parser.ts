@@ -252,7 +252,17 @@ function ctxName(s: string): FrameContext {
 }
 
 function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<string>): CrashReport {
-  const fmt = s.hit.fmt;
+  let fmt = s.hit.fmt;
+  let cut = false;
+  if (fmt.needsReport && fmt.report && !fmt.report.test(texts.slice(s.hit.i, Math.min(s.bodyEnd, s.hit.i + 200)).join('\n'))) {
+    cut = true;
+    // The line this format needs is missing (the report was cut short): the next format whose
+    // header matches describes what is there.
+    for (const f of OOPS_FORMATS.slice(OOPS_FORMATS.indexOf(fmt) + 1)) {
+      const m = f.header.exec(texts[s.hit.i]);
+      if (m && !f.suppress) { fmt = f; s.hit = { i: s.hit.i, fmt: f, m }; break; }
+    }
+  }
   const body = texts.slice(s.hit.i, s.bodyEnd);
   const tail = s.panic && s.panic.i !== s.hit.i ? texts.slice(s.panic.i, s.panicEnd) : [];
   const r: CrashReport = {
@@ -269,6 +279,7 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
     corrupted: false,
   };
   if (r.panic && /panic_on_warn set/.test(r.panic)) r.panicOnWarn = true;
+  if (cut) markCorrupted(r, 'the report was cut short: a line its kind always prints is missing');
 
   // fields
   const scanFields = (arr: string[]) => {

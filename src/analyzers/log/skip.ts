@@ -75,7 +75,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'hrtimer_cancel', 'hrtimer_try_to_cancel', 'flush_work', '__flush_work', '__cancel_work_timer', 'cancel_work_sync',
   'cancel_delayed_work_sync', 'try_to_grab_pending',
   'queue_work.*', '__queue_work', 'kthread_stop', 'kthread_park', 'finish_wait', 'prepare_to_wait.*', '__wake_up.*', 'wake_up.*',
-  'complete', 'complete_all', 'wait_for_completion.*', '__wait_for_common', 'wait_for_common.*', 'do_wait_for_common', 'add_wait_queue', 'remove_wait_queue', 'usb_kill_urb', 'usb_kill_anchored_urbs', 'usb_poison_urb',
+  'complete', 'complete_all', 'wait_for_completion.*', '__wait_for_common', 'wait_for_common.*', 'do_wait_for_common', 'usb_kill_urb', 'usb_kill_anchored_urbs', 'usb_poison_urb',
   'usb_unanchor_urb', 'mutex_remove_waiter', 'mutex_optimistic_spin', '__seqprop.*', 'drop_nlink', 'cleanup_srcu_struct',
   '__phys_addr', '__virt_to_phys.*', 'virt_to_phys', 'do_tag_check_fault', 'do_mem_abort', 'el1_abort', 'el1h_64_sync.*',
   'el1_sync_handler', 'el1_da', 'rollback_registered.*', 'unregister_netdevice.*', 'unregister_netdev', 'i2c_del_adapter',
