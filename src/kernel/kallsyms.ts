@@ -380,15 +380,28 @@ function findAll(dn: DecodedNames, name: string): number[] {
  * Where a name repeats (local statics), the global entry wins, else the first.
  */
 class NameHash {
-  private readonly slots: Int32Array;
+  readonly slots: Int32Array;
   private readonly mask: number;
 
+  /**
+   * `prebuilt`: the slots of an earlier build of the same names (the build cache keeps them:
+   * hashing 94k names is a large part of a warm start). Used only when well formed (a power of
+   * two at least twice the count, every slot -1 or an entry index, one free slot so a probe
+   * ends); a slot pointing at another name can only make find() miss, since find() compares
+   * the name itself.
+   */
   constructor(
     private readonly dn: DecodedNames,
     count: number,
+    prebuilt?: Int32Array,
   ) {
     let size = 1024;
     while (size < count * 2) size *= 2;
+    if (prebuilt && NameHash.wellFormed(prebuilt, size, count)) {
+      this.slots = prebuilt;
+      this.mask = size - 1;
+      return;
+    }
     this.slots = new Int32Array(size).fill(-1);
     this.mask = size - 1;
     const { text, starts } = dn;
@@ -410,6 +423,17 @@ class NameHash {
         }
       }
     }
+  }
+
+  private static wellFormed(slots: Int32Array, size: number, count: number): boolean {
+    if (slots.length !== size) return false;
+    let free = 0;
+    for (let s = 0; s < size; s++) {
+      const j = slots[s];
+      if (j === -1) free++;
+      else if (j < 0 || j >= count) return false;
+    }
+    return free > 0;
   }
 
   private sameName(j: number, a: number, b: number): boolean {
@@ -434,8 +458,8 @@ class NameHash {
   }
 }
 
-function buildNameHash(dn: DecodedNames, count: number): NameHash {
-  return new NameHash(dn, count);
+function buildNameHash(dn: DecodedNames, count: number, prebuilt?: Int32Array): NameHash {
+  return new NameHash(dn, count, prebuilt);
 }
 
 /**
@@ -482,6 +506,17 @@ export class KallsymsTable implements SymbolTable {
 
   address(i: number): bigint {
     return this.addrOf(i);
+  }
+
+  /** The name index's slots, built now if need be (for the build cache). */
+  nameIndex(): Int32Array {
+    this.hash ??= buildNameHash(this.dn, this.count);
+    return this.hash.slots;
+  }
+
+  /** Name index slots from the build cache: used when well formed (NameHash), else rebuilt. */
+  useNameIndex(slots: Int32Array): void {
+    this.hash = buildNameHash(this.dn, this.count, slots);
   }
 
   private index(name: string): number | undefined {
