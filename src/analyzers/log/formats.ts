@@ -124,7 +124,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-bad-page-state', kind: 'BUG', header: /BUG: Bad page state/, title: 'BUG: Bad page state in {FUNC}', frame: STACK, skipExtra: ['bad_page', 'free_.*page.*', '__free_.*', 'check_new_page.*', 'prep_new_page', 'get_page_from_freelist', 'free_unref_page.*', 'release_pages', 'put_page', '__put_page', 'folio_put', '__folio_put.*', 'free_pcp.*', 'free_pages.*', 'check_free_page.*'] },
   // mm/filemap.c unaccount_page_cache_page(): "BUG: Bad page cache in process %s  pfn:%05lx".
   { id: 'bug-bad-page-cache', kind: 'BUG', header: /BUG: Bad page cache in process/, title: 'BUG: Bad page cache in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }]], skipExtra: ['unaccount_page_cache_page', '__delete_from_page_cache', 'delete_from_page_cache.*', '__filemap_remove_folio', 'filemap_remove_folio'] },
-  { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map in {FUNC}', frame: STACK, skipExtra: ['print_bad_pte', 'vm_normal_page', 'zap_.*', 'unmap_.*'] },
+  // mm/memory.c print_bad_pte(): "BUG: Bad page map in process %s  pte:%08llx pmd:%08llx" names a
+  // process, not a function; the stack is the unmapping path that found the pte.
+  { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map' },
   { id: 'bug-workqueue-lockup', kind: 'BUG', header: /BUG: workqueue lockup/, title: 'BUG: workqueue lockup' },
   { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ at: /last function: / }, { stack: true }]] },
   { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
@@ -137,10 +139,17 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-object-free', kind: 'BUG', header: /^\s*=*\s*BUG (\S+?)(?: \([^)]*\))?: (Object already free|Poison overwritten|Redzone overwritten|Padding overwritten|Freepointer corrupt|Invalid object pointer)/, title: 'BUG: {2}' },
 
   // ---- lockdep ----
-  { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]], },
+  // lockdep.c print_circular_bug_header(): "%s/%d is trying to acquire lock:" then print_lock() of
+  // the lock being taken and its site. Cut before that line, the report is known by its header.
+  { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, report: /is trying to acquire/, needsReport: true, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]], },
+  { id: 'lockdep-circular-cut', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, title: 'WARNING: possible circular locking dependency detected' },
   { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }]] },
-  { id: 'lockdep-irq-inversion', kind: 'lockdep', header: /(?:WARNING|INFO): possible irq lock inversion dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'lockdep-safe-unsafe', kind: 'lockdep', header: /(?:WARNING|INFO): [A-Z]+-(?:safe|irq-safe) -> [A-Z]+-(?:unsafe|irq-unsafe) lock order detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  // lockdep.c print_irq_inversion_bug(): "%s/%d just changed the state of lock:" then print_lock()
+  // ("..., at: %pS"): the site of that lock names the report. print_bad_irq_dependency(): the stack
+  // saved when the irq-safe lock was taken in interrupt context ("... which became %s-irq-safe
+  // at:") names the report, else the lock being acquired ("is trying to acquire:", print_lock()).
+  { id: 'lockdep-irq-inversion', kind: 'lockdep', header: /(?:WARNING|INFO): possible irq lock inversion dependency detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: /just changed the state of lock/ }, { fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },
+  { id: 'lockdep-safe-unsafe', kind: 'lockdep', header: /(?:WARNING|INFO): [A-Z]+-(?:safe|irq-safe) -> [A-Z]+-(?:unsafe|irq-unsafe) lock order detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: /\.\.\. which became [A-Z]+-irq-safe at:/ }, { stack: true }], [{ at: /is trying to acquire/ }, { fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },
   // print_usage_bug(): "<task> [HC0[0]:SC1[1]:HE1:SE0] takes:" then the lock and the site taking it.
   { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: /\] takes:/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }], [{ at: TRACE_HEADER }, { stack: true }]] },
   { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },

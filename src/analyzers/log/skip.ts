@@ -50,7 +50,9 @@ export const SKIP_ALWAYS: readonly string[] = [
   'queued_read_lock_slowpath', 'queued_write_lock_slowpath', 'mutex_lock.*', '__mutex_lock.*', 'mutex_unlock', '__mutex_unlock.*',
   'mutex_trylock', 'down', 'down_read.*', 'down_write.*', 'up', 'up_read', 'up_write', '__down.*', '__up.*', 'rwsem_.*', '__rwsem_.*',
   'rt_mutex_.*', '__rt_mutex_.*', 'rt_spin_.*', 'percpu_down_.*', 'percpu_up_.*', '__percpu_down_.*', 'ww_mutex_lock.*',
-  '__ww_mutex_lock.*', 'osq_lock', 'local_bh_enable', '__local_bh_enable_ip', 'raw_spin_rq_lock_nested', 'preempt_schedule.*',
+  '__ww_mutex_lock.*', 'osq_lock', 'local_bh_enable', '__local_bh_enable_ip', 'raw_spin_rq_lock.*',
+  // kernel/sched: run-queue lock wrappers
+  '_?_?task_rq_lock', 'rq_lock.*', 'double_rq_lock', '_double_lock_balance', 'preempt_schedule.*',
   // string, copy and user access helpers
   'memcpy.*', '__memcpy.*', 'memset.*', '__memset.*', 'memmove.*', '__memmove.*', 'memcmp', 'memchr.*', 'memscan', 'bcmp', 'strcmp',
   'strncmp', 'strlen', 'strnlen', 'strcpy', 'strncpy', 'strlcpy', 'strscpy.*', 'strcat', 'strncat', 'strlcat', 'strchr', 'strrchr',
@@ -74,7 +76,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'del_timer.*', 'try_to_del_timer_sync', '__del_timer.*', 'timer_delete.*', 'lock_timer_base', 'mod_timer', '__mod_timer',
   'hrtimer_cancel', 'hrtimer_try_to_cancel', 'flush_work', '__flush_work', '__cancel_work_timer', 'cancel_work_sync',
   'cancel_delayed_work_sync', 'try_to_grab_pending',
-  'queue_work.*', '__queue_work', 'kthread_stop', 'kthread_park', 'finish_wait', 'prepare_to_wait.*', '__wake_up.*', 'wake_up.*',
+  'queue_work.*', '__queue_work', 'kthread_stop', 'kthread_park', 'finish_wait', 'prepare_to_wait.*', '__wake_up.*', 'wake_up(?:_(?:process|state|q|bit|var|all|interruptible\\w*|locked\\w*|poll\\w*|sync\\w*|page\\w*|pollfree|if_idle))?',
   'complete', 'complete_all', 'wait_for_completion.*', '__wait_for_common', 'wait_for_common.*', 'do_wait_for_common', 'usb_kill_urb', 'usb_kill_anchored_urbs', 'usb_poison_urb',
   'usb_unanchor_urb', 'mutex_remove_waiter', 'mutex_optimistic_spin', '__seqprop.*', 'drop_nlink', 'cleanup_srcu_struct',
   '__phys_addr', '__virt_to_phys.*', 'virt_to_phys', 'do_tag_check_fault', 'do_mem_abort', 'el1_abort', 'el1h_64_sync.*',
