@@ -152,7 +152,10 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'lockdep-safe-unsafe', kind: 'lockdep', header: /(?:WARNING|INFO): [A-Z]+-(?:safe|irq-safe) -> [A-Z]+-(?:unsafe|irq-unsafe) lock order detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: /\.\.\. which became [A-Z]+-irq-safe at:/ }, { stack: true }], [{ at: /is trying to acquire/ }, { fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },
   // print_usage_bug(): "<task> [HC0[0]:SC1[1]:HE1:SE0] takes:" then the lock and the site taking it.
   { id: 'lockdep-inconsistent', kind: 'lockdep', header: /(?:WARNING|INFO): inconsistent lock state/, title: 'inconsistent lock state in {FUNC}', frame: [[{ at: /\] takes:/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }], [{ at: TRACE_HEADER }, { stack: true }]] },
-  { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
+  // lockdep.c lockdep_rcu_suspicious(): the header, the release line, dashes, then "%s:%d %s!" (the
+  // file and line of the check). A report cut before that line is known by its header alone.
+  { id: 'lockdep-suspicious-rcu', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, report: /^\s*\S+\.[ch]:\d+ /m, needsReport: true, title: '{1}: suspicious RCU usage in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['rcu_.*', '__rcu_.*', 'lockdep_rcu_suspicious'] },
+  { id: 'lockdep-suspicious-rcu-cut', kind: 'lockdep', header: /(WARNING|INFO): suspicious (?:RCU usage|rcu_dereference_check\(\) usage)/, title: '{1}: suspicious RCU usage' },
   // lockdep.c print_held_locks_bug() lists the held locks (print_lock(): "#%d: ... at: %pS") before
   // the stack: the site that took the lock left held names the report.
   { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },

@@ -216,6 +216,8 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
 // return address points, so it is the frame that counts.
 const ARM_FROM = /^\s*\[<[0-9a-f]+>\]\s+\([^)]*\)\s+from\s+\[<([0-9a-f]+)>\]\s+\(([A-Za-z_$][\w.$]*?)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?\)/;
 
+const FAULT_INJECTION_FRAME = /^should_fail(?:slab|_alloc_page|_usercopy|_ex)?(?:\.|$)/;
+
 function scanStack(lines: string[], from: number, skipper: Skipper): string | null {
   let started = false;
   let junk = 0;
@@ -233,6 +235,9 @@ function scanStack(lines: string[], from: number, skipper: Skipper): string | nu
       started = true;
       junk = 0;
       if (f.unreliable) continue;
+      // lib/fault-inject.c fail_dump() prints "FAULT_INJECTION: forcing a failure." and then its own
+      // dump_stack(), through should_fail(): such a stack is the injected failure's, not the report's.
+      if (FAULT_INJECTION_FRAME.test(f.function)) return null;
       if (!skipper.skip(f.function)) return f.function;
       continue;
     }

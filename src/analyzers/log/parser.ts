@@ -38,6 +38,13 @@ const ABSORB = 10;
  * repeat of the same header. Any other header in the report starts another report, which cuts
  * this one short (a second CPU's report written into it).
  */
+/**
+ * Messages that are not crash reports but print a stack of their own (dump_stack()): lib/fault-
+ * inject.c fail_dump(), mm/page_alloc.c warn_alloc() ("%s: %pV, mode:%#x(%pGg)"), mm/gup.c's
+ * "FAULT_FLAG_ALLOW_RETRY missing". Printed by another CPU into a report, their stack is not the
+ * report's.
+ */
+const OWN_STACK = /FAULT_INJECTION: forcing a failure|: vmalloc: allocation failure|^\s*vmalloc: allocation failure|FAULT_FLAG_ALLOW_RETRY missing/;
 const CONTINUES = new Set(['oops', 'internal-error', 'invalid-opcode', 'kernel-bug', 'stack-overflow', 'double-fault', 'unregister-netdevice']);
 /** Lines of a report body looked at. */
 const MAX_BODY = 1500;
@@ -177,11 +184,13 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
     segs.push(cur);
   }
 
-  // report body ends at `---[ end trace`
+  // report body ends at `---[ end trace`, and (records without caller ids) where a message that
+  // prints a stack of its own starts
   for (const s of segs) {
     const lim = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
     for (let i = s.hit.i + 1; i < lim; i++) {
       if (END_TRACE.test(texts[i])) { s.bodyEnd = i + 1; break; }
+      if (!tagged && OWN_STACK.test(texts[i])) { s.bodyEnd = i; break; }
     }
     s.bodyEnd = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
   }
