@@ -1,0 +1,65 @@
+// Start-up stays lazy: which modules each command loads, checked by the modules Node resolves, not
+// by timing (timings are `npm run bench start`'s job, never a test's). `--help` and `--version`
+// load none of the dump, kernel or analyzer layers; `sym` loads no analyzer and no disassembler
+// init; `--version` from the launcher answers what commander's .version() answers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/ktriage.js');
+const DUMP = path.join(ROOT, 'fixtures/vmcore-debian-6.1.192-buggy-2cpu/vmcore.d31.kdump-zlib');
+const work = mkdtempSync(path.join(tmpdir(), 'ktriage-startup-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// A resolve hook that lists every module loaded (the launcher itself is CommonJS: not listed).
+const hooks = path.join(work, 'hooks.mjs');
+writeFileSync(hooks, "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n");
+const register = path.join(work, 'register.mjs');
+writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
+
+function loaded(...args: string[]): { modules: string[]; status: number | null; stdout: string } {
+  const r = spawnSync(process.execPath, ['--import', register, BIN, ...args], { encoding: 'utf8', env: { ...process.env, KTRIAGE_CACHE_DIR: path.join(work, 'cache') } });
+  const modules = [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7).replace(/^file:\/\//, '').replace(ROOT + '/', '')))];
+  return { modules, status: r.status, stdout: r.stdout };
+}
+
+describe('start-up', () => {
+  it('--version: the launcher answers alone, with what commander answers', async () => {
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const r = loaded('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+    expect(r.modules.filter((m) => m.startsWith('dist/') || m.startsWith('node_modules/'))).toEqual([]);
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    try {
+      expect(await main(['node', 'ktriage', '--version'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out).toBe(`${version}\n`);
+  });
+
+  it('--help loads commander and the command table, no command code', () => {
+    const r = loaded('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/analyze \[options\] <input>/);
+    expect(r.stdout).toMatch(/triage \[options\] <inputs\.\.\.>/);
+    // dist/vmcore/types.js holds the error classes util/errors.ts names: allowed.
+    const heavy = r.modules.filter((m) => /^dist\/(vmcore\/(?!types\.js)|kernel|analyzers|triage|api\/(?!schema-version))/.test(m) || /capstone|fflate|zstddec|cli-table3/.test(m));
+    expect(heavy).toEqual([]);
+    expect(r.modules.length).toBeLessThan(15);
+  });
+
+  it('sym loads the dump and kernel layers but no analyzer, triage or lint code', () => {
+    const r = loaded('sym', DUMP, 'irq_fpu_usable');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/irq_fpu_usable/);
+    expect(r.modules).toContain('dist/kernel/kallsyms.js');
+    expect(r.modules.filter((m) => /^dist\/(analyzers|triage)\//.test(m))).toEqual([]);
+  }, 60_000);
+});
