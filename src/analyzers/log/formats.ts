@@ -14,8 +14,12 @@ export type FrameStep =
   | { at: RegExp }
   /** Like `at` but optional. */
   | { maybe: RegExp }
-  /** Candidate function from capture group 1 of the first line matching (optional). */
-  | { fn: RegExp }
+  /**
+   * Candidate function from capture group 1 of the first line matching (optional). `any`: taken
+   * even when it is library code that stacks skip (a lock site names where the lock is taken,
+   * `sysfs_remove_dir`, `flush_work`), unless it is reporting or tracing code.
+   */
+  | { fn: RegExp; any?: boolean }
   /** Candidate function from the architecture's crash-address line (arch.ts). */
   | { crash: true }
   /** Candidate function from the header's capture group `n`. */
@@ -139,11 +143,12 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-object-free', kind: 'BUG', header: /^\s*=*\s*BUG (\S+?)(?: \([^)]*\))?: (Object already free|Poison overwritten|Redzone overwritten|Padding overwritten|Freepointer corrupt|Invalid object pointer)/, title: 'BUG: {2}' },
 
   // ---- lockdep ----
-  // lockdep.c print_circular_bug_header(): "%s/%d is trying to acquire lock:" then print_lock() of
-  // the lock being taken and its site. Cut before that line, the report is known by its header.
-  { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, report: /is trying to acquire/, needsReport: true, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { fn: LOCKDEP_AT }, { at: CALL_TRACE }, { stack: true }]], },
+  // lockdep.c print_circular_bug_header() (and print_deadlock_bug() for recursion): "%s/%d is
+  // trying to acquire lock:" then print_lock() of the lock being taken and its site ("at: %pS"),
+  // where the report is raised. Cut before that line, the report is known by its header.
+  { id: 'lockdep-circular', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, report: /is trying to acquire/, needsReport: true, title: 'possible deadlock in {FUNC}', frame: [[{ at: /is trying to acquire/ }, { fn: LOCKDEP_AT, any: true }, { fn: LOCKDEP_AT, any: true }], [{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-circular-cut', kind: 'lockdep', header: /(?:WARNING|INFO): possible circular locking dependency detected/, title: 'WARNING: possible circular locking dependency detected' },
-  { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ maybe: /is trying to acquire/ }, { fn: LOCKDEP_AT }, { at: TRACE_HEADER }, { stack: true }]] },
+  { id: 'lockdep-recursive', kind: 'lockdep', header: /(?:WARNING|INFO): possible recursive locking detected/, title: 'possible deadlock in {FUNC}', frame: [[{ at: /is trying to acquire/ }, { fn: LOCKDEP_AT, any: true }], [{ at: TRACE_HEADER }, { stack: true }]] },
   // lockdep.c print_irq_inversion_bug(): "%s/%d just changed the state of lock:" then print_lock()
   // ("..., at: %pS"): the site of that lock names the report. print_bad_irq_dependency(): the stack
   // saved when the irq-safe lock was taken in interrupt context ("... which became %s-irq-safe

@@ -28,6 +28,10 @@ export class Skipper {
       this.res.push(re);
     }
   }
+  /** Reporting, tracing and sanitizer code only (the substring list), not library helpers. */
+  reporting(name: string): boolean {
+    return SKIP_SUB.test(baseFunctionName(name));
+  }
   skip(name: string): boolean {
     const b = baseFunctionName(name);
     return this.res.some((r) => r.test(b));
@@ -168,7 +172,7 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
       if (f) {
         cur = f.idx + 1;
         const name = f.m[1];
-        if (name && !skipper.skip(name)) return name;
+        if (name && (st.any ? !skipper.reporting(name) : !skipper.skip(name))) return name;
       }
     } else if ('crash' in st) {
       for (let i = cur; i < lines.length; i++) {
