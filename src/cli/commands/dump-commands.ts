@@ -2,8 +2,9 @@
 // Each opens the dump read-only, asks the kernel layer, prints text or --json, and closes.
 //
 // Registering them (every start, `--help` included) loads no dump or kernel code: the layers a
-// command uses are imported by withKernel() when one of them runs, and bound to the names below,
-// so the command bodies read as if they were static imports.
+// command uses are imported by need() when it runs (vmcore and kernel for all, the unwinder only
+// for bt, the disassembler for dis, ...), and bound to the names below, so the command bodies
+// read as if they were static imports.
 import type { Command } from 'commander';
 import type * as VmcoreLayer from '../../vmcore/index.js';
 import type * as KernelLayer from '../../kernel/index.js';
@@ -36,34 +37,45 @@ let crashTimeFields: typeof CrashTime.crashTimeFields;
 let percpuText: typeof PercpuCommand.percpuText;
 let table: typeof Style.table;
 let NR_CPUS_MAX: number;
-let layers: Promise<void> | undefined;
+type Layer = 'unwind' | 'disasm' | 'crashTime' | 'percpu' | 'style';
+const loading = new Map<string, Promise<void>>();
 
-function loadLayers(): Promise<void> {
-  layers ??= (async () => {
-    const [v, k, u, d, ct, pc, st, pcpu] = await Promise.all([
-      import('../../vmcore/index.js'),
-      import('../../kernel/index.js'),
-      import('../../kernel/unwind/index.js'),
-      import('../../util/disasm.js'),
-      import('../../kernel/crash-time.js'),
-      import('./percpu-command.js'),
-      import('../style.js'),
-      import('../../kernel/percpu.js'),
-    ]);
-    ({ openDumpAsync, dumpSummary } = v);
-    ({ formatLog, formatRecord, openKernel } = k);
-    ({ unwinderForKernel, crashStyle, unwinderNotice } = u);
-    ({ disassemble, formatInsn } = d);
-    ({ crashTimeFields } = ct);
-    ({ percpuText } = pc);
-    ({ table } = st);
-    ({ NR_CPUS_MAX } = pcpu);
-  })();
-  return layers;
+/** Bind the layers every dump command uses (vmcore, kernel) and the `extra` ones a command needs. */
+function need(...extra: Layer[]): Promise<unknown> {
+  const load = (name: string, f: () => Promise<void>) => {
+    let p = loading.get(name);
+    if (!p) loading.set(name, (p = f()));
+    return p;
+  };
+  const loaders: Record<'core' | Layer, () => Promise<void>> = {
+    core: async () => {
+      const [v, k] = await Promise.all([import('../../vmcore/index.js'), import('../../kernel/index.js')]);
+      ({ openDumpAsync, dumpSummary } = v);
+      ({ formatLog, formatRecord, openKernel } = k);
+    },
+    unwind: async () => {
+      const [u, pcpu] = await Promise.all([import('../../kernel/unwind/index.js'), import('../../kernel/percpu.js')]);
+      ({ unwinderForKernel, crashStyle, unwinderNotice } = u);
+      ({ NR_CPUS_MAX } = pcpu);
+    },
+    disasm: async () => {
+      ({ disassemble, formatInsn } = await import('../../util/disasm.js'));
+    },
+    crashTime: async () => {
+      ({ crashTimeFields } = await import('../../kernel/crash-time.js'));
+    },
+    percpu: async () => {
+      ({ percpuText } = await import('./percpu-command.js'));
+    },
+    style: async () => {
+      ({ table } = await import('../style.js'));
+    },
+  };
+  return Promise.all((['core', ...extra] as const).map((n) => load(n, loaders[n])));
 }
 
 async function withKernel<T>(path: string, opts: SymOpts, f: (k: Kernel, dump: DumpFile) => Promise<T> | T): Promise<T> {
-  await loadLayers();
+  await need();
   const dump = await openDumpAsync(path);
   try {
     const k = openKernel(dump, { systemMap: opts.systemMap, vmlinux: opts.vmlinux });
@@ -113,6 +125,7 @@ function symbolOptions(c: Command): Command {
 
 export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('info <dump>').description('format, kernel, KASLR, paging, CPUs, crash time, panic CPU, symbol source')).action(async (path: string, o: SymOpts) => {
+    await need('crashTime', 'style');
     const r = await withKernel(path, o, (k, dump) => {
       const info: Record<string, unknown> = { ...dumpSummary(dump) };
       info.kernelRelease = k.osrelease ?? null;
@@ -167,6 +180,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('percpu <dump> <symbol>').description('a per-CPU variable, or a member of it (symbol.member[2].sub, through BTF), on every CPU'))
     .option('--type <type>', 'int | uint | bool | u8 | u16 | u64 | ptr (default: the BTF type, else int)')
     .action(async (path: string, symbol: string, o: SymOpts & { type?: string }) => {
+      await need('percpu');
       const r = await withKernel(path, o, (k) => percpuText(k, symbol, o));
       emit({ text: r, code: 0 });
     });
@@ -210,6 +224,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
 
   symbolOptions(program.command('dis <dump> <symbolOrAddress> [count]').description('disassemble (Intel syntax) with symbolised call targets')).action(async (path: string, what: string, countText: string | undefined, o: SymOpts) => {
     const count = parseIntArg('count', countText, 32, 1, 4096);
+    await need('disasm');
     const r = await withKernel(path, o, async (k) => {
       const addr = resolve(k, what);
       const bytes = k.memory.readVirtual(addr, Math.min(count * 15, 65536));
@@ -233,6 +248,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
     .option('--cpu <n>', 'CPU to unwind')
     .option('--all', 'every CPU with registers')
     .action(async (path: string, o: SymOpts & { cpu?: string; all?: boolean }) => {
+      await need('unwind');
       const r = await withKernel(path, o, async (k) => {
         const u = unwinderForKernel(k);
         let traces;
