@@ -394,6 +394,8 @@ const STACK_OPENERS: readonly { re: RegExp; label: string | ((m: RegExpExecArray
 // lock sites (`#0:  (&rdev->mutex){+.+.+.}, at: [<c036e9e0>] regulator_get_voltage+0x18/0x38`),
 // which a frame regexp would otherwise take, clipped, for frames.
 const STACK_CLOSERS = /^\s*(?:other info that might help|the existing dependency chain|which lock already depends|but task is already holding|is trying to (?:acquire|release)|\d+ locks? held by|no locks held by|Possible (?:unsafe|interrupt unsafe)|irq event stamp|hardirqs last|softirqs last|\*\*\* DEADLOCK|Chain exists of|the dependencies between|\S+\/\d+ \[HC\d|INFO: Object 0x|INFO: Slab 0x|Redzone |Object [0-9a-f]+: |Padding )/;
+// lockdep.c print_lock(): "#%d: " ... "(%s){%s}, at: %pS"; only a held-lock line wraps this way.
+const LOCK_SITE_WRAPPED = /\)\{[^}]*\}(?:-\{\d+:\d+\})?, at:(?:\s*\[<[0-9a-f]+>\])?\s*$/;
 const LOCK_SITE = /(?:^|\s)at: (?:\[<[0-9a-f]+>\]\s*)?\S+\+0x|\bat \(\d+\): \[<|^\s*#\d+:\s/;
 // s390 die() prints "Last Breaking-Event-Address:" and then one address line that is the last
 // branch taken, not a frame (arch/s390/kernel/dumpstack.c show_last_breaking_event()).
@@ -511,6 +513,9 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
       mk = MARKER_PREFIX.exec(t);
     }
     if (!t.trim()) continue;
+    // A lock's site wrapped onto the next line (`#0: (&lock){....}, at: [<ffffffff81327f1a>]` then
+    // `get_request_wait+0x19a/0x250`): that line is the site, not a frame.
+    if (LOCK_SITE_WRAPPED.test(t)) { skipNext = true; continue; }
     if (LOCK_SITE.test(t)) continue;
     const pe = PPC_EXCEPTION.exec(t);
     if (pe) {
