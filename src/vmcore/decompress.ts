@@ -6,7 +6,7 @@
 // dump (openDumpAsync() does it for you). Reading a zstd page without it raises a DumpReadError
 // that says so.
 import { inflateSync } from 'node:zlib';
-import { ZSTDDecoder } from 'zstddec';
+import type { ZSTDDecoder } from 'zstddec';
 import { lzo1xDecompress } from './lzo.js';
 import { snappyDecompress } from './snappy.js';
 
@@ -60,8 +60,11 @@ let zstdInit: Promise<void> | null = null;
 export async function prepareDecompressors(): Promise<void> {
   if (zstd) return;
   if (!zstdInit) {
-    const d = new ZSTDDecoder();
-    zstdInit = d.init().then(() => {
+    // Imported here, not at the top: its 75 KB module (WebAssembly inline) is parsed only for
+    // dumps that may hold zstd pages.
+    zstdInit = import('zstddec').then(async ({ ZSTDDecoder }) => {
+      const d = new ZSTDDecoder();
+      await d.init();
       zstd = d;
     });
   }
