@@ -50,7 +50,9 @@ function frameFunc(line: string): string | null {
 
 // x86 show_ip()/show_fault_oops() with an address kallsyms does not know: `RIP: 0010:0xffff...`, `IP: 0xffff...`
 // (the `IP:` line printed by `BUG: unable to handle` is followed by the RIP line of the same fault).
-const ADDR_ONLY_CRASH = /^\s*(?:RIP|EIP|NIP|pc|epc)\s*:\s*(?:[0-9a-f]{4}:)?(?:0x)?[0-9a-f]+\s*$/;
+// Only a kernel-mode one (`0010:` or no segment): `RIP: 0033:0x459129` is the user registers a
+// syscall's trace ends with.
+const ADDR_ONLY_CRASH = /^\s*(?:RIP|EIP|NIP|pc|epc)\s*:\s*(?:0010:|0060:)?(?:0x)?[0-9a-f]+\s*$/;
 
 const RIP_ANY = /^\s*(?:RIP|IP|EIP|NIP|pc|PC|epc)\s*(?::|is at)\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*([A-Za-z_$][\w.$]*)\+0x[0-9a-f]+/;
 
@@ -181,6 +183,9 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
         // to a bad pointer) is still the report's crash address: the stack after it names the
         // caller, and a later RIP line belongs to another context.
         if (ADDR_ONLY_CRASH.test(lines[i])) { cur = i + 1; break; }
+        // fault injection's own stack printed before the report's registers: not this report's
+        const fi = parseFrameLine(lines[i]);
+        if (fi?.function && FAULT_INJECTION_FRAME.test(fi.function)) return null;
         const ca = matchCrashAddress(lines[i]);
         if (!ca || ca.row.summary) continue;
         cur = i + 1;

@@ -192,6 +192,9 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
       if (END_TRACE.test(texts[i])) { s.bodyEnd = i + 1; break; }
       if (!tagged && OWN_STACK.test(texts[i])) { s.bodyEnd = i; break; }
     }
+    if (s.panic && !tagged) {
+      for (let i = s.panic.i + 1; i < s.panicEnd; i++) if (OWN_STACK.test(texts[i])) { s.panicEnd = i; break; }
+    }
     s.bodyEnd = Math.min(s.bodyEnd, s.hit.i + MAX_BODY);
   }
   return { reports: segs.map((s) => ({ first: s.hit.i, report: buildReport(s, lines, texts, known) })), dropped };
