@@ -124,6 +124,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'invalid-wait', kind: 'lockdep', header: /(?:BUG|WARNING): Invalid wait context/, title: 'WARNING: locking bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]], skipExtra: ['lock_sock.*', 'release_sock', '__release_sock'] },
   { id: 'bug-rss-counter', kind: 'BUG', header: /BUG: Bad rss-counter state/, title: 'BUG: Bad rss-counter state' },
   { id: 'bug-nr-ptes', kind: 'BUG', header: /BUG: non-zero (nr_ptes|pgtables_bytes|nr_pmds) on freeing mm/, title: 'BUG: non-zero {1} on freeing mm' },
+  // fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d) [unmount of %s %s]"
+  // (file system type and device); older kernels printed no bracket and are titled from the stack.
+  { id: 'bug-dentry-unmount', kind: 'BUG', header: /BUG: Dentry .* still in use \(-?\d+\) \[unmount of ([^\]]+)\]/, title: 'BUG: Dentry still in use [unmount of {1}]' },
   { id: 'bug-dentry', kind: 'BUG', header: /BUG: Dentry .* still in use/, title: 'BUG: Dentry still in use in {FUNC}', frame: STACK, skipExtra: ['umount_check', 'd_walk', 'shrink_dcache_for_umount', 'do_one_tree'] },
   { id: 'bug-bad-page-state', kind: 'BUG', header: /BUG: Bad page state/, title: 'BUG: Bad page state in {FUNC}', frame: STACK, skipExtra: ['bad_page', 'free_.*page.*', '__free_.*', 'check_new_page.*', 'prep_new_page', 'get_page_from_freelist', 'free_unref_page.*', 'release_pages', 'put_page', '__put_page', 'folio_put', '__folio_put.*', 'free_pcp.*', 'free_pages.*', 'check_free_page.*'] },
   // mm/filemap.c unaccount_page_cache_page(): "BUG: Bad page cache in process %s  pfn:%05lx".
@@ -132,7 +135,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // process, not a function; the stack is the unmapping path that found the pte.
   { id: 'bug-bad-page-map', kind: 'BUG', header: /BUG: Bad page map/, title: 'BUG: Bad page map' },
   { id: 'bug-workqueue-lockup', kind: 'BUG', header: /BUG: workqueue lockup/, title: 'BUG: workqueue lockup' },
-  { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ at: /last function: / }, { stack: true }]] },
+  // kernel/workqueue.c process_one_work(): "BUG: workqueue leaked lock or atomic: %s/0x%08x/%d\n
+  // last function: %ps": the work function that returned with the lock or atomic section held.
+  { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ fn: /^\s*last function: ([A-Za-z_$][\w.$]*)/, any: true }]] },
   { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
   { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
   { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
@@ -229,7 +234,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'reboot', kind: 'other', header: /^(?:Booting the kernel\.|Decompressing Linux\.\.\.|Linux version \d+\.\d+\S* .*#\d+)/, title: 'unexpected kernel reboot', suppress: true },
 
   // ---- panics ----
-  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]] },
+  // kernel/panic.c __stack_chk_fail(): the canary check's caller is the damaged function.
+  { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]], skipExtra: ['__stack_chk_fail'] },
   { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
   { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set' },
