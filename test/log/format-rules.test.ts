@@ -1,0 +1,111 @@
+// One test per output-format rule added after issue 13's first round, each on a real log: the
+// real-world corpus (test/log/realworld) where it holds one, else a file of syzkaller's labelled
+// corpus in ../shared (read in place, never copied). Each test names the kernel source the rule
+// reads (the rules themselves cite it in src/analyzers/log/).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseLog } from '../../src/analyzers/log/index.js';
+import { normalizeLog } from '../../src/analyzers/log/normalize.js';
+import { sharedPath } from '../paths.js';
+
+const DIR = fileURLToPath(new URL('./realworld/', import.meta.url));
+const real = (f: string) => parseLog(readFileSync(`${DIR}${f}`, 'latin1')).reports;
+
+/** The log of a syzkaller corpus file (its label header and the blank line after it removed). */
+function syz(n: number) {
+  const lines = readFileSync(sharedPath(`corpus/syzkaller-linux-report/${n}`), 'latin1').split('\n');
+  const k = lines.findIndex((l) => l.trim() === '');
+  return parseLog(lines.slice(k + 1).join('\n')).reports;
+}
+
+describe('printk caller ids (CONFIG_PRINTK_CALLER, kernel/printk/printk.c)', () => {
+  it('keeps the caller id of each record', () => {
+    const l = normalizeLog('[  560.713151][ T1194] WARNING: CPU: 2\n[  417.725670][    C1] rcu: x\n[ 1.0] plain\n').lines;
+    expect(l.slice(0, 3).map((x) => x.caller)).toEqual(['T1194', 'C1', undefined]);
+  });
+  it('reads a report from its own caller\'s records when other tasks print into it', () => {
+    // WARNING in T1194, an rcu stall of T1234 and a fault-injection stack of T2345 interleaved.
+    const r = syz(346)[0];
+    expect(r.title).toBe('WARNING in xfrm_state_fini');
+    expect(r.frames.map((f) => f.function)).not.toContain('_sched_show_task');
+  });
+  it('orders reports by their headers across callers', () => {
+    expect(syz(392)[0].title).toBe('general protection fault in x25_connect');
+  });
+  it('a getty prompt before the record does not hide its caller id', () => {
+    const l = normalizeLog('syzkaller login: [   59.806466][ T6792] BUG: using smp_processor_id()\n').lines;
+    expect(l[0]).toMatchObject({ text: 'BUG: using smp_processor_id()', caller: 'T6792' });
+  });
+});
+
+describe('report boundaries', () => {
+  it('another report\'s header right after this one cuts it short (no caller ids)', () => {
+    // "BUG: unable to handle kernel paging request" then at once a KASAN report of another CPU.
+    const r = syz(154)[0];
+    expect(r.title).toBe('BUG: unable to handle kernel paging request in corrupted');
+    expect(r.corrupted).toBe(true);
+  });
+  it('die()\'s summary line stays in the report (kernel BUG at ... then invalid opcode)', () => {
+    expect(syz(477)[0].title).toBe('BUG: corrupted list in ath9k_htc_wait_for_target');
+  });
+  it('a WARN()\'s own message that looks like a header is part of the warning (kernel/panic.c __warn())', () => {
+    const rs = real('abrt-nmi_oops.log');
+    expect(rs[0].kind).toBe('WARNING');
+    expect(rs[0].frames.length).toBeGreaterThan(10);
+  });
+  it('"** N printk messages dropped **" before a record is not part of it', () => {
+    expect(normalizeLog('** 93 printk messages dropped ** [  322.962139] BUG: KASAN: x\n').lines[0].text).toBe('BUG: KASAN: x');
+  });
+  it('fault injection\'s own stack (lib/fault-inject.c fail_dump()) is not the report\'s', () => {
+    expect(syz(393)[0].title).toBe('WARNING in corrupted');
+    expect(syz(336)[0].title).toBe('WARNING: ODEBUG bug in corrupted');
+  });
+});
+
+describe('titles and crash functions from the report\'s own lines', () => {
+  it('WARNING: named from its registers or stack; with neither it is damaged', () => {
+    const r = syz(22)[0];
+    expect(r.title).toBe('WARNING in corrupted');
+    expect(r.corrupted).toBe(true);
+  });
+  it('an unsymbolised crash address ends the search for it (RIP: 0010:0xffffffffffffffff)', () => {
+    expect(syz(160)[0].title).toBe('BUG: unable to handle kernel paging request in __run_timers');
+  });
+  it('old KASAN cut before "Read of size": the header alone, flagged corrupted', () => {
+    const r = syz(104)[0];
+    expect(r.title).toBe('KASAN: slab-out-of-bounds in gup_huge_pmd at addr ADDR');
+    expect(r.corrupted).toBe(true);
+  });
+  it('lockdep: the site of the lock being acquired, library code included', () => {
+    expect(real('satyr-gitlog-08.log')[0].guiltyFrame).toBe('sysfs_remove_dir');
+  });
+  it('lockdep: a site in tracing code falls back to the held lock\'s site', () => {
+    expect(syz(192)[0].title).toBe('possible deadlock in perf_event_init_task');
+  });
+  it('lockdep safe -> unsafe: the stack where the lock became irq-safe', () => {
+    expect(syz(557)[0].title).toBe('possible deadlock in input_event');
+  });
+  it('lockdep irq inversion: the lock that just changed state', () => {
+    expect(syz(29)[0].title).toBe('possible deadlock in tun_queue_purge');
+  });
+  it('lockdep still has locks held: the held lock\'s site', () => {
+    expect(syz(532)[0].title).toBe('WARNING: still has locks held in count_memcg_event_mm');
+  });
+  it('a held lock\'s site wrapped onto the next line is not a frame', () => {
+    const n = real('satyr-gitlog-14.log')[0].frames.map((f) => f.function);
+    expect(n).not.toContain('et_request_wait');
+  });
+  it('workqueue leak: "last function:" (kernel/workqueue.c process_one_work())', () => {
+    expect(syz(211)[0].title).toBe('BUG: workqueue leaked lock or atomic in addrconf_dad_work');
+  });
+  it('Dentry still in use: the unmounted file system (fs/dcache.c umount_check())', () => {
+    expect(syz(624)[0].title).toBe('BUG: Dentry still in use [unmount of ramfs ramfs]');
+  });
+  it('suspicious RCU usage cut before its file:line: the header alone', () => {
+    expect(syz(206)[0].title).toBe('WARNING: suspicious RCU usage');
+  });
+  it('stack-protector panic: the caller of __stack_chk_fail()', () => {
+    expect(syz(322)[0].title).toBe('kernel panic: stack is corrupted in ip6_xmit');
+  });
+});
