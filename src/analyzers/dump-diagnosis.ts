@@ -50,9 +50,41 @@ export interface BacktraceOut {
   problems: string[];
 }
 
+/** A dump file that lacks data its headers describe: cut short, or marked incomplete by its writer. */
+export interface IncompleteDump {
+  /** The first line of the text output: what is missing and what could still be read. */
+  summary: string;
+  /** Why the dump is incomplete, e.g. "the file ends at 8388608 bytes, its page data runs to 16492116". */
+  reason: string;
+  /** Pages the dump's headers say the file holds. */
+  pages: number;
+  /** Of those, pages whose data lies past the end of the file or was never written. */
+  missingPages: number;
+  fileSize: number;
+  /** Size that would hold everything the headers describe; null when the file ends inside the page index. */
+  expectedSize: number | null;
+  /** Pages this analysis asked for that lie in the missing part. */
+  pagesNeededPastEnd: number;
+  /** What the analysis could not read, e.g. "kernel log", "symbols (kallsyms)". */
+  unreadable: string[];
+  /** What it could, e.g. "kernel release 6.1.0-56-amd64", "registers of 2 CPUs". */
+  readable: string[];
+}
+
+/**
+ * How far the analysis got. `complete`: the dump is whole, or its missing part held nothing the
+ * analysis needed. `partial`: the dump is incomplete and the analysis needed some of what is
+ * missing; what it says may be wrong by omission (exit 4, 5 with a hazard). `unusable`: the dump is
+ * incomplete and neither its kernel log, a backtrace nor any CPU's context could be read (exit 2).
+ */
+export type AnalysisResult = 'complete' | 'partial' | 'unusable';
+
 export interface DumpDiagnosis {
   source: 'vmcore';
   input: string;
+  result: AnalysisResult;
+  /** Set when the dump file is incomplete (even if nothing the analysis needed was lost); null when whole. */
+  incomplete: IncompleteDump | null;
   /**
    * What the backtrace could not rely on, said before anything else: the unwinder that could not
    * be used and why, an ORC format chosen as a fallback, unwinder problems. Empty when none.

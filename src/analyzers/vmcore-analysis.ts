@@ -2,7 +2,7 @@
 // kernel log out of memory and feeds it to the same log parser and rules as a console log, then
 // adds what only memory knows: every CPU's preempt_count and FPU state, the current tasks, and the
 // panicking task's backtrace unwound from its stacks.
-import { openDumpAsync, type DumpFile } from '../vmcore/index.js';
+import { missingText, openDumpAsync, type DumpFile } from '../vmcore/index.js';
 import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
 import { crashTimeOfKernel } from '../kernel/crash-time.js';
 import { unwinderForKernel, crashStyle, unwinderNotice, unwinderSummary, type Backtrace, type UnwinderStatus } from '../kernel/unwind/index.js';
@@ -11,7 +11,7 @@ import { analyzeLog } from './log/index.js';
 import { decodePreemptCount } from './preempt-count.js';
 import { detectPreemptRt, rtContextFor } from './preempt-rt.js';
 import { diagnoseReports, verdictOf } from './diagnosis.js';
-import type { BacktraceOut, CpuContext, DumpDiagnosis } from './dump-diagnosis.js';
+import type { AnalysisResult, BacktraceOut, CpuContext, DumpDiagnosis, IncompleteDump } from './dump-diagnosis.js';
 import type { CrashReport, Frame, FrameContext } from './report-model.js';
 import type { MemoryContext } from './rules/engine.js';
 import { onlyDumpData } from '../util/errors.js';
@@ -222,9 +222,41 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   const ct = attempt(notes, 'crash time', () => crashTimeOfKernel(k));
   const crashTime = ct?.iso ?? null;
   if (ct && ct.source !== 'vmcoreinfo-crashtime') notes.push(`crash time from ${ct.how}`);
+
+  // 5. What an incomplete dump cost the analysis.
+  const c = dump.completeness();
+  let incomplete: IncompleteDump | null = null;
+  let result: AnalysisResult = 'complete';
+  if (!c.complete) {
+    const unreadable: string[] = [];
+    const readable: string[] = [];
+    if (release) readable.push(`kernel release ${release}`);
+    if (regsByCpu.size) readable.push(`registers of ${regsByCpu.size} CPU${regsByCpu.size > 1 ? 's' : ''}`);
+    if (log) readable.push(`kernel log (${logLines} records)`);
+    else unreadable.push('kernel log');
+    if (syms) readable.push('symbols');
+    else unreadable.push(`symbols (${k.symbolAttempts.map((a) => a.source).join(', ') || 'none found'})`);
+    if (syms && !k.btf) unreadable.push('BTF');
+    const withContext = cpus.filter((x) => x.preemptCount !== null).length;
+    if (withContext) readable.push(`preempt count of ${withContext} of ${cpus.length} CPUs`);
+    if (withContext < cpus.length) unreadable.push(withContext ? `preempt count of ${cpus.length - withContext} CPUs` : 'per-CPU context');
+    if (bt) readable.push(`backtrace (${bt.frames.length} frames${bt.stopped.startsWith('error') ? ', cut short' : ''})`);
+    else unreadable.push('backtrace');
+    if (crashTime) readable.push('crash time');
+    const usable = log !== undefined || bt !== undefined || withContext > 0;
+    const needed = dump.pagesPastEnd.size;
+    result = !usable ? 'unusable' : needed > 0 || unreadable.length > 0 ? 'partial' : 'complete';
+    const verdict = result === 'unusable' ? 'nothing usable for a diagnosis' : result === 'partial' ? 'partial result' : 'nothing the analysis needed is missing';
+    const lost = missingText(c);
+    const hit = needed > 0 ? `; the analysis needed ${needed} of them` : '';
+    const summary = `INCOMPLETE DUMP (${verdict}): ${lost}${hit}; unreadable: ${unreadable.join(', ') || 'nothing'}; read: ${readable.join(', ') || 'nothing'}`;
+    incomplete = { summary, reason: c.reason ?? 'incomplete', pages: c.pages, missingPages: c.missingPages, fileSize: c.fileSize, expectedSize: c.expectedSize, pagesNeededPastEnd: needed, unreadable, readable };
+  }
   return {
     source: 'vmcore',
     input,
+    result,
+    incomplete,
     unwinderNotice: unwinderStatus ? unwinderNotice(unwinderStatus).map(sanitizeLine) : [],
     dump: { format: dump.info.format, compression: dump.info.compression, sizeBytes: dump.info.fileSize, details: dump.info.details },
     kernelRelease: release,

@@ -1,6 +1,8 @@
 // The ktriage command line. Exit codes: 0 analysed and no known hazard matched, 1 a known hazard
-// matched (CI can gate on it), 2 usage error or unreadable input (one line on stderr), 3 internal
-// error, a bug in ktriage (one line; the stack only with --debug or KTRIAGE_DEBUG=1).
+// matched (CI can gate on it), 2 usage error or unreadable input (one line on stderr; also an
+// incomplete dump nothing usable could be read from), 3 internal error, a bug in ktriage (one
+// line; the stack only with --debug or KTRIAGE_DEBUG=1), 4 partial result: the dump is incomplete
+// and the analysis needed some of what is missing (5 = 4 + a hazard matched).
 //
 // Start-up: this module and what it imports statically are loaded by every command, `--help` and
 // `--version` included, so they stay small: commander and the command table. A command's own code
@@ -57,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('analyze <input>')
-    .description('diagnose a console log (file, or - for stdin) or a vmcore')
+    .description('diagnose a console log (file, or - for stdin) or a vmcore; exit 0 no known hazard, 1 hazard matched, 2 bad input or an incomplete dump nothing usable was read from, 4 partial result (incomplete dump, the analysis needed what is missing), 5 partial + hazard')
     .option('--json', 'print JSON')
     .option('--markdown', 'print Markdown (for bug trackers)')
     .option('--system-map <file>', 'System.map for symbols (vmcore)')

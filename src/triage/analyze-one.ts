@@ -111,9 +111,10 @@ function dumpDetail(d: DumpDiagnosis): TriageDetail {
 
 /** A dump whose kernel log could not be read and that yielded no report told us nothing: a failed input. */
 function dumpUnusable(d: DumpDiagnosis): string | null {
+  if (d.result === 'unusable' && d.incomplete) return d.incomplete.summary;
   if (d.reports.length > 0 || d.backtrace) return null;
   const logNote = d.notes.find((n) => n.startsWith('kernel log:'));
-  if (logNote) return `cannot read the kernel log from the dump (${logNote.slice('kernel log:'.length).trim()})`;
+  if (logNote) return `${d.incomplete ? `${d.incomplete.summary}; ` : ''}cannot read the kernel log from the dump (${logNote.slice('kernel log:'.length).trim()})`;
   return null;
 }
 
@@ -132,6 +133,7 @@ export async function analyzeOne(input: string): Promise<OneResult> {
     let kernel: string | null;
     let crashTime: string | null = null;
     let problems: string[];
+    let incomplete: string | null = null;
     let detail: TriageDetail;
     if (kind === 'log') {
       const text = readLogFile(input);
@@ -148,6 +150,7 @@ export async function analyzeOne(input: string): Promise<OneResult> {
       reports = d.reports;
       kernel = d.kernelRelease;
       crashTime = d.crashTime;
+      if (d.result === 'partial' && d.incomplete) incomplete = d.incomplete.summary;
       // Notes that only say where a value came from are not problems.
       problems = [...d.unwinderNotice, ...d.notes.filter((n) => !/^(?:crash time from|PREEMPT_RT kernel)/.test(n))];
       detail = dumpDetail(d);
@@ -172,6 +175,7 @@ export async function analyzeOne(input: string): Promise<OneResult> {
         day: dayOf(crashTime, st.mtimeMs),
         reports: reports.length,
         problems: problems.slice(0, 3).map((p) => clip(sanitizeLine(p))),
+        incomplete: incomplete !== null ? clip(sanitizeLine(incomplete), 500) : null,
         ms: ms(),
       },
       detail,

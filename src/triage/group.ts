@@ -43,6 +43,7 @@ export class Grouper {
   inputs = 0;
   analysed = 0;
   failed = 0;
+  partial = 0;
   withHazard = 0;
 
   constructor(readonly by: GroupBy) {}
@@ -55,6 +56,7 @@ export class Grouper {
       return;
     }
     this.analysed++;
+    if (line.incomplete !== null) this.partial++;
     if (line.hazards.length) this.withHazard++;
     const kernel = line.kernel ?? 'unknown';
     this.byKernel.set(kernel, (this.byKernel.get(kernel) ?? 0) + 1);

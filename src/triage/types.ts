@@ -35,6 +35,12 @@ export interface TriageResultLine {
   reports: number;
   /** Analysis problems that did not stop it (unreadable pages, damaged report), at most 3. */
   problems: string[];
+  /**
+   * A dump cut short (or marked incomplete by its writer) whose missing part held something the
+   * analysis needed: what is missing and what could still be read. Such a result is partial and
+   * sets bit 4 of the exit status, like a failed input. null otherwise.
+   */
+  incomplete: string | null;
   /** Wall time of this input's analysis in its worker, milliseconds. */
   ms: number;
 }
@@ -77,12 +83,14 @@ export interface TriageSummaryLine {
   inputs: number;
   analysed: number;
   failed: number;
+  /** Inputs analysed from an incomplete dump whose missing part the analysis needed (`incomplete` set). */
+  partial: number;
   withHazard: number;
   groups: number;
   groupBy: GroupBy;
   /** Wall time of the whole batch, milliseconds. */
   ms: number;
-  /** The process exit status (see README: bit 1 hazard matched, bit 4 some inputs failed). */
+  /** The process exit status (see README: bit 1 hazard matched, bit 4 some inputs failed or gave a partial result). */
   exitCode: number;
 }
 

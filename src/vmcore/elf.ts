@@ -7,7 +7,7 @@ import { InputError } from '../util/errors.js';
 import { findVmcoreinfo, decodePrStatus, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { MAX_METADATA_READ, readExact, toOffset, type ByteSource } from './source.js';
-import type { DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
+import type { DumpCompleteness, DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
@@ -236,6 +236,7 @@ export class ElfDump extends PageDump {
         const want = fe - from;
         const got = this.src.readInto(data, from, want, s.offset + (a - s.start));
         if (got < want) {
+          this.pagesPastEnd.add(pfn);
           data.fill(0, from + got, fe);
           validTo = from + got;
           missing = 'past the end of the file: truncated dump';
@@ -249,6 +250,25 @@ export class ElfDump extends PageDump {
     }
     if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === PAGE) return { data, ranges: null };
     return { data, ranges, missing: missing ?? 'not in any PT_LOAD segment' };
+  }
+
+  protected computeCompleteness(): DumpCompleteness {
+    const size = this.src.size;
+    let pages = 0;
+    let missing = 0;
+    let expected = size;
+    for (const s of this.segs) {
+      if (s.filesz === 0) continue;
+      pages += Math.ceil(s.filesz / PAGE);
+      const end = s.offset + s.filesz;
+      if (end > expected) expected = end;
+      if (end > size) missing += Math.ceil((end - Math.max(s.offset, size)) / PAGE);
+    }
+    const reasons: string[] = [];
+    if (missing > 0) reasons.push(`the file ends at ${size} bytes, its PT_LOAD segments run to ${expected}`);
+    const flat = this.flattenedTruncation();
+    if (flat) reasons.push(flat);
+    return { complete: reasons.length === 0, pages, missingPages: missing, fileSize: size, expectedSize: expected, reason: reasons.length ? reasons.join('; ') : null };
   }
 
   close(): void {

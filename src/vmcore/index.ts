@@ -11,11 +11,11 @@ import { prepareDecompressors } from './decompress.js';
 import { ElfDump, isElf } from './elf.js';
 import { KDUMP_SIGNATURE, KdumpDump } from './kdump.js';
 import { FileSource, FLAT_SIGNATURE, FlattenedSource } from './source.js';
-import type { DumpFile } from './types.js';
+import type { DumpCompleteness, DumpFile } from './types.js';
 
 export { prepareDecompressors } from './decompress.js';
 export { DumpReadError } from './types.js';
-export type { DumpFile, DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
+export type { DumpCompleteness, DumpFile, DumpFormatInfo, DumpNote, PageState, PrStatus } from './types.js';
 export { X86_64_REGS } from './notes.js';
 export { ioStats } from './source.js';
 
@@ -55,6 +55,13 @@ export async function openDumpAsync(path: string): Promise<DumpFile> {
   const c = dump.info.compression;
   if (dump.info.format !== 'elf' && (c.length === 0 || c.includes('zstd'))) await prepareDecompressors();
   return dump;
+}
+
+/** What an incomplete dump lost, in a few words ("7957 of 20307 pages lie past the end of the file (...)"). */
+export function missingText(c: DumpCompleteness): string {
+  if (c.missingPages === 0) return c.reason ?? 'complete';
+  if (c.expectedSize === null) return `the file (${c.fileSize} bytes) ends inside the page index: ${c.missingPages} of ${c.pages} pages are missing`;
+  return `${c.missingPages} of ${c.pages} pages lie past the end of the file (${c.fileSize} of ${c.expectedSize} bytes)`;
 }
 
 /** The format facts for `ktriage info`, flat and JSON-friendly. */

@@ -21,7 +21,7 @@ import { Lru } from './lru.js';
 import { decodePrStatus, findVmcoreinfo, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { readExact, toOffset, type ByteSource } from './source.js';
-import { DumpReadError, type DumpFormatInfo, type DumpNote, type PageState, type PrStatus } from './types.js';
+import { DumpReadError, type DumpCompleteness, type DumpFormatInfo, type DumpNote, type PageState, type PrStatus } from './types.js';
 
 export const KDUMP_SIGNATURE = 'KDUMP   ';
 const HEADER_SIZE = 464;
@@ -274,22 +274,28 @@ export class KdumpDump extends PageDump {
     const descPos = this.pdOff + this.rank(pfn) * PAGE_DESC_SIZE;
     const d = Buffer.alloc(PAGE_DESC_SIZE);
     if (this.src.readInto(d, 0, PAGE_DESC_SIZE, descPos) < PAGE_DESC_SIZE) {
+      this.pagesPastEnd.add(pfn);
       throw new DumpReadError(`page descriptor of physical page ${hex} is past the end of the file (truncated dump)`, paddr, 'absent');
     }
     const offset = d.readBigInt64LE(0);
     const size = d.readUInt32LE(8);
     const flags = d.readUInt32LE(12);
-    if (offset === 0n && size === 0) throw new DumpReadError(`physical page ${hex} has an empty page descriptor (incomplete dump)`, paddr, 'absent');
+    if (offset === 0n && size === 0) {
+      this.pagesPastEnd.add(pfn);
+      throw new DumpReadError(`physical page ${hex} has an empty page descriptor (incomplete dump)`, paddr, 'absent');
+    }
     const codec = codecOfFlags(flags);
     if (codec === null) throw new DumpReadError(`physical page ${hex}: page descriptor flags 0x${flags.toString(16)} name several codecs`, paddr, 'absent');
     if (size === 0 || size > this.pageSize || (codec === 'none' && size !== this.pageSize)) {
       throw new DumpReadError(`physical page ${hex}: page descriptor size ${size} is invalid for block size ${this.pageSize}`, paddr, 'absent');
     }
     if (offset < 0n || offset + BigInt(size) > BigInt(this.src.size)) {
+      if (offset >= 0n) this.pagesPastEnd.add(pfn);
       throw new DumpReadError(`physical page ${hex}: page data at offset ${offset} lies past the end of the file (truncated dump)`, paddr, 'absent');
     }
     const raw = Buffer.alloc(size);
     if (this.src.readInto(raw, 0, size, Number(offset)) < size) {
+      this.pagesPastEnd.add(pfn);
       throw new DumpReadError(`physical page ${hex}: short read of page data (truncated dump)`, paddr, 'absent');
     }
     if (!this.seen.has(codec) && codec !== 'none') {
@@ -302,6 +308,53 @@ export class KdumpDump extends PageDump {
       if (e instanceof DecompressError) throw new DumpReadError(`physical page ${hex}: ${e.message}`, paddr, 'absent');
       throw e;
     }
+  }
+
+  /** Dumped pages: set bits of bitmap2 below maxPfn (extends the rank prefix, which later reads reuse). */
+  private dumpedPages(): number {
+    if (this.maxPfn === 0n) return 0;
+    const last = this.maxPfn - 1n;
+    return this.rank(last) + (this.bit(this.bitmap2Off, last) ? 1 : 0);
+  }
+
+  protected computeCompleteness(): DumpCompleteness {
+    const size = this.src.size;
+    const pages = this.dumpedPages();
+    // Descriptors are in pfn order and so, as makedumpfile and QEMU write them, is the page data:
+    // a file cut short loses the last descriptors' data first. The tail of the table is read
+    // first; the whole table (24 bytes a page) only when that tail or the header says something
+    // is missing, to count how much.
+    const inFile = Math.max(0, Math.min(pages, Math.floor((size - this.pdOff) / PAGE_DESC_SIZE)));
+    const incompleteFlag = (this.header.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0;
+    const batch = 65536;
+    const buf = Buffer.alloc(batch * PAGE_DESC_SIZE);
+    const scan = (from: number, to: number, each: (offset: bigint, len: number) => void) => {
+      for (let i = from; i < to; i += batch) {
+        const n = Math.min(batch, to - i);
+        const got = this.src.readInto(buf, 0, n * PAGE_DESC_SIZE, this.pdOff + i * PAGE_DESC_SIZE);
+        for (let j = 0; j * PAGE_DESC_SIZE + PAGE_DESC_SIZE <= got; j++) each(buf.readBigInt64LE(j * PAGE_DESC_SIZE), buf.readUInt32LE(j * PAGE_DESC_SIZE + 8));
+      }
+    };
+    const lost = (offset: bigint, len: number) => (offset === 0n && len === 0) || offset + BigInt(len) > BigInt(size);
+    let tailLost = false;
+    scan(Math.max(0, inFile - 256), inFile, (o, l) => (tailLost ||= lost(o, l)));
+    let missing = pages - inFile;
+    let expected: number | null = size;
+    if (missing > 0 || tailLost || incompleteFlag) {
+      let end = size;
+      scan(0, inFile, (o, l) => {
+        if (lost(o, l)) missing++;
+        if (o > 0n && Number(o) + l > end) end = Number(o) + l;
+      });
+      expected = pages > inFile ? null : end;
+    }
+    const reasons: string[] = [];
+    if (pages > inFile) reasons.push(`the file ends at ${size} bytes, inside the page descriptor table (which needs ${this.pdOff + pages * PAGE_DESC_SIZE})`);
+    else if (missing > 0) reasons.push(`the file ends at ${size} bytes, its page data runs to ${expected ?? '?'}`);
+    if (incompleteFlag) reasons.push('makedumpfile marked the dump incomplete (it stopped writing, e.g. on a full disk)');
+    const flat = this.flattenedTruncation();
+    if (flat) reasons.push(flat);
+    return { complete: reasons.length === 0 && missing === 0, pages, missingPages: missing, fileSize: size, expectedSize: expected, reason: reasons.length ? reasons.join('; ') : missing > 0 ? `${missing} pages were never written` : null };
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // The part of DumpFile every format shares: readPhysical() over page-sized units, a bounded LRU
 // page cache, and pagesTouched. A format supplies loadPage() (the bytes of one page, with the
 // ranges of it the dump really holds) and pageState().
-import { DumpReadError, type DumpFile, type DumpFormatInfo, type DumpNote, type PageState, type PrStatus } from './types.js';
+import { DumpReadError, type DumpCompleteness, type DumpFile, type DumpFormatInfo, type DumpNote, type PageState, type PrStatus } from './types.js';
 import { Lru } from './lru.js';
 
 /** Pages kept decompressed in memory (4 MiB with 4 KiB pages). */
@@ -25,6 +25,9 @@ export abstract class PageDump implements DumpFile {
   abstract readonly vmcoreinfo: string | null;
   abstract readonly virtualSegments: { vaddr: bigint; paddr: bigint; size: bigint }[];
   readonly pagesTouched = new Set<bigint>();
+  /** Filled by loadPage() when a page's data lies past the end of the file. */
+  readonly pagesPastEnd = new Set<bigint>();
+  private completenessCache: DumpCompleteness | undefined;
   private readonly cache = new Lru<bigint, LoadedPage>(PAGE_CACHE_PAGES);
   /** Pages read from the file (cache misses), for measurements. */
   pageLoads = 0;
@@ -32,6 +35,17 @@ export abstract class PageDump implements DumpFile {
   protected constructor(readonly pageSize: number) {}
 
   protected abstract loadPage(pfn: bigint): LoadedPage;
+  protected abstract computeCompleteness(): DumpCompleteness;
+
+  completeness(): DumpCompleteness {
+    this.completenessCache ??= this.computeCompleteness();
+    return this.completenessCache;
+  }
+
+  /** The flattened stream's own truncation (a missing end marker), as a reason, or null. */
+  protected flattenedTruncation(): string | null {
+    return this.info.details.flattened === true && this.info.details.truncated === true ? 'the flattened stream stops before its end marker' : null;
+  }
   abstract pageState(paddr: bigint): PageState;
   abstract close(): void;
 

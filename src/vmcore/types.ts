@@ -43,7 +43,32 @@ export interface DumpFile {
   pageState(paddr: bigint): PageState;
   /** Physical pages read so far (for `trim` and for the bench's "pages read" figure). */
   readonly pagesTouched: Set<bigint>;
+  /** How much of what the headers describe the file holds (computed on the first call). */
+  completeness(): DumpCompleteness;
+  /**
+   * Pages asked for that the headers place in the file but that lie past its end: what an
+   * analysis needed and a truncated dump could not give.
+   */
+  readonly pagesPastEnd: ReadonlySet<bigint>;
   close(): void;
+}
+
+/**
+ * A dump cut short (kdump interrupted by a full disk, a copy that stopped) still opens: its headers
+ * and notes come first. What it lost is said here, before any analysis trusts an absence.
+ */
+export interface DumpCompleteness {
+  /** False when data the headers place in the file lies past its end, or the writer marked the dump incomplete. */
+  complete: boolean;
+  /** Pages the headers say the file holds (kdump: dumped pages; ELF: 4 KiB pages of file-backed PT_LOAD data). */
+  pages: number;
+  /** Of those, pages whose data lies (at least partly) past the end of the file or was never written. */
+  missingPages: number;
+  fileSize: number;
+  /** Smallest size that would hold everything the headers describe; null when the file ends inside the page index itself. */
+  expectedSize: number | null;
+  /** One line saying why the dump is incomplete; null when complete. */
+  reason: string | null;
 }
 
 export class DumpReadError extends Error {

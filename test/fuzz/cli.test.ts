@@ -1,6 +1,6 @@
 // What reaches the terminal: the CLI run in process (stdout/stderr captured, not a TTY) on hostile
 // console logs, small hostile dumps and kernel modules, with every output format. Property (checkCliRun): exit
-// code 0, 1 or 2; no C0/C1 control character or ESC anywhere in stdout or stderr; on exit 2
+// code 0, 1 or 2, or 4/5 (partial result) with the output saying the dump is incomplete; no C0/C1 control character or ESC anywhere in stdout or stderr; on exit 2
 // exactly one stderr line and no "internal error"; --json parses; --markdown fences balance
 // (text from the input cannot close a code block early and break out into Markdown).
 import fc from 'fast-check';

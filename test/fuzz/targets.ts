@@ -79,6 +79,10 @@ class EmptyDump implements DumpFile {
   readonly vmcoreinfo = null;
   readonly virtualSegments = [];
   readonly pagesTouched = new Set<bigint>();
+  readonly pagesPastEnd = new Set<bigint>();
+  completeness() {
+    return { complete: true, pages: 0, missingPages: 0, fileSize: 0, expectedSize: 0, reason: null };
+  }
   readPhysical(paddr: bigint): Buffer {
     throw new DumpReadError('empty', paddr, 'absent');
   }
@@ -175,6 +179,12 @@ export class PatchedDump implements DumpFile {
   }
   get virtualSegments() {
     return this.base.virtualSegments;
+  }
+  get pagesPastEnd() {
+    return this.base.pagesPastEnd;
+  }
+  completeness() {
+    return this.base.completeness();
   }
   readPhysical(paddr: bigint, length: number): Buffer {
     const b = Buffer.from(this.base.readPhysical(paddr, length));
@@ -491,7 +501,9 @@ export function fencesBalanced(md: string): boolean {
 /** The terminal-safety property of one CLI run. */
 export function checkCliRun(args: string[], r: CliRun): void {
   const what = `ktriage ${args.join(' ')}`;
-  if (![0, 1, 2].includes(r.code)) fail(`${what}: exit code ${r.code}`);
+  if (![0, 1, 2, 4, 5].includes(r.code)) fail(`${what}: exit code ${r.code}`);
+  // 4 and 5 are partial results: only for a dump that is incomplete, and said so.
+  if ((r.code === 4 || r.code === 5) && !/INCOMPLETE DUMP|"incomplete": \{/.test(r.out)) fail(`${what}: exit ${r.code} without saying the dump is incomplete`);
   const bad = TERMINAL_UNSAFE.exec(r.out) ?? TERMINAL_UNSAFE.exec(r.err);
   if (bad) {
     const s = TERMINAL_UNSAFE.exec(r.out) ? r.out : r.err;

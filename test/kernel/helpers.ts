@@ -11,6 +11,10 @@ export class MemDump implements DumpFile {
   vmcoreinfo: string | null = null;
   virtualSegments: { vaddr: bigint; paddr: bigint; size: bigint }[] = [];
   readonly pagesTouched = new Set<bigint>();
+  readonly pagesPastEnd = new Set<bigint>();
+  completeness() {
+    return { complete: true, pages: 0, missingPages: 0, fileSize: 0, expectedSize: 0, reason: null };
+  }
   private readonly pages = new Map<bigint, Buffer>();
   reads = 0;
 
@@ -74,6 +78,10 @@ export class TinyElfDump implements DumpFile {
   vmcoreinfo: string | null = null;
   readonly virtualSegments: { vaddr: bigint; paddr: bigint; size: bigint }[] = [];
   readonly pagesTouched = new Set<bigint>();
+  readonly pagesPastEnd = new Set<bigint>();
+  completeness() {
+    return { complete: true, pages: 0, missingPages: 0, fileSize: 0, expectedSize: 0, reason: null };
+  }
   private readonly loads: { paddr: bigint; off: bigint; filesz: bigint; memsz: bigint }[] = [];
   private readonly fd: number;
 

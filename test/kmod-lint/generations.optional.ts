@@ -20,7 +20,9 @@
 //                               tree wants gcc 16 options) and the sid modpost/objtool need glibc
 //                               2.38; hazard.c needed FOLIO_MAPPING_FLAGS for PAGE_MAPPING_FLAGS.
 //   *-rt-amd64                  not built: their Makefile still includes /usr/src/...-common-rt.
-//   6.12 (bookworm-backports)   not yet unpacked when this was run.
+//   6.12.117+deb12-amd64        hazard.o (modpost failed: the tree's own tools) with the host gcc-12:
+//     (bookworm-security)       buggy: post -> kmem_cache_alloc_noprof, GFP_ATOMIC 0x820; seed-fix
+//                               mitigated; deferred clean.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -58,7 +58,7 @@ describe('glob matching', () => {
 });
 
 function line(input: string, over: Partial<TriageResultLine>): TriageResultLine {
-  return { schemaVersion: SCHEMA_VERSION, type: 'result', input, kind: 'log', format: 'log', kernel: '6.1.0', title: 'WARNING in f', hazards: [], signature: 'title:WARNING in f|f', topFrames: ['f'], crashTime: null, day: '2026-01-02', reports: 1, problems: [], ms: 1, ...over };
+  return { schemaVersion: SCHEMA_VERSION, type: 'result', input, kind: 'log', format: 'log', kernel: '6.1.0', title: 'WARNING in f', hazards: [], signature: 'title:WARNING in f|f', topFrames: ['f'], crashTime: null, day: '2026-01-02', reports: 1, problems: [], incomplete: null, ms: 1, ...over };
 }
 
 describe('grouping', () => {

@@ -25,6 +25,7 @@ interface SymOpts { systemMap?: string; vmlinux?: string; json?: boolean }
 
 let openDumpAsync: typeof VmcoreLayer.openDumpAsync;
 let dumpSummary: typeof VmcoreLayer.dumpSummary;
+let missingText: typeof VmcoreLayer.missingText;
 let formatLog: typeof KernelLayer.formatLog;
 let formatRecord: typeof KernelLayer.formatRecord;
 let openKernel: typeof KernelLayer.openKernel;
@@ -50,7 +51,7 @@ function need(...extra: Layer[]): Promise<unknown> {
   const loaders: Record<'core' | Layer, () => Promise<void>> = {
     core: async () => {
       const [v, k] = await Promise.all([import('../../vmcore/index.js'), import('../../kernel/index.js')]);
-      ({ openDumpAsync, dumpSummary } = v);
+      ({ openDumpAsync, dumpSummary, missingText } = v);
       ({ formatLog, formatRecord, openKernel } = k);
     },
     unwind: async () => {
@@ -125,9 +126,12 @@ function symbolOptions(c: Command): Command {
 
 export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('info <dump>').description('format, kernel, KASLR, paging, CPUs, crash time, panic CPU, symbol source')).action(async (path: string, o: SymOpts) => {
+    let code = 0;
     await need('crashTime', 'style');
     const r = await withKernel(path, o, (k, dump) => {
+      const c = dump.completeness();
       const info: Record<string, unknown> = { ...dumpSummary(dump) };
+      info.incomplete = c.complete ? null : { reason: c.reason, pages: c.pages, missingPages: c.missingPages, fileSize: c.fileSize, expectedSize: c.expectedSize };
       info.kernelRelease = k.osrelease ?? null;
       info.buildId = k.vmcoreinfo.buildId ?? null;
       info.pageSize = k.vmcoreinfo.pageSize;
@@ -142,7 +146,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
         info.cpusPossible = k.percpu.possible;
       } catch (e) {
         onlyDumpData(e);
-        info.cpus = `per-CPU data unreadable: ${(e).message}`;
+        info.cpus = `per-CPU data unreadable: ${e.message}`;
       }
       try {
         const p = k.panicCpu;
@@ -151,14 +155,17 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       } catch (e) {
         onlyDumpData(e);
         info.panicCpu = null;
-        info.panicCpuEvidence = (e).message;
+        info.panicCpuEvidence = e.message;
       }
+      // As analyze: an incomplete dump whose missing part held something asked for is a partial result.
+      if (!c.complete && dump.pagesPastEnd.size > 0) code = 4;
       if (o.json) return json(info);
       const t = table(['', ''], { colWidths: [18, 92] });
-      for (const [key, v] of Object.entries(info)) t.push([key, s(Array.isArray(v) ? v.join(',') : String(v))]);
-      return t.toString() + '\n';
+      for (const [key, v] of Object.entries(info)) if (key !== 'incomplete') t.push([key, s(Array.isArray(v) ? v.join(',') : String(v))]);
+      const warn = c.complete ? '' : `ktriage: INCOMPLETE DUMP: ${missingText(c)}; values below that need the missing part are absent or marked unreadable\n`;
+      return warn + t.toString() + '\n';
     });
-    emit({ text: r, code: 0 });
+    emit({ text: r, code });
   });
 
   symbolOptions(program.command('log <dump>').description('the kernel log read from the dump, like dmesg'))

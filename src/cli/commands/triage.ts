@@ -4,7 +4,8 @@
 //
 // Exit status is a bit set, so one number answers both questions a fleet script asks:
 //   0  every input analysed, no known hazard      1  some input matched a known hazard
-//   4  some inputs failed (error lines)           5  both
+//   4  some inputs failed (error lines), or came   5  both
+//      from incomplete dumps missing what the analysis needed (partial results)
 //   2  usage error: nothing was analysed (this one alone, never combined)
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -96,8 +97,8 @@ export async function runTriage(args: string[], opts: TriageOptions): Promise<{ 
   progress(true);
 
   const ms = Date.now() - started;
-  const code = (grouper.withHazard > 0 ? TRIAGE_HAZARD : 0) | (grouper.failed > 0 ? TRIAGE_FAILED : 0);
-  const summary: TriageSummaryLine = { schemaVersion: SCHEMA_VERSION, type: 'summary', inputs: grouper.inputs, analysed: grouper.analysed, failed: grouper.failed, withHazard: grouper.withHazard, groups: grouper.groups.size, groupBy, ms, exitCode: code };
+  const code = (grouper.withHazard > 0 ? TRIAGE_HAZARD : 0) | (grouper.failed + grouper.partial > 0 ? TRIAGE_FAILED : 0);
+  const summary: TriageSummaryLine = { schemaVersion: SCHEMA_VERSION, type: 'summary', inputs: grouper.inputs, analysed: grouper.analysed, failed: grouper.failed, partial: grouper.partial, withHazard: grouper.withHazard, groups: grouper.groups.size, groupBy, ms, exitCode: code };
   if (opts.html) writeFileSync(opts.html, renderHtml(grouper, { generated: new Date(), ms, args }));
   if (opts.jsonl) {
     for (const l of grouper.lines()) emit(l);
@@ -130,6 +131,6 @@ function renderText(g: Grouper, s: TriageSummaryLine): string {
   for (const e of g.errors.slice(0, 20)) lines.push(`failed: ${clip(e.input, 80)}: ${clip(e.error, 160)}`);
   if (g.failed > 20) lines.push(`failed: ... and ${g.failed - 20} more (--jsonl lists them all)`);
   const rate = s.inputs / Math.max(0.001, s.ms / 1000);
-  lines.push(`${s.inputs} inputs: ${s.analysed} analysed (${s.withHazard} with a known hazard), ${s.failed} failed; ${s.groups} groups by ${s.groupBy}; ${(s.ms / 1000).toFixed(1)} s, ${rate.toFixed(1)} inputs/s`);
+  lines.push(`${s.inputs} inputs: ${s.analysed} analysed (${s.withHazard} with a known hazard${s.partial ? `, ${s.partial} partial: incomplete dumps` : ''}), ${s.failed} failed; ${s.groups} groups by ${s.groupBy}; ${(s.ms / 1000).toFixed(1)} s, ${rate.toFixed(1)} inputs/s`);
   return lines.join('\n') + '\n';
 }

@@ -18,6 +18,7 @@ function taskText(c: CpuContext): string {
 
 export function renderDumpText(d: DumpDiagnosis): string {
   const out: string[] = [];
+  if (d.incomplete) out.push(paint(`ktriage: ${s(d.incomplete.summary)}`, 'red'));
   out.push(paint(`ktriage: ${s(d.verdict)}`, 'bold'));
   for (const n of d.unwinderNotice) out.push(paint(`backtrace: ${s(n)}`, 'red'));
   out.push('');
@@ -86,6 +87,7 @@ export function renderDumpText(d: DumpDiagnosis): string {
 
 export function renderDumpMarkdown(d: DumpDiagnosis): string {
   const out: string[] = [];
+  if (d.incomplete) out.push(`> **ktriage: ${prose(d.incomplete.summary)}**`, '');
   out.push(`## ktriage: ${prose(d.verdict)}`);
   for (const n of d.unwinderNotice) out.push('', `**backtrace:** ${prose(n)}`);
   out.push('');
