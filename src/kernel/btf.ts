@@ -93,12 +93,18 @@ export class Btf implements UnwindTypes {
   private readonly strStart: number;
   private readonly strLen: number;
   private readonly nameCache = new Map<string, number[]>();
+  /** Type ids by name offset, built on the first name lookup: heads per hash slot, chains per id. */
+  private byName?: { head: Int32Array; next: Int32Array; shift: number };
   readonly version: number;
   readonly flags: number;
 
   private readonly buf: Buffer;
 
-  private constructor(blob: Buffer) {
+  /**
+   * `typeOffsets`: the record offsets of an earlier scan of the same blob (the build cache keeps
+   * them with it); used when they are in bounds and increasing, else the blob is scanned.
+   */
+  private constructor(blob: Buffer, typeOffsets?: Uint32Array) {
     if (blob.length < 24) throw new InputError(`BTF blob too short (${blob.length} bytes)`);
     if (blob.length > BTF_MAX_SIZE) throw new InputError(`BTF blob implausibly large (${blob.length} bytes)`);
     let buf = blob;
@@ -128,11 +134,29 @@ export class Btf implements UnwindTypes {
     this.typesStart = hdrLen + typeOff;
     this.strStart = hdrLen + strOff;
     this.strLen = strLen;
-    this.typeOffsets = this.scan(hdrLen + typeOff, hdrLen + typeOff + typeLen);
+    const start = hdrLen + typeOff;
+    const stop = hdrLen + typeOff + typeLen;
+    this.typeOffsets = typeOffsets && Btf.plausibleOffsets(typeOffsets, start, stop) ? typeOffsets : this.scan(start, stop);
   }
 
-  static parse(buf: Buffer): Btf {
-    return new Btf(buf);
+  static parse(buf: Buffer, typeOffsets?: Uint32Array): Btf {
+    return new Btf(buf, typeOffsets);
+  }
+
+  /** The offset of each type's record, index = type id (for the build cache). */
+  get typeOffsetTable(): Uint32Array {
+    return this.typeOffsets;
+  }
+
+  private static plausibleOffsets(offs: Uint32Array, start: number, stop: number): boolean {
+    if (offs.length < 1 || offs[0] !== 0 || (offs.length > 1 && offs[1] !== start)) return false;
+    let last = start - 1;
+    for (let id = 1; id < offs.length; id++) {
+      const o = offs[id];
+      if (o <= last || o + 12 > stop || (o & 3) !== 0) return false;
+      last = o;
+    }
+    return true;
   }
 
   /** Read and parse the kernel's BTF from [start, stop) in virtual memory. */
@@ -318,20 +342,40 @@ export class Btf implements UnwindTypes {
     let ids = this.nameCache.get(name);
     if (!ids) {
       ids = [];
-      const offs = this.nameOffsets(name);
-      if (offs.length > 0) {
-        const u32 = this.u32;
-        const to = this.typeOffsets;
-        const one = offs.length === 1 ? offs[0] : -1;
-        for (let id = 1; id < to.length; id++) {
-          const no = u32[to[id] >>> 2];
-          if (no === one || (one < 0 && no !== 0 && offs.includes(no))) ids.push(id);
-        }
-      }
+      for (const off of this.nameOffsets(name)) if (off !== 0) this.idsNamedAt(off, ids);
+      ids.sort((a, b) => a - b);
       if (this.nameCache.size > 4096) this.nameCache.clear();
       this.nameCache.set(name, ids);
     }
     return kind === undefined ? ids : ids.filter((id) => this.kindOf(id) === kind);
+  }
+
+  /**
+   * Append the ids of the types whose name is at string offset `off`, ascending. The first call
+   * indexes every type by name offset (one pass; a scan of all types per lookup cost ~2-5 ms each,
+   * and an analysis looks up about ten names).
+   */
+  private idsNamedAt(off: number, out: number[]): void {
+    const u32 = this.u32;
+    const to = this.typeOffsets;
+    if (!this.byName) {
+      let bits = 10;
+      while (1 << bits < to.length) bits++;
+      const head = new Int32Array(1 << bits);
+      const next = new Int32Array(to.length);
+      const shift = 32 - bits;
+      // From the last id down, so each chain runs in ascending id order.
+      for (let id = to.length - 1; id >= 1; id--) {
+        const no = u32[to[id] >>> 2];
+        if (no === 0) continue;
+        const h = Math.imul(no, 0x9e3779b1) >>> shift;
+        next[id] = head[h];
+        head[h] = id;
+      }
+      this.byName = { head, next, shift };
+    }
+    const { head, next, shift } = this.byName;
+    for (let id = head[Math.imul(off, 0x9e3779b1) >>> shift]; id > 0; id = next[id]) if (u32[to[id] >>> 2] === off) out.push(id);
   }
 
   /** A struct (or union) by name, preferring a complete definition. */

@@ -3,8 +3,9 @@
 // and inflating kallsyms_names and .BTF is most of the pages an analysis touches (on the 6.1
 // fixture, ~1,700 of ~1,800), and locating kallsyms on pre-6.0 kernels adds a scan of the image.
 //
-// kallsyms also keeps its name index (the hash of the names), which a warm start would otherwise
-// rebuild: ~20-50 ms of a 6.1 kernel's 94k names in a fresh process.
+// Derived indexes a warm start would otherwise rebuild in a fresh process go with them: the
+// offsets of the BTF type records (a scan of 100k records) and the kallsyms name hash (94k
+// names).
 //
 // Where: $KTRIAGE_CACHE_DIR, else $XDG_CACHE_HOME/ktriage, else ~/.cache/ktriage; one folder per
 // VMCOREINFO BUILD-ID (kernels before 5.9 write none and are not cached). Off with --no-cache or
@@ -213,11 +214,14 @@ export class BuildCache {
     ]);
   }
 
-  /** The raw .BTF blob, when its first page equals the dump's own at `start`. */
-  loadBtf(mem: MemoryReader, start: bigint, stop: bigint): Buffer | undefined {
+  /**
+   * The raw .BTF blob, when its first page equals the dump's own at `start`, and the offsets of
+   * its type records when the entry has them (Btf.parse checks them, else scans the blob).
+   */
+  loadBtf(mem: MemoryReader, start: bigint, stop: bigint): { blob: Buffer; typeOffsets?: Uint32Array } | undefined {
     const u = this.read('btf');
     if (!u) return undefined;
-    const blob = u.sections[0];
+    const [blob, offs] = u.sections;
     if (!blob || BigInt(blob.length) !== stop - start) {
       this.events.push('btf: cached size differs from this dump\'s .BTF: ignored');
       return undefined;
@@ -236,11 +240,12 @@ export class BuildCache {
       return undefined;
     }
     this.events.push('btf: from the cache');
-    return Buffer.from(blob);
+    const typeOffsets = offs && offs.length % 4 === 0 ? new Uint32Array(offs.buffer.slice(offs.byteOffset, offs.byteOffset + offs.length)) : undefined;
+    return { blob: Buffer.from(blob), typeOffsets };
   }
 
-  saveBtf(blob: Buffer): void {
-    this.write('btf', {}, [blob]);
+  saveBtf(blob: Buffer, typeOffsets?: Uint32Array): void {
+    this.write('btf', {}, typeOffsets ? [blob, Buffer.from(typeOffsets.buffer, typeOffsets.byteOffset, typeOffsets.byteLength)] : [blob]);
   }
 }
 

@@ -314,9 +314,9 @@ export class Kernel {
         }
         try {
           const cached = this.cache?.loadBtf(this.memory, start, stop);
-          if (cached) return Btf.parse(cached);
+          if (cached) return Btf.parse(cached.blob, cached.typeOffsets);
           const b = Btf.fromMemory(this.memory, start, stop);
-          this.cache?.saveBtf(this.memory.readVirtual(start, Number(stop - start)));
+          this.cache?.saveBtf(this.memory.readVirtual(start, Number(stop - start)), b.typeOffsetTable);
           return b;
         } catch (e) {
           if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;

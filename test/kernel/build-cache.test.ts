@@ -82,6 +82,36 @@ describe('per-build cache', () => {
     for (const n of ['irq_fpu_usable', '__preempt_count', 'init_task', 'no_such_symbol_anywhere']) expect(s.syms.lookup(n), n).toBe(ref.syms.lookup(n));
   });
 
+  it('cached BTF type offsets that are out of order, even with a valid checksum, are rescanned', () => {
+    const ref = session(false);
+    expect(session(root).events).toContain('btf: from the cache');
+    const f = path.join(dir(), 'btf.bin');
+    const b = fs.readFileSync(f);
+    const jl = b.readUInt32LE(16);
+    const h = JSON.parse(b.toString('utf8', 20, 20 + jl)) as { sections: number[]; sha256: string };
+    let p = 20 + jl;
+    const secs = h.sections.map((n) => {
+      const x = Buffer.from(b.subarray(p, p + n));
+      p += n;
+      return x;
+    });
+    expect(secs).toHaveLength(2); // blob, type record offsets
+    const offs = new Uint32Array(secs[1].buffer, secs[1].byteOffset, secs[1].length / 4);
+    offs[100] = offs[99]; // two types at one place: not a scan's result
+    const sha = createHash('sha256');
+    for (const x of secs) sha.update(x);
+    const json = Buffer.from(JSON.stringify({ ...h, sha256: sha.digest('hex') }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(json.length);
+    fs.writeFileSync(f, Buffer.concat([b.subarray(0, 16), len, json, ...secs]));
+    const s = session(root);
+    expect(s.events).toContain('btf: from the cache');
+    expect(s.btf!.count).toBe(ref.btf!.count);
+    expect(s.btf!.type(100)).toEqual(ref.btf!.type(100));
+    expect(s.btf!.member('task_struct', 'comm')).toEqual(ref.btf!.member('task_struct', 'comm'));
+    expect(s.pc).toEqual(ref.pc);
+  });
+
   it('an entry whose token table the dump does not have is ignored, even with a valid checksum', () => {
     // Same build ID, other contents (a rebuilt kernel that kept its ID, a hand-edited cache):
     // re-pack the entry with a different token-table head and a correct checksum.
