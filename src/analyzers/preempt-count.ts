@@ -20,6 +20,7 @@
 //   SOFTIRQ_DISABLE_OFFSET (0x200) per local_bh_disable(). softirq_count(), in_serving_softirq(),
 //   in_task() and in_interrupt() read it (include/linux/preempt.h); PREEMPT_LOCK_OFFSET is 0
 //   because spinlock_t, rwlock_t and local_lock_t are sleeping locks (kernel/softirq.c RT part).
+import { InputError } from '../util/errors.js';
 
 export type Arch = 'x86_64' | 'arm64';
 
@@ -134,10 +135,10 @@ export function parsePreemptValue(text: string, arch: Arch): bigint {
   } else if (/^[0-9a-f]+$/i.test(t)) {
     v = BigInt('0x' + t);
   } else {
-    throw new Error(`not a number: ${JSON.stringify(t.slice(0, 40))} (use hex 0x..., decimal or negative decimal)`);
+    throw new InputError(`not a number: ${JSON.stringify(t.slice(0, 40))} (use hex 0x..., decimal or negative decimal)`);
   }
   const limit = 1n << width;
-  if (v < -(limit >> 1n) || v >= limit) throw new Error(`value out of range for a ${width}-bit preempt_count on ${arch}`);
+  if (v < -(limit >> 1n) || v >= limit) throw new InputError(`value out of range for a ${width}-bit preempt_count on ${arch}`);
   return v < 0n ? v + limit : v;
 }
 

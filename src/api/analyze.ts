@@ -57,13 +57,7 @@ export interface ExplainOptions {
 export function explainPreemptCount(value: string | number | bigint, options: ExplainOptions = {}): Versioned<PreemptDecode> {
   const arch = options.arch ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'arm64') throw new InputError(`unknown arch ${JSON.stringify(arch)} (x86_64 or arm64)`);
-  let raw: bigint;
-  try {
-    raw = parsePreemptValue(String(value), arch);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-  return versioned(decodePreemptCount(raw, arch, options.kernel ?? null));
+  return versioned(decodePreemptCount(parsePreemptValue(String(value), arch), arch, options.kernel ?? null));
 }
 
 /**

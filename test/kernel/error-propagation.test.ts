@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeOpenDump } from '../../src/analyzers/vmcore-analysis.js';
-import { openKernel } from '../../src/kernel/index.js';
+import { Kernel, openKernel } from '../../src/kernel/index.js';
 import { PagedMemory, UnreadableMemoryError } from '../../src/kernel/unwind/memory.js';
 import { Unwinder } from '../../src/kernel/unwind/unwinder.js';
 import type { UnwindMemory } from '../../src/kernel/unwind/types.js';
@@ -68,14 +68,15 @@ describe('unwinder', () => {
 
 describe('kernel layer and analysis on a real dump', () => {
   /** The trimmed fixture, with a reader that raises a TypeError once armed. */
-  function buggy(): { dump: DumpFile; arm(): void } {
+  function buggy(): { dump: DumpFile; arm: () => void } {
     const real = openDump(TRIMMED);
     let armed = false;
     const dump = new Proxy(real, {
       get(t, p, r) {
-        if (p === 'readPhysical' && armed) {
-          return () => {
-            throw new TypeError("Cannot read properties of undefined (reading 'copy')");
+        if (p === 'readPhysical') {
+          return (paddr: bigint, len: number) => {
+            if (armed) throw new TypeError("Cannot read properties of undefined (reading 'copy')");
+            return t.readPhysical(paddr, len);
           };
         }
         const v = Reflect.get(t, p, r) as unknown;
@@ -108,12 +109,22 @@ describe('kernel layer and analysis on a real dump', () => {
     }
   });
 
-  it('fails the analysis with the TypeError instead of a note about unreadable memory', async () => {
-    const { dump, arm } = buggy();
+  it('fails the analysis with the TypeError instead of a note about an unreadable kernel log', async () => {
+    // The analysis reads each part (log, per-CPU values, crash time) on its own and goes on
+    // without a part the dump lacks: a bug in the log reader must not pass for such a part.
+    const log = Object.getOwnPropertyDescriptor(Kernel.prototype, 'log');
+    expect(log !== undefined && 'get' in log).toBe(true);
+    const dump = openDump(TRIMMED);
+    Object.defineProperty(Kernel.prototype, 'log', {
+      configurable: true,
+      get() {
+        throw new TypeError("Cannot read properties of undefined (reading 'tsNsec')");
+      },
+    });
     try {
-      arm();
       await expect(analyzeOpenDump(dump, 'trimmed', { cache: false })).rejects.toThrow(TypeError);
     } finally {
+      Object.defineProperty(Kernel.prototype, 'log', log as PropertyDescriptor);
       dump.close();
     }
   });

@@ -8,12 +8,7 @@ export interface ExplainOptions { arch: string; kernel?: string; json?: boolean;
 export function explainPreemptCount(value: string, opts: ExplainOptions): { text: string; code: number } {
   if (opts.arch !== 'x86_64' && opts.arch !== 'arm64') throw new InputError(`unknown --arch ${JSON.stringify(opts.arch)} (x86_64 or arm64)`);
   const arch = opts.arch;
-  let raw: bigint;
-  try {
-    raw = parsePreemptValue(value, arch);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const raw = parsePreemptValue(value, arch);
   let rt: RtContext | null = null;
   if (opts.softirqDisableCnt !== undefined) {
     const t = opts.softirqDisableCnt.trim();
