@@ -56,6 +56,11 @@ export interface OopsFormat {
   partOf?: string[];
   /** A line that looks like a report but is not one (ignored). */
   suppress?: boolean;
+  /**
+   * A line printed after a report's own header (panic()'s reason, the second half of a split
+   * header, slub's object history): a report that starts with it lost its header, so it is damaged.
+   */
+  tail?: boolean;
 }
 
 const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
@@ -108,7 +113,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-null', kind: 'BUG', header: /BUG: kernel NULL pointer dereference/, title: 'BUG: unable to handle kernel NULL pointer dereference in {FUNC}', frame: RIP_STACK },
   { id: 'bug-page-fault', kind: 'BUG', header: /BUG: unable to handle page fault for address/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
   { id: 'bug-unable-other', kind: 'BUG', header: /BUG: unable to handle kernel ([a-z ]+)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: RIP_STACK },
-  { id: 'bug-unable-cut', kind: 'BUG', header: /BUG: unable to handle kernel\s*$/, title: 'BUG: unable to handle kernel' },
+  // arch/x86/mm/fault.c printed "BUG: unable to handle kernel " and the reason in two printk()s.
+  { id: 'bug-unable-cut', kind: 'BUG', header: /BUG: unable to handle kernel\s*$/, title: 'BUG: unable to handle kernel', tail: true },
   // kernel/locking/spinlock_debug.c: "BUG: spinlock lockup on CPU#%d" before 3.x, "lockup suspected" after.
   { id: 'bug-spinlock', kind: 'BUG', header: /BUG: spinlock (lockup suspected|lockup(?= on CPU#)|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: spinlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
@@ -205,7 +211,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
   // mm/slub.c print_track() prints "INFO: Allocated in"/"INFO: Freed in" inside a slab object report
   // (Poison overwritten, Objects remaining, ...): part of that report, never one of its own.
-  { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}', partOf: ['bug-object', 'bug-objects-remaining', 'kasan'] },
+  { id: 'info-freed', kind: 'other', header: /INFO: (Freed|Allocated) in (.*)/, title: 'INFO: {1} in {2}', partOf: ['bug-object', 'bug-objects-remaining', 'kasan'], tail: true },
 
   // ---- faults ----
   { id: 'gpf', kind: 'general protection fault', header: /general protection fault(?:,? (?:probably |maybe )?for (?:non-canonical )?address \S+?)?: [0-9a-f]{4}/, title: 'general protection fault in {FUNC}', frame: RIP_STACK },
@@ -238,9 +244,11 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]], skipExtra: ['__stack_chk_fail'] },
   { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
-  { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set' },
+  { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set', tail: true },
   { id: 'panic-n-tty', kind: 'panic', header: /Kernel panic - not syncing: Couldn't open N_TTY ldisc/, title: "kernel panic: Couldn't open N_TTY ldisc" },
-  { id: 'panic-fatal-exc', kind: 'panic', header: /Kernel panic - not syncing: (?:.*: )?Fatal exception/, title: 'kernel panic: Fatal exception' },
+  { id: 'panic-fatal-exc', kind: 'panic', header: /Kernel panic - not syncing: (?:.*: )?Fatal exception/, title: 'kernel panic: Fatal exception', tail: true },
+  // kernel/hung_task.c check_hung_task(): the panic after the "INFO: task ... blocked" report.
+  { id: 'panic-hung-task', kind: 'panic', header: /Kernel panic - not syncing: hung_task: blocked tasks/, title: 'kernel panic: hung_task: blocked tasks', tail: true },
   { id: 'panic', kind: 'panic', header: /Kernel panic - not syncing: (.*?)(?:\s*\.\.\.)?\s*$/, title: 'kernel panic: {1}' },
 ];
 

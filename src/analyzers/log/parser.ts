@@ -367,7 +367,14 @@ function buildReport(s: Segment, lines: LogLine[], texts: string[], known: Set<s
     title = title.replace('{FUNC}', func ?? 'corrupted');
     if (!func) markCorrupted(r, 'no guilty frame: every frame of the trace is reporting or library code, or there is no trace');
   }
-  if (fmt.frame && !r.frames.length && !r.rip?.function) markCorrupted(r, 'no call trace: the report was cut short before its stack');
+  if (fmt.tail) markCorrupted(r, 'the report starts with a line printed after its header: the header was lost');
+  // A kind that prints a call trace, without one: the crash address alone is no stack.
+  // (A function the header line itself names first stays reliable without it.)
+  const lead = fmt.frame?.[0]?.[0];
+  const fromHeader = guilty !== null && lead !== undefined && 'hdr' in lead && s.hit.m[lead.hdr] === guilty;
+  if (fmt.frame && !r.frames.length && !fromHeader && fmt.frame.some((rec) => rec.some((st) => 'stack' in st || 'hang' in st || 'stall' in st))) markCorrupted(r, 'no call trace: the report was cut short before its stack');
+  const bare = fromHeader ? null : bareStackHeader(body);
+  if (bare) markCorrupted(r, bare);
   const mixed = interleaved(body);
   if (mixed) markCorrupted(r, mixed);
   r.title = clean(normalizeTitle(title.replace(/\s+$/, '')));
@@ -447,6 +454,25 @@ function interleaved(body: string[]): string | null {
     if (h && !h.fmt.suppress && h.fmt.kind !== 'panic') return `another report interleaved into the call trace: "${clean(t.trim()).slice(0, 80)}"`;
     // A frame with a second frame's address glued on: two records written over each other.
     if (/\+0x[0-9a-f]+\/0x[0-9a-f]+.*\[<[0-9a-f]{8,16}>\].*\+0x[0-9a-f]+\/0x[0-9a-f]+/.test(t) && !/\) from \[</.test(t) && !/at: /.test(t)) return 'frames of two traces written over each other';
+  }
+  return null;
+}
+
+// Lines after which a stack follows: x86/arm64 "Call Trace:", KASAN's "Allocated by task %d:" /
+// "Freed by task %d:" (mm/kasan/report.c print_track()), kmemleak's "backtrace:".
+const STACK_HEADER = /Call Trace:|Call trace:|Allocated by task \d+:|Freed by task \d+:|(?:^|[^k]) backtrace(?: \(crc [0-9a-f]+\))?:/;
+
+/** A stack header with no frame in the lines after it (before the next one): the stack was lost. */
+function bareStackHeader(body: string[]): string | null {
+  for (let i = 0; i < body.length && i < 400; i++) {
+    if (!STACK_HEADER.test(body[i])) continue;
+    let found = false;
+    for (let k = i + 1; k < body.length && k <= i + 15; k++) {
+      if (STACK_HEADER.test(body[k])) break;
+      // "<Same stack as pid %d>": a task dump that refers to an identical stack printed before.
+      if (parseFrameLine(body[k]) || /\(stack is not available\)|<Same stack as pid \d+>/.test(body[k])) { found = true; break; }
+    }
+    if (!found && i + 1 < body.length) return `"${clean(body[i].trim()).slice(0, 40)}" with no frame after it: the stack was lost`;
   }
   return null;
 }
