@@ -144,7 +144,10 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // kernel/workqueue.c process_one_work(): "BUG: workqueue leaked lock or atomic: %s/0x%08x/%d\n
   // last function: %ps": the work function that returned with the lock or atomic section held.
   { id: 'bug-workqueue-leaked', kind: 'BUG', header: /BUG: workqueue leaked lock or atomic/, title: 'BUG: workqueue leaked lock or atomic in {FUNC}', frame: [[{ fn: /^\s*last function: ([A-Za-z_$][\w.$]*)/, any: true }]] },
-  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: RIP_STACK },
+  // A stack overflow is runaway recursion or a deep call chain: the frames at the top are wherever
+  // the stack ran out, so the report is named like a stall, by the entry point the chain came
+  // through (arch/x86/kernel/traps.c handle_stack_overflow(); arm64 traps.c panic_bad_stack()).
+  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }], ...RIP_STACK], skip: ['stall'] },
   { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
   { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
   { id: 'bug-kmalloc-size', kind: 'BUG', header: /BUG: (?:looking up invalid subclass|key \S+ has not been registered!|unable to allocate)/, title: 'BUG: {0}', },
@@ -201,7 +204,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'warn-cpu-nofunc', kind: 'WARNING', header: /WARNING: (?:CPU: \d+ PID: \d+ )?at \S+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-old', kind: 'WARNING', header: /WARNING: at \S+ ([A-Za-z_$][\w.$]*)\(\)/, title: 'WARNING in {1}' },
   { id: 'warn-new-refcount', kind: 'WARNING', header: /WARNING: (?:lib\/refcount\.c|include\/linux\/refcount\.h):\d+ at /, title: 'WARNING: refcount bug in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'warn-new', kind: 'WARNING', header: /WARNING: (?:\[[^\]]*\] )?\S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }], [{ hdr: 1 }]] },
+  // The WARN format of 6.17+ ("WARNING: [cond] file:line at func+off/size, CPU#N: comm/pid"): named,
+  // like the older one, from the registers, else the stack.
+  { id: 'warn-new', kind: 'WARNING', header: /WARNING: (?:\[[^\]]*\] )?\S+:\d+ at ([A-Za-z_$][\w.$]*)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
   { id: 'warn-new-noname', kind: 'WARNING', header: /WARNING: (?:\[[^\]]*\] )?\S+:\d+ at \S+, CPU#\d+/, title: 'WARNING in {FUNC}', frame: RIP_STACK },
 
   // ---- INFO: stalls and hangs ----
@@ -243,6 +248,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // kernel/panic.c __stack_chk_fail(): the canary check's caller is the damaged function.
   { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]], skipExtra: ['__stack_chk_fail'] },
   { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
+  { id: 'panic-stack-overflow', kind: 'panic', header: /Kernel panic - not syncing: kernel stack overflow/, title: 'kernel stack overflow in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }]], skip: ['stall'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
   { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set', tail: true },
   { id: 'panic-n-tty', kind: 'panic', header: /Kernel panic - not syncing: Couldn't open N_TTY ldisc/, title: "kernel panic: Couldn't open N_TTY ldisc" },

@@ -34,7 +34,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'might_sleep', '__might_resched', '__cant_sleep', 'rcu_lockdep_current_cpu_online', 'debug_smp_processor_id',
   'check_preemption_disabled', '__this_cpu_preempt_check', 'check_stack_usage',
   // allocators
-  'kmalloc.*', '__kmalloc.*', 'kmem_cache_alloc.*', 'kmem_cache_free.*', 'kmem_cache_zalloc', '__kmem_cache_.*', 'kzalloc.*', 'kcalloc.*',
+  '_*kmalloc.*', 'kmem_cache_alloc.*', 'kmem_cache_free.*', 'kmem_cache_zalloc', '__kmem_cache_.*', 'kzalloc.*', 'kcalloc.*',
   'kmalloc_array.*', 'kvmalloc.*', '__kvmalloc.*', 'kvzalloc.*', 'kvcalloc', 'kvfree.*', 'kfree.*', 'krealloc.*', '__krealloc',
   'kmemdup.*', 'free_large_kmalloc', '__alloc_frozen_pages.*', 'alloc_frozen_pages.*', '.*alloc.*_noprof', 'kstrdup.*', 'kstrndup', 'kmem_.*', '__alloc_pages.*', 'alloc_pages.*', '__get_free_pages', 'get_zeroed_page',
   'alloc_page_interleave', 'slab_.*', '___slab_alloc', '__slab_alloc.*', '__slab_free', 'slab_alloc.*', 'cache_alloc.*',
