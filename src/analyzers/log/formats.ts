@@ -120,7 +120,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'bug-rwlock', kind: 'BUG', header: /BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion)/, title: 'BUG: rwlock {1} in {FUNC}', frame: STACK },
   { id: 'bug-soft-lockup', kind: 'soft lockup', header: /BUG: soft lockup - CPU#\d+ stuck for/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
   { id: 'bug-soft-lockup-new', kind: 'soft lockup', header: /watchdog: BUG: soft lockup/, title: 'BUG: soft lockup in {FUNC}', frame: [[{ stall: true }]], skip: ['stall'] },
-  { id: 'bug-sleeping', kind: 'BUG', header: /BUG: sleeping function called from invalid context/, title: 'BUG: sleeping function called from invalid context in {FUNC}', frame: STACK, skipExtra: ['might_.*', '__might_.*', 'lock_.*', 'mutex_.*', 'down_.*'] },
+  // kernel/sched/core.c __might_sleep(): the header, the held locks, "Preemption disabled at:" and
+  // that site (print_ip_sym(), a site and not the stack), then dump_stack().
+  { id: 'bug-sleeping', kind: 'BUG', header: /BUG: sleeping function called from invalid context/, title: 'BUG: sleeping function called from invalid context in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }], [{ stack: true }]], skipExtra: ['might_.*', '__might_.*', 'lock_.*', 'mutex_.*', 'down_.*'] },
   { id: 'bug-sched-atomic', kind: 'BUG', header: /BUG: scheduling while atomic/, title: 'BUG: scheduling while atomic in {FUNC}', frame: STACK, skip: ['hang'] },
   { id: 'bug-this-cpu', kind: 'BUG', header: /BUG: using (__this_cpu_\w+|smp_processor_id)\(\) in preemptible/, title: 'BUG: using {1}() in preemptible code in {FUNC}', frame: STACK, skipExtra: ['check_preemption_disabled', 'debug_smp_processor_id', '__this_cpu_preempt_check'] },
   { id: 'bug-locks-held', kind: 'lockdep', header: /BUG: still has locks held!/, title: 'BUG: still has locks held in {FUNC}', frame: STACK },

@@ -28,7 +28,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'validate_chain', 'check_prev_add', 'check_prevs_add', 'register_lock_class', 'look_up_lock_class', 'lockdep',
   'check_flags', 'debug_lockdep_rcu_enabled', 'debug_check_no_locks_.*', 'debug_check_no_obj_freed', '__debug_check_no_obj_freed',
   'debug_object.*', 'debug_print_object', 'debug_locks_off', 'reacquire_held_locks', 'lock_downgrade',
-  'refcount_.*', '__refcount_.*', 'kref_.*', 'ref_tracker_.*', 'kobject_.*', 'kobj_.*', '__list_add.*', 'list_add.*', '__list_del.*',
+  'refcount_.*', '__refcount_.*', 'kref_.*', 'ref_tracker_.*', '_*kobject_.*', 'kobj_.*', '__list_add.*', 'list_add.*', '__list_del.*',
   'list_del.*', 'list_replace.*', 'list_move.*', 'list_splice.*', '__list_.*_valid.*', 'hlist_.*', 'timer_is_static_object',
   'work_is_static_object', 'should_fail.*', 'fail_dump', 'might_fault', '__might_fault', '__might_sleep', '___might_sleep',
   'might_sleep', '__might_resched', '__cant_sleep', 'rcu_lockdep_current_cpu_online', 'debug_smp_processor_id',
@@ -41,7 +41,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   '____cache_alloc.*', 'new_slab.*', 'allocate_slab', 'alloc_slab_page', 'setup_object', 'shuffle_freelist', 'free_debug_processing',
   'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
   '__vfree', 'kasprintf', 'kvasprintf.*', 'stack_depot_.*', '__stack_depot_.*', 'save_stack.*', 'set_track.*', 'trace_kmalloc.*',
-  'trace_kfree.*', 'kmem_cache_alloc_trace', 'alloc_skb.*', '__alloc_skb', 'kmalloc_reserve', 'krealloc_array',
+  'trace_kfree.*', 'kmem_cache_alloc_trace', 'kmalloc_reserve', 'krealloc_array',
   'get_device_parent', 'hwrng_unregister', '__unregister_client', 'tty_unregister_device', 'kunit_try_run_case', 'skb_push',
   'post_alloc_hook', '__set_page_owner', 'set_page_owner', 'prep_new_page', '__vunmap', 'vunmap', 'init_timer_key', '__schedule_bug',
   // locks
