@@ -365,17 +365,18 @@ function dumpsSection() {
     const pc = cases.find((c) => c.name.startsWith('percpu'));
     if (once(node, pc.args).status === 2) pc.args[3] = 'pcpu_hot.preempt_count';
     for (const c of cases) once(c.cmd, c.args); // warm the build cache
-    const res = interleave(cases, runs);
+    const res = interleave([{ name: 'node', cmd: node, args: ['-e', ''] }, ...cases], runs);
+    const bare = res.get('node').wall;
     for (const c of cases) {
       const r = res.get(c.name);
-      dumpRows.push({ dump: d.name, size: `${(size / 1048576).toFixed(1)} MiB`, command: c.name === 'percpu __preempt_count' && pc.args[3] !== '__preempt_count' ? `percpu ${pc.args[3]}` : c.name, 'median s': f3(r.wall), 'peak RSS MiB': mib(r.rssMiB), exit: r.status });
+      dumpRows.push({ dump: d.name, size: `${(size / 1048576).toFixed(1)} MiB`, command: c.name === 'percpu __preempt_count' && pc.args[3] !== '__preempt_count' ? `percpu ${pc.args[3]}` : c.name, 'median s': f3(r.wall), "node -e '' s": f3(bare), 'x node': (r.wall / bare).toFixed(2), 'peak RSS MiB': mib(r.rssMiB), exit: r.status });
     }
   }
   console.table(dumpRows);
   const worst = (cmd) => dumpRows.filter((r) => r.command.startsWith(cmd)).reduce((a, b) => (Number(b['median s']) > Number(a['median s']) ? b : a));
   for (const c of ['info', 'log', 'sym', 'percpu', 'analyze']) {
     const w = worst(c);
-    console.log(`slowest ${c}: ${w['median s']} s, ${w['peak RSS MiB']} MiB (${w.dump})`);
+    console.log(`slowest ${c}: ${w['median s']} s (${w['x node']}x a bare node in the same rounds), ${w['peak RSS MiB']} MiB (${w.dump})`);
   }
 }
 
@@ -397,11 +398,13 @@ function triageSection() {
     }
   }
   let nLogs = 0;
+  const logSubdirs = [];
   const logDirs = [join(root, 'test/log/realworld'), resolve(root, '../shared/corpus/syzkaller-linux-report')];
   for (const ld of logDirs) {
     if (!existsSync(ld)) continue;
     const sub = join(dir, 'logs-' + nLogs);
     mkdirSync(sub);
+    logSubdirs.push(sub);
     for (const f of readdirSync(ld)) {
       if (ld.endsWith('realworld') && !f.endsWith('.log')) continue;
       symlinkSync(join(ld, f), join(sub, f));
@@ -416,7 +419,7 @@ function triageSection() {
   for (const jobs of jobsList) {
     for (const part of ['all', 'dumps only', 'logs only']) {
       const bcache = mkdtempSync(join(work, 'cache-'));
-      const args = part === 'all' ? [dir] : part === 'dumps only' ? [join(dir, '*.kdump-zlib')] : [join(dir, 'logs-*')];
+      const args = part === 'all' ? [dir] : part === 'dumps only' ? [join(dir, '*.kdump-zlib')] : logSubdirs;
       const r = once(node, [bin, 'triage', ...args, '--jsonl', '--jobs', String(jobs)], { KTRIAGE_CACHE_DIR: bcache });
       rmSync(bcache, { recursive: true, force: true });
       const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
