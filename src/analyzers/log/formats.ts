@@ -180,7 +180,8 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // lockdep.c print_held_locks_bug() lists the held locks (print_lock(): "#%d: ... at: %pS") before
   // the stack: the site that took the lock left held names the report.
   { id: 'lockdep-still-held', kind: 'lockdep', header: /WARNING: (?:still has locks held!|.* still has locks held!)/, title: 'WARNING: still has locks held in {FUNC}', frame: [[{ fn: LOCKDEP_AT }], [{ at: CALL_TRACE }, { stack: true }]] },
-  { id: 'lockdep-nested', kind: 'lockdep', header: /WARNING: [Nn]ested lock was not taken/, title: 'WARNING: nested lock was not taken in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
+  // lockdep.c print_lock_nested_lock_not_held(): the lock being taken (print_lock(): "at: %pS") first.
+  { id: 'lockdep-nested', kind: 'lockdep', header: /WARNING: [Nn]ested lock was not taken/, title: 'WARNING: nested lock was not taken in {FUNC}', frame: [[{ fn: LOCKDEP_AT, any: true }], [{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-user', kind: 'lockdep', header: /WARNING: lock held when returning to user space/, title: 'WARNING: lock held when returning to user space in {FUNC}', frame: [[{ fn: LOCKDEP_AT }]] },
   { id: 'lockdep-register-key', kind: 'lockdep', header: /INFO: trying to register non-static key/, title: 'INFO: trying to register non-static key in {FUNC}', frame: [[{ at: CALL_TRACE }, { stack: true }]] },
   { id: 'lockdep-bad-magic', kind: 'lockdep', header: /(?:WARNING|BUG): (?:lock|bad) (?:held|contention)/, title: 'WARNING: locking bug in {FUNC}', frame: STACK },

@@ -1,6 +1,6 @@
 // Finding the guilty frame: run a format's frame recipes over the report's lines, skipping the
 // frames listed in skip.ts.
-import { SKIP_ALWAYS, SKIP_HANG, SKIP_STALL, SKIP_SUBSTRING } from './skip.js';
+import { SKIP_ALWAYS, SKIP_HANG, SKIP_LOCKS, SKIP_STALL, SKIP_SUBSTRING } from './skip.js';
 import type { FrameStep, OopsFormat, SkipSet } from './formats.js';
 import { matchCrashAddress } from './arch.js';
 import { baseFunctionName, parseFrameLine, stripDot } from './frames.js';
@@ -15,6 +15,7 @@ const SKIP_RE: Record<SkipSet, RegExp> = {
   hang: compileSkip(SKIP_HANG),
 };
 const SKIP_SUB = new RegExp(SKIP_SUBSTRING.join('|'));
+const SKIP_LOCKS_RE = compileSkip(SKIP_LOCKS);
 const extraCache = new Map<string, RegExp>();
 
 export class Skipper {
@@ -28,9 +29,14 @@ export class Skipper {
       this.res.push(re);
     }
   }
-  /** Reporting, tracing and sanitizer code only (the substring list), not library helpers. */
-  reporting(name: string): boolean {
-    return SKIP_SUB.test(baseFunctionName(name));
+  /**
+   * Not a lock site worth naming: reporting, tracing and sanitizer code (the substring list) and
+   * the lock primitives themselves (`down_trylock` takes a lock for its caller); library helpers
+   * that take their own locks (`sysfs_remove_dir`, `flush_work`) are.
+   */
+  notLockSite(name: string): boolean {
+    const b = baseFunctionName(name);
+    return SKIP_SUB.test(b) || SKIP_LOCKS_RE.test(b);
   }
   skip(name: string): boolean {
     const b = baseFunctionName(name);
@@ -174,7 +180,7 @@ function runRecipe(steps: FrameStep[], header: RegExpExecArray, lines: string[],
       if (f) {
         cur = f.idx + 1;
         const name = f.m[1];
-        if (name && (st.any ? !skipper.reporting(name) : !skipper.skip(name))) return name;
+        if (name && (st.any ? !skipper.notLockSite(name) : !skipper.skip(name))) return name;
       }
     } else if ('crash' in st) {
       for (let i = cur; i < lines.length; i++) {

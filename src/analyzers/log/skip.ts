@@ -2,6 +2,18 @@
 // each entry is a regular expression source matched against the whole base function name
 // (`extract_entropy.constprop.0` is matched as `extract_entropy`).
 
+/** Lock primitives and their wrappers: where a lock is taken on a caller's behalf. */
+export const SKIP_LOCKS: readonly string[] = [
+  '_raw_spin_.*', '__raw_spin_.*', 'do_raw_spin_.*', 'spin_.*', '_raw_read_.*', '__raw_read_.*', '_raw_write_.*', '__raw_write_.*',
+  'do_raw_read_.*', 'do_raw_write_.*', 'queued_spin_lock_slowpath', 'native_queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath',
+  'queued_read_lock_slowpath', 'queued_write_lock_slowpath', 'mutex_lock.*', '__mutex_lock.*', 'mutex_unlock', '__mutex_unlock.*',
+  'mutex_trylock', 'down', 'down_(?:trylock|interruptible|killable|timeout)', 'down_read.*', 'down_write.*', 'up', 'up_read', 'up_write', '__down.*', '__up.*', 'rwsem_.*', '__rwsem_.*',
+  'rt_mutex_.*', '__rt_mutex_.*', 'rt_spin_.*', 'percpu_down_.*', 'percpu_up_.*', '__percpu_down_.*', 'ww_mutex_lock.*',
+  '__ww_mutex_lock.*', 'osq_lock', 'local_bh_enable', '__local_bh_enable_ip', 'raw_spin_rq_lock.*',
+  // kernel/sched: run-queue lock wrappers
+  '_?_?task_rq_lock', 'rq_lock.*', 'double_rq_lock', '_double_lock_balance', 'preempt_schedule.*',
+];
+
 /** Skipped in every report kind. */
 export const SKIP_ALWAYS: readonly string[] = [
   // reporting and trap plumbing
@@ -18,7 +30,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'call_break_hook', 'brk_handler', 'do_debug_exception', 'el1_dbg', 'el1_sync.*',
   // sanitizers
   'kasan_.*', '__kasan_.*', 'kasan', '__asan_.*', 'asan_.*', 'check_memory_region.*', 'memory_is_poisoned.*', 'kmsan_.*',
-  '__msan_.*', 'kmsan', 'kcsan_.*', '__kcsan_.*', '__tsan_.*', 'ubsan_.*', '__ubsan_.*', 'handle_overflow', 'handle_null_ptr_deref',
+  '__msan_.*', 'kmsan', '__hwasan_.*', 'hwasan_.*', 'kcsan_.*', '__kcsan_.*', '__tsan_.*', 'ubsan_.*', '__ubsan_.*', 'handle_overflow', 'handle_null_ptr_deref',
   'val_to_string', '__sanitizer_.*', 'write_comp_data', 'kfence_.*', '__kfence_.*', 'kmemleak_.*', 'check_stack_object',
   'report_.*', 'end_report', 'start_report', 'describe_object.*', 'object_err', 'slab_err', 'check_bytes_and_report',
   'instrument_.*', 'check_canary.*', 'kunit_.*_assert.*',
@@ -37,7 +49,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   '_*kmalloc.*', 'kmem_cache_alloc.*', 'kmem_cache_free.*', 'kmem_cache_zalloc', '__kmem_cache_.*', 'kzalloc.*', 'kcalloc.*',
   'kmalloc_array.*', 'kvmalloc.*', '__kvmalloc.*', 'kvzalloc.*', 'kvcalloc', 'kvfree.*', 'kfree.*', 'krealloc.*', '__krealloc',
   'kmemdup.*', 'free_large_kmalloc', '__alloc_frozen_pages.*', 'alloc_frozen_pages.*', '.*alloc.*_noprof', 'kstrdup.*', 'kstrndup', 'kmem_.*', '__alloc_pages.*', 'alloc_pages.*', '__get_free_pages', 'get_zeroed_page',
-  'alloc_page_interleave', 'slab_.*', '___slab_alloc', '__slab_alloc.*', '__slab_free', 'slab_alloc.*', 'cache_alloc.*',
+  'alloc_page_interleave', 'alloc_pages_bulk.*', '_*page_pool_.*', 'slab_.*', '___slab_alloc', '__slab_alloc.*', '__slab_free', 'slab_alloc.*', 'cache_alloc.*',
   '____cache_alloc.*', 'new_slab.*', 'allocate_slab', 'alloc_slab_page', 'setup_object', 'shuffle_freelist', 'free_debug_processing',
   'alloc_debug_processing', 'do_slab_free', '__free_pages.*', 'free_pages.*', 'vmalloc.*', '__vmalloc.*', 'vzalloc.*', 'vfree.*',
   '__vfree', 'kasprintf', 'kvasprintf.*', 'stack_depot_.*', '__stack_depot_.*', 'save_stack.*', 'set_track.*', 'trace_kmalloc.*',
@@ -45,14 +57,7 @@ export const SKIP_ALWAYS: readonly string[] = [
   'get_device_parent', 'hwrng_unregister', '__unregister_client', 'tty_unregister_device', 'kunit_try_run_case', 'skb_push',
   'post_alloc_hook', '__set_page_owner', 'set_page_owner', 'prep_new_page', '__vunmap', 'vunmap', 'init_timer_key', '__schedule_bug',
   // locks
-  '_raw_spin_.*', '__raw_spin_.*', 'do_raw_spin_.*', 'spin_.*', '_raw_read_.*', '__raw_read_.*', '_raw_write_.*', '__raw_write_.*',
-  'do_raw_read_.*', 'do_raw_write_.*', 'queued_spin_lock_slowpath', 'native_queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath',
-  'queued_read_lock_slowpath', 'queued_write_lock_slowpath', 'mutex_lock.*', '__mutex_lock.*', 'mutex_unlock', '__mutex_unlock.*',
-  'mutex_trylock', 'down', 'down_read.*', 'down_write.*', 'up', 'up_read', 'up_write', '__down.*', '__up.*', 'rwsem_.*', '__rwsem_.*',
-  'rt_mutex_.*', '__rt_mutex_.*', 'rt_spin_.*', 'percpu_down_.*', 'percpu_up_.*', '__percpu_down_.*', 'ww_mutex_lock.*',
-  '__ww_mutex_lock.*', 'osq_lock', 'local_bh_enable', '__local_bh_enable_ip', 'raw_spin_rq_lock.*',
-  // kernel/sched: run-queue lock wrappers
-  '_?_?task_rq_lock', 'rq_lock.*', 'double_rq_lock', '_double_lock_balance', 'preempt_schedule.*',
+  ...SKIP_LOCKS,
   // string, copy and user access helpers
   'memcpy.*', '__memcpy.*', 'memset.*', '__memset.*', 'memmove.*', '__memmove.*', 'memcmp', 'memchr.*', 'memscan', 'bcmp', 'strcmp',
   'strncmp', 'strlen', 'strnlen', 'strcpy', 'strncpy', 'strlcpy', 'strscpy.*', 'strcat', 'strncat', 'strlcat', 'strchr', 'strrchr',
