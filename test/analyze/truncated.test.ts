@@ -46,7 +46,7 @@ const firstLine = (s: string) => s.split('\n')[0];
 let elf: string;
 let kdumpSize: number;
 let elfSize: number;
-const k: Record<'index' | 'early' | 'late', string> = { index: '', early: '', late: '' };
+const k: Record<'index' | 'early' | 'late' | 'tail', string> = { index: '', early: '', late: '', tail: '' };
 let elfHalf: string;
 
 beforeAll(() => {
@@ -56,6 +56,8 @@ beforeAll(() => {
   k.index = cut(KDUMP, 100 * 1024, 'index.kdump');
   k.early = cut(KDUMP, 8 * MiB, 'early.kdump');
   k.late = cut(KDUMP, kdumpSize - 700 * 1024, 'late.kdump');
+  // the last 4 KiB: a few pages no analysis reads
+  k.tail = cut(KDUMP, kdumpSize - 4096, 'tail.kdump');
   elf = unpackXz(ELF_XZ);
   elfSize = readFileSync(elf).length;
   elfHalf = cut(elf, Math.floor(elfSize / 2), 'half.elf');
@@ -112,6 +114,14 @@ describe('ktriage analyze on a truncated dump', () => {
     expect(r.status).toBe(5);
     const [first, second] = r.stdout.split('\n');
     expect(first).toMatch(/^ktriage: INCOMPLETE DUMP \(partial result\): \d+ of \d+ pages lie past the end .*; the analysis needed \d+ of them/);
+    expect(second).toMatch(/^ktriage: known hazard kprobe-int3-nmi-slab-fpu/);
+  });
+
+  it('only pages the analysis did not need are lost: still said first, the verdict and exit 1 stand', () => {
+    const r = run(['analyze', k.tail]);
+    expect(r.status).toBe(1);
+    const [first, second] = r.stdout.split('\n');
+    expect(first).toMatch(/^ktriage: INCOMPLETE DUMP \(nothing the analysis needed is missing\): [1-9]\d* of \d+ pages lie past the end/);
     expect(second).toMatch(/^ktriage: known hazard kprobe-int3-nmi-slab-fpu/);
   });
 
