@@ -108,4 +108,40 @@ describe('titles and crash functions from the report\'s own lines', () => {
   it('stack-protector panic: the caller of __stack_chk_fail()', () => {
     expect(syz(322)[0].title).toBe('kernel panic: stack is corrupted in ip6_xmit');
   });
+  it('lockdep: a lock primitive as the acquiring site (down_trylock) names nothing: the held lock\'s site', () => {
+    expect(syz(648)[0].title).toBe('possible deadlock in tick_handler');
+  });
+  it('lockdep nested lock not taken: its lock site', () => {
+    expect(syz(655)[0].title).toBe('WARNING: nested lock was not taken in evict');
+  });
+  it('sleeping in atomic: the stack after "Call Trace:", not the "Preemption disabled at:" site', () => {
+    expect(syz(608)[0].title).toBe('BUG: sleeping function called from invalid context in __alloc_skb');
+  });
+  it('stack overflow: named by the entry point of the runaway chain, like a stall', () => {
+    expect(syz(614)[0].title).toBe('BUG: stack guard page was hit in rtnl_newlink');
+    expect(syz(663)[0].title).toBe('kernel stack overflow in rtnl_newlink');
+  });
+});
+
+describe('corrupted flag, with its reason', () => {
+  it('a report that starts with panic()\'s reason lost its header', () => {
+    const r = syz(48)[0];
+    expect(r.title).toBe('kernel panic: Fatal exception');
+    expect(r.corrupted).toBe(true);
+    expect(r.corruptedReason).toMatch(/header was lost/);
+  });
+  it('a kind that prints a stack, cut before it, even with its crash address known', () => {
+    const r = syz(9)[0];
+    expect(r.corrupted).toBe(true);
+    expect(r.corruptedReason).toMatch(/cut short before its stack/);
+  });
+  it('"Call Trace:" with no frame after it', () => {
+    expect(syz(90)[0].corruptedReason).toMatch(/with no frame after it/);
+  });
+  it('a real-world log cut after its lockdep header and held locks, without "stack backtrace:"', () => {
+    expect(real('satyr-gitlog-26.log')[0].corrupted).toBe(true);
+  });
+  it('an intact real-world report is not flagged', () => {
+    expect(real('satyr-gitlog-08.log')[0].corrupted).toBe(false);
+  });
 });
