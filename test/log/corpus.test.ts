@@ -26,7 +26,7 @@ function split(file: string): { labels: Labels; log: string } {
 }
 
 // Floors: the figures reached when this test was written (raise them as the parser improves).
-const FLOOR_EXACT = 0.929;
+const FLOOR_EXACT = 0.935;
 const FLOOR_NOCRASH = 0.985;
 const FLOOR_FRAME = 0.66;
 // Share of the CORRUPTED labels flagged `corrupted`, and at most this share of the other reports

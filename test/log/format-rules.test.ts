@@ -121,6 +121,9 @@ describe('titles and crash functions from the report\'s own lines', () => {
     expect(syz(614)[0].title).toBe('BUG: stack guard page was hit in rtnl_newlink');
     expect(syz(663)[0].title).toBe('kernel stack overflow in rtnl_newlink');
   });
+  it('corrupted stack end (kernel/sched/core.c schedule_debug()): likewise by the entry point', () => {
+    expect(syz(330)[0].title).toBe('kernel panic: corrupted stack end in wb_workfn');
+  });
 });
 
 describe('corrupted flag, with its reason', () => {

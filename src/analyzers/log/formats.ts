@@ -250,7 +250,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // ---- panics ----
   // kernel/panic.c __stack_chk_fail(): the canary check's caller is the damaged function.
   { id: 'panic-stack-corrupted', kind: 'panic', header: /Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: (?:(?![0-9a-f]{8,}\b)([A-Za-z_$][\w.$]*)|[0-9a-f]+)/, title: 'kernel panic: stack is corrupted in {FUNC}', frame: [[{ hdr: 1 }, { stack: true }]], skipExtra: ['__stack_chk_fail'] },
-  { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: STACK, skip: ['hang'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
+  // kernel/sched/core.c schedule_debug(): the stack's end marker was overwritten, by an overflow or
+  // a stray write: like a stack overflow, named by the entry point of the chain.
+  { id: 'panic-stack-end', kind: 'panic', header: /Kernel panic - not syncing: corrupted stack end detected inside scheduler/, title: 'kernel panic: corrupted stack end in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }], STACK[0]], skip: ['hang', 'stall'], skipExtra: ['retint_.*', '_cond_resched', '__cond_resched', 'preempt_schedule.*', 'schedule_tail', 'ret_from_fork'] },
   { id: 'panic-stack-overflow', kind: 'panic', header: /Kernel panic - not syncing: kernel stack overflow/, title: 'kernel stack overflow in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }]], skip: ['stall'] },
   { id: 'panic-kill-init', kind: 'panic', header: /Kernel panic - not syncing: Attempted to kill init!/, title: 'kernel panic: Attempted to kill init!' },
   { id: 'panic-on-warn', kind: 'panic', header: /Kernel panic - not syncing: (?:kernel: )?panic_on_warn set/, title: 'kernel panic: panic_on_warn set', tail: true },
