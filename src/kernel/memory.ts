@@ -214,7 +214,8 @@ export class KernelMemory {
       try {
         entry = this.dump.readPhysical(table + index * 8n, 8).readBigUInt64LE(0);
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        onlyDumpData(e);
+        const why = e.message;
         throw new TranslationError(`cannot translate ${hex(vaddr)} (${this.regionOf(vaddr)}): ${name} table at ${hex(table)} unreadable (${why})`, vaddr);
       }
       entry &= ~this.smeMask;

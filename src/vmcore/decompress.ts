@@ -108,6 +108,7 @@ export function decompressPage(codec: Codec, data: Buffer, blockSize: number): B
     }
   } catch (e) {
     if (e instanceof DecompressError) throw e;
+    // Broad on purpose: node:zlib and zstddec report corrupt input as plain Errors with codes.
     throw new DecompressError(`${codec}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (out.length !== blockSize) throw new DecompressError(`${codec}: page decompressed to ${out.length} bytes, expected ${blockSize}`);
