@@ -46,6 +46,10 @@ describe('report boundaries', () => {
     expect(r.title).toBe('BUG: unable to handle kernel paging request in corrupted');
     expect(r.corrupted).toBe(true);
   });
+  it('another CPU\'s report inside the lines panic() prints for this one ends them (no caller ids)', () => {
+    // WARNING, panic_on_warn, "Call Trace:" and at once another CPU's general protection fault.
+    expect(syz(142)[0].title).toBe('WARNING in corrupted');
+  });
   it('die()\'s summary line stays in the report (kernel BUG at ... then invalid opcode)', () => {
     expect(syz(477)[0].title).toBe('BUG: corrupted list in ath9k_htc_wait_for_target');
   });

@@ -162,7 +162,9 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
     if (cur && hit.fmt.partOf && hit.i - cur.hit.i < MAX_BODY && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
     if (cur) {
       if (cur.panic) {
-        if (hit.i < cur.panicEnd) continue; // printed by the dying kernel
+        // printed by the dying kernel, unless (records without caller ids) it is another CPU's report
+        if (hit.i < cur.panicEnd && (tagged || hit.fmt.kind === 'panic' || CONTINUES.has(hit.fmt.id) || hit.fmt.id === cur.hit.fmt.id)) continue;
+        if (hit.i < cur.panicEnd) cur.panicEnd = hit.i;
       } else if (hit.fmt.kind === 'panic' && cur.hit.fmt.kind !== 'panic') {
         cur.panic = hit;
         cur.bodyEnd = Math.min(cur.bodyEnd, hit.i);
