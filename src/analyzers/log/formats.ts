@@ -149,7 +149,7 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   // A stack overflow is runaway recursion or a deep call chain: the frames at the top are wherever
   // the stack ran out, so the report is named like a stall, by the entry point the chain came
   // through (arch/x86/kernel/traps.c handle_stack_overflow(); arm64 traps.c panic_bad_stack()).
-  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }], ...RIP_STACK], skip: ['stall'] },
+  { id: 'bug-stack-guard', kind: 'BUG', header: /BUG: (?:TASK |IRQ )?stack guard page was hit/, title: 'BUG: stack guard page was hit in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }]], skip: ['stall'] },
   { id: 'bug-corrupted-list', kind: 'BUG', header: /BUG: corrupted list in/, title: 'BUG: corrupted list in {FUNC}', frame: RIP_STACK },
   { id: 'bug-max-lockdep', kind: 'lockdep', header: /BUG: (MAX_[A-Z_]+ too low!)/, title: 'BUG: {1}' },
   { id: 'bug-kmalloc-size', kind: 'BUG', header: /BUG: (?:looking up invalid subclass|key \S+ has not been registered!|unable to allocate)/, title: 'BUG: {0}', },
