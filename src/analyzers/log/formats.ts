@@ -214,7 +214,9 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
 
   // ---- INFO: stalls and hangs ----
   { id: 'rcu-stall', kind: 'RCU stall', header: /INFO: rcu_(?:preempt|sched|bh) (?:self-)?detected (?:expedited )?stalls?/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: /(?:apic_timer_interrupt|Exception stack|el1h?_64_irq|el1_irq|gic_handle_irq|handle_irq|irq_exit|__irq_svc|sysvec_apic_timer)/ }, { stall: true }]], skip: ['stall'] },
-  { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks detected stalls/, title: 'INFO: rcu_tasks detected stalls' },
+  // kernel/rcu/tasks.h (kernel/rcu/update.c before 5.8): "INFO: rcu_tasks detected stalls on tasks:", each
+  // holdout task with sched_show_task(): the stack of the task holding the grace period up.
+  { id: 'rcu-stall-tasks', kind: 'RCU stall', header: /INFO: rcu_tasks(?:_trace|_rude)? detected stalls/, title: 'INFO: rcu detected stall in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stall: true }]], skip: ['stall'] },
   { id: 'hung-task', kind: 'hung task', header: /INFO: task \S+ blocked for more than \d+ seconds/, title: 'INFO: task hung in {FUNC}', frame: [[{ at: CALL_TRACE }, { hang: true }]], skip: ['hang'] },
   { id: 'task-cant-die', kind: 'hung task', header: /INFO: task .* can't die for more than \d+ seconds/, title: "INFO: task can't die in {FUNC}", frame: [[{ at: CALL_TRACE }, { stack: true }]], skip: ['hang'] },
   // mm/slub.c print_track() prints "INFO: Allocated in"/"INFO: Freed in" inside a slab object report
