@@ -12,7 +12,9 @@
 //   triage   `triage` throughput (inputs/s per core) and peak RSS on a batch of >= 200 inputs
 //   crash    crash's time on the same questions, when crash and a debug vmlinux are installed
 //
-// BENCH_RUNS (default 11 for start-up, 5 otherwise) sets the rounds. A script, not a timed test:
+// BENCH_RUNS (default 11 for start-up, 5 otherwise) sets the rounds. BENCH_BASELINE=<checkout> adds
+// the start-up commands of another built checkout (its bin/ktriage.js, its own build cache) to the
+// same rounds: a before/after measured side by side. A script, not a timed test:
 // numbers depend on the machine; read them, never assert them in a test.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
@@ -109,8 +111,14 @@ function startSection() {
     k('percpu __preempt_count', ['percpu', F, '__preempt_count'], { wall: 0.1 }),
     k('analyze', ['analyze', F], { wall: 0.2, rssMiB: 90 }),
   ];
+  const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+  if (baseline) {
+    const baseCache = mkdtempSync(join(work, 'cache-base-'));
+    for (const c of cases.slice(1)) cases.push({ name: `${c.name} (baseline)`, cmd: node, args: [join(baseline, 'bin/ktriage.js'), ...c.args.slice(1)], env: { KTRIAGE_CACHE_DIR: baseCache } });
+  }
   // Warm the build cache (and the page cache) once; the cache section shows the cold case.
-  for (const c of cases) once(c.cmd, c.args);
+  for (const c of cases) once(c.cmd, c.args, c.env);
+  if (baseline) console.log(`\nbaseline: ${baseline} (${spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).stdout.trim().slice(0, 100)})`);
   console.log(`\n## start: ${F.slice(root.length)}, warm build cache, ${runs} interleaved rounds (median; min; 'met' judged on the median wall time)`);
   const res = interleave(cases, runs);
   const bare = res.get(cases[0].name).wall;
