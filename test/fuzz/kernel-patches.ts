@@ -70,7 +70,7 @@ export function pageTablePatches(): fc.Arbitrary<string> {
         if (e.target === 'self') v = table | e.flags;
         else if (e.target === 'absurd') v = (0xffffffffff000n | e.flags) & ((1n << 64n) - 1n);
         else if (e.target === 'random') v = e.v;
-        else v = tables[e.target as number] | e.flags;
+        else v = tables[e.target] | e.flags;
         return { paddr: table + BigInt(index) * 8n, bytes: le(v, 8) };
       }),
     ),

@@ -468,8 +468,8 @@ export async function runCli(args: string[]): Promise<CliRun> {
   const ew = process.stderr.write.bind(process.stderr);
   const noColor = process.env.NO_COLOR;
   process.env.NO_COLOR = '1';
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true));
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true));
   try {
     const code = await main(['node', 'ktriage', ...args]);
     return { code, out: out.join(''), err: err.join('') };
