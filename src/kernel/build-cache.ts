@@ -26,7 +26,9 @@ import { KallsymsTable, type DecodedNames, type KallsymsEncoding } from './kalls
 import type { VmcoreInfo } from './vmcoreinfo.js';
 import { onlyDumpData } from '../util/errors.js';
 
-const MAGIC = Buffer.from('KTRIAGE-CACHE-1\n', 'latin1');
+// 2: entries carry the derived indexes (kallsyms name hash, BTF type offsets). Entries of format 1
+// are ignored and rewritten once, so a cache made before gains them.
+const MAGIC = Buffer.from('KTRIAGE-CACHE-2\n', 'latin1');
 /** Whole-cache bound; the least recently used builds go first. */
 export const CACHE_MAX_BYTES = 512 * 1024 * 1024;
 const TOKEN_CHECK_BYTES = 256;
