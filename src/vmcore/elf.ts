@@ -116,7 +116,7 @@ export class ElfDump extends PageDump {
     // bytes; QEMU's paging:true dumps map one physical page from many virtual addresses).
     const key = new Float64Array(phnum);
     for (const i of loadIdx) key[i] = u64n(ph, i * PHDR_SIZE + 24, 'p_paddr');
-    const sorted = Int32Array.from(loadIdx).sort((a, b) => key[a] - key[b] || a - b);
+    const sorted = Int32Array.from(loadIdx).sort((a, b) => key[a]! - key[b]! || a - b);
     this.segs = [];
     let covered = 0;
     let physBytes = 0;
@@ -124,7 +124,7 @@ export class ElfDump extends PageDump {
     let virt = 0;
     for (const i of sorted) {
       const b = i * PHDR_SIZE;
-      const paddr = key[i];
+      const paddr = key[i]!;
       const vlo = ph.readUInt32LE(b + 16);
       const vhi = ph.readUInt32LE(b + 20);
       if ((vlo !== 0 || vhi !== 0) && (vlo !== ph.readUInt32LE(b + 24) || vhi !== ph.readUInt32LE(b + 28))) virt++;
@@ -193,7 +193,7 @@ export class ElfDump extends PageDump {
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.segs[mid].start <= addr) {
+      if (this.segs[mid]!.start <= addr) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -205,8 +205,8 @@ export class ElfDump extends PageDump {
     if (physical < 0n || physical > BigInt(SAFE)) return 'absent';
     const paddr = Number(physical);
     const i = this.find(paddr);
-    if (i < 0 || paddr >= this.segs[i].end) return 'absent';
     const s = this.segs[i];
+    if (!s || paddr >= s.end) return 'absent';
     // File-backed bytes that lie past the end of a truncated file are not in the dump.
     if (paddr < s.start + s.filesz && s.offset + (paddr - s.start) >= this.src.size) return 'absent';
     return 'present';
@@ -220,9 +220,9 @@ export class ElfDump extends PageDump {
     const ranges: [number, number][] = [];
     let missing: string | undefined;
     let i = this.find(pstart);
-    if (i < 0 || this.segs[i].end <= pstart) i++;
-    for (; i < this.segs.length && this.segs[i].start < pend; i++) {
-      const s = this.segs[i];
+    if (i < 0 || this.segs[i]!.end <= pstart) i++;
+    for (; i < this.segs.length && this.segs[i]!.start < pend; i++) {
+      const s = this.segs[i]!;
       const a = Math.max(s.start, pstart);
       const e = Math.min(s.end, pend);
       if (e <= a) continue;
@@ -248,7 +248,7 @@ export class ElfDump extends PageDump {
         else ranges.push([from, validTo]);
       }
     }
-    if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === PAGE) return { data, ranges: null };
+    if (ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === PAGE) return { data, ranges: null };
     return { data, ranges, missing: missing ?? 'not in any PT_LOAD segment' };
   }
 

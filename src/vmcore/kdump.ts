@@ -30,11 +30,11 @@ const PAGE_DESC_SIZE = 24;
 const CHUNK = 4096; // bitmap bytes per chunk (32768 pfns)
 
 const POPCOUNT = new Uint8Array(256);
-for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
+for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1]!;
 
 function popcount(b: Buffer, from: number, to: number): number {
   let n = 0;
-  for (let i = from; i < to; i++) n += POPCOUNT[b[i]];
+  for (let i = from; i < to; i++) n += POPCOUNT[b[i]!]!;
   return n;
 }
 
@@ -225,7 +225,7 @@ export class KdumpDump extends PageDump {
   private bit(bitmapOff: number, pfn: bigint): boolean {
     const byte = Number(pfn >> 3n);
     const c = this.chunk(bitmapOff, Math.floor(byte / CHUNK));
-    return (c[byte % CHUNK] & (1 << Number(pfn & 7n))) !== 0;
+    return (c[byte % CHUNK]! & (1 << Number(pfn & 7n))) !== 0;
   }
 
   /** Set bits of bitmap2 below pfn: the index of pfn's page descriptor. */
@@ -242,14 +242,14 @@ export class KdumpDump extends PageDump {
         const got = this.src.readInto(big, 0, len, this.bitmap2Off + first * CHUNK);
         if (got < len) throw new DumpReadError('kdump bitmap is past the end of the file (truncated dump)');
         for (let j = 0; j < n; j++) {
-          const prev = this.rankPrefix[this.rankPrefix.length - 1];
+          const prev = this.rankPrefix[this.rankPrefix.length - 1]!;
           this.rankPrefix.push(prev + popcount(big, j * CHUNK, Math.min((j + 1) * CHUNK, len)));
         }
       }
     }
     const c = this.chunk(this.bitmap2Off, k);
     const inChunk = byte % CHUNK;
-    return this.rankPrefix[k] + popcount(c, 0, inChunk) + POPCOUNT[c[inChunk] & ((1 << Number(pfn & 7n)) - 1)];
+    return this.rankPrefix[k]! + popcount(c, 0, inChunk) + POPCOUNT[c[inChunk]! & ((1 << Number(pfn & 7n)) - 1)]!;
   }
 
   pageState(paddr: bigint): PageState {

@@ -150,17 +150,17 @@ export class FlattenedSource implements ByteSource {
       }
       pos += 16 + size;
     }
-    const order = starts.map((_, i) => i).sort((a, b) => starts[a] - starts[b]);
-    this.start = Float64Array.from(order, (i) => starts[i]);
-    this.len = Float64Array.from(order, (i) => lens[i]);
-    this.phys = Float64Array.from(order, (i) => physs[i]);
+    const order = starts.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
+    this.start = Float64Array.from(order, (i) => starts[i]!);
+    this.len = Float64Array.from(order, (i) => lens[i]!);
+    this.phys = Float64Array.from(order, (i) => physs[i]!);
     starts = lens = physs = [];
     let end = 0;
     for (let i = 0; i < this.start.length; i++) {
-      if (this.start[i] < end) {
+      if (this.start[i]! < end) {
         throw new InputError('flattened dump: records overlap (rewritten blocks); convert it with makedumpfile -R out < in');
       }
-      end = this.start[i] + this.len[i];
+      end = this.start[i]! + this.len[i]!;
     }
     this.size = end;
     this.records = this.start.length;
@@ -174,7 +174,7 @@ export class FlattenedSource implements ByteSource {
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.start[mid] <= pos) {
+      if (this.start[mid]! <= pos) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -188,13 +188,14 @@ export class FlattenedSource implements ByteSource {
     while (done < length && pos + done < this.size) {
       const p = pos + done;
       const i = this.find(p);
-      if (i >= 0 && p < this.start[i] + this.len[i]) {
-        const n = Math.min(length - done, this.start[i] + this.len[i] - p);
-        const got = this.file.readInto(buf, bufOff + done, n, this.phys[i] + (p - this.start[i]));
+      const recStart = this.start[i];
+      if (recStart !== undefined && p < recStart + this.len[i]!) {
+        const n = Math.min(length - done, recStart + this.len[i]! - p);
+        const got = this.file.readInto(buf, bufOff + done, n, this.phys[i]! + (p - recStart));
         done += got;
         if (got < n) break;
       } else {
-        const next = i + 1 < this.start.length ? this.start[i + 1] : this.size;
+        const next = this.start[i + 1] ?? this.size;
         const n = Math.min(length - done, next - p);
         buf.fill(0, bufOff + done, bufOff + done + n);
         done += n;
