@@ -112,8 +112,9 @@ function startSection() {
     k('analyze', ['analyze', F], { wall: 0.2, rssMiB: 90 }),
   ];
   const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+  let baseCache;
   if (baseline) {
-    const baseCache = mkdtempSync(join(work, 'cache-base-'));
+    baseCache = mkdtempSync(join(work, 'cache-base-'));
     for (const c of cases.slice(1)) cases.push({ name: `${c.name} (baseline)`, cmd: node, args: [join(baseline, 'bin/ktriage.js'), ...c.args.slice(1)], env: { KTRIAGE_CACHE_DIR: baseCache } });
   }
   // Warm the build cache (and the page cache) once; the cache section shows the cold case.
@@ -121,6 +122,7 @@ function startSection() {
   if (baseline) console.log(`\nbaseline: ${baseline} (${spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).stdout.trim().slice(0, 100)})`);
   console.log(`\n## start: ${F.slice(root.length)}, warm build cache, ${runs} interleaved rounds (median; min; 'met' judged on the median wall time)`);
   const res = interleave(cases, runs);
+  if (baseCache) rmSync(baseCache, { recursive: true, force: true });
   const bare = res.get(cases[0].name).wall;
   const rows = cases.map((c) => {
     const r = res.get(c.name);
