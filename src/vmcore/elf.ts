@@ -4,6 +4,7 @@
 // own with BigInt fields and positioned reads (elfy rounds 64-bit fields and rejects these files:
 // src/analyzers/kmod/elf.ts lists its faults). Layouts: the System V gABI (Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr) and elf(5).
 import { InputError } from '../util/errors.js';
+import { ELF_MACHINES, foreignArchMessage } from './arch-detect.js';
 import { findVmcoreinfo, decodePrStatus, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { MAX_METADATA_READ, readExact, toOffset, type ByteSource } from './source.js';
@@ -65,7 +66,10 @@ export class ElfDump extends PageDump {
     if (eh[5] !== 1) throw new InputError('ELF data encoding is not little-endian');
     const type = eh.readUInt16LE(16);
     const machine = eh.readUInt16LE(18);
-    if (machine !== EM_X86_64) throw new InputError(`ELF machine ${machine} is not x86_64 (62)`);
+    if (machine !== EM_X86_64) {
+      const arch = ELF_MACHINES[machine];
+      throw new InputError(arch ? foreignArchMessage({ arch, evidence: [`ELF e_machine ${machine}`] }) : `ELF machine ${machine} is not x86_64 (62)`);
+    }
     if (type !== ET_CORE) throw new InputError(`ELF type ${type} is not a core file (ET_CORE = 4)`);
     const phoff = toOffset(eh.readBigUInt64LE(32), 'e_phoff');
     const shoff = eh.readBigUInt64LE(40);

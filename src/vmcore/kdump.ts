@@ -18,7 +18,8 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY, DUMP_DH_COMPRESSED_ZLIB, DUMP_DH_COMPRESSED_ZSTD, DUMP_DH_EXCLUDED_VMEMMAP,
 } from './decompress.js';
 import { Lru } from './lru.js';
-import { decodePrStatus, findVmcoreinfo, parseNotes } from './notes.js';
+import { detectArch, foreignArchMessage } from './arch-detect.js';
+import { decodePrStatus, findVmcoreinfo, NT_PRSTATUS, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { readExact, toOffset, type ByteSource } from './source.js';
 import { DumpReadError, type DumpCompleteness, type DumpFormatInfo, type DumpNote, type PageState, type PrStatus } from './types.js';
@@ -167,12 +168,20 @@ export class KdumpDump extends PageDump {
       const notes = readExact(src, toOffset(offNote, 'offset_note'), toOffset(sizeNote, 'size_note'), 'kdump notes');
       this.notes = parseNotes(notes, 'kdump sub-header notes');
     }
-    this.prstatus = hdr.utsname.machine === '' || hdr.utsname.machine === 'x86_64' ? decodePrStatus(this.notes) : [];
     this.vmcoreinfo = findVmcoreinfo(this.notes);
     if (this.vmcoreinfo === null && sizeVmcoreinfo > 0n) {
       const v = readExact(src, toOffset(offVmcoreinfo, 'offset_vmcoreinfo'), toOffset(sizeVmcoreinfo, 'size_vmcoreinfo'), 'kdump VMCOREINFO');
       this.vmcoreinfo = v.toString('latin1').replace(/\0+$/, '');
     }
+    // The header's machine field is often blank or "Unknown": another architecture's dump must be
+    // refused on what its kernel wrote, not read as x86_64 memory.
+    const arch = detectArch({
+      machine: hdr.utsname.machine,
+      vmcoreinfo: this.vmcoreinfo,
+      prstatusSizes: this.notes.filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE').map((n) => n.desc.length),
+    });
+    if (arch.arch !== null && arch.arch !== 'x86_64') throw new InputError(foreignArchMessage(arch));
+    this.prstatus = decodePrStatus(this.notes);
 
     const compression: string[] = [];
     if (hdr.status & DUMP_DH_COMPRESSED_ZLIB) compression.push('zlib');
