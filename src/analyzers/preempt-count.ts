@@ -52,7 +52,7 @@ export function versionAtLeast(v: KernelVersion, major: number, minor: number): 
   return v.major > major || (v.major === major && v.minor >= minor);
 }
 
-export function layoutFor(kernel: KernelVersion | null): PreemptLayout {
+function layoutFor(kernel: KernelVersion | null): PreemptLayout {
   if (!kernel || versionAtLeast(kernel, 5, 8)) return LAYOUTS.nmi4;
   if (versionAtLeast(kernel, 4, 2)) return LAYOUTS.nmi1;
   if (versionAtLeast(kernel, 3, 14)) return LAYOUTS['nmi1-preempt-active'];

@@ -15,7 +15,7 @@ export interface RtDetection {
 const UTS_LEN = 65; // __NEW_UTS_LEN + 1; struct new_utsname { sysname, nodename, release, version, ... }
 
 /** init_uts_ns.name.version, e.g. "#1 SMP PREEMPT_RT Debian 7.2.13-1 (2026-12-01)". */
-export function utsVersion(k: Kernel): string | undefined {
+function utsVersion(k: Kernel): string | undefined {
   const ns = k.vmcoreinfo.symbols.get('init_uts_ns');
   const nameOff = k.vmcoreinfo.offsets.get('uts_namespace.name');
   if (ns === undefined || nameOff === undefined) return undefined;

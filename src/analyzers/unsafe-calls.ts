@@ -265,7 +265,7 @@ export const UNSAFE_CALLS: readonly UnsafeCall[] = [
  * alloc_hooks(), with or without CONFIG_MEM_ALLOC_PROFILING. Most keep their arguments; a few gained
  * parameters whose presence depends on the kernel config.
  */
-export const CALLEE_SUFFIXES: readonly { suffix: string; since: [number, number]; gfpArg: Readonly<Record<string, number | null>> }[] = [
+const CALLEE_SUFFIXES: readonly { suffix: string; since: [number, number]; gfpArg: Readonly<Record<string, number | null>> }[] = [
   {
     suffix: '_noprof',
     since: [6, 10],
@@ -285,10 +285,10 @@ export const CALLEE_SUFFIXES: readonly { suffix: string; since: [number, number]
  * Allocator entry points made for any context, NMI included (6.15+): the `_nolock` variants fail
  * instead of spinning. They share prefixes with unsafe names (alloc_pages*, kmalloc*).
  */
-export const ANY_CONTEXT_CALLEES: readonly string[] = ['kmalloc_nolock', '_kmalloc_nolock', 'kfree_nolock', 'alloc_pages_nolock', 'free_pages_nolock', 'try_alloc_pages'];
+const ANY_CONTEXT_CALLEES: readonly string[] = ['kmalloc_nolock', '_kmalloc_nolock', 'kfree_nolock', 'alloc_pages_nolock', 'free_pages_nolock', 'try_alloc_pages'];
 
 /** Names that are plumbing, never hazards (the fentry call, retpoline/return thunks, stack protector). */
-export const IGNORED_CALLEES: readonly string[] = ['__fentry__', '__x86_return_thunk', '__stack_chk_fail', '__sanitizer_cov_trace_pc', '__ubsan_handle_*', '__tsan_*', '__asan_*', '__kasan_check_*'];
+const IGNORED_CALLEES: readonly string[] = ['__fentry__', '__x86_return_thunk', '__stack_chk_fail', '__sanitizer_cov_trace_pc', '__ubsan_handle_*', '__tsan_*', '__asan_*', '__kasan_check_*'];
 
 export interface UnsafeMatch {
   entry: UnsafeCall;
@@ -301,7 +301,7 @@ function matches(pattern: string, name: string): boolean {
 }
 
 /** Strip what the compiler or static calls add: `__SCT__cond_resched` -> `cond_resched`, `foo.constprop.0` -> `foo`. */
-export function normalizeCallee(name: string): string {
+function normalizeCallee(name: string): string {
   let n = name;
   if (n.startsWith('__SCT__')) n = n.slice('__SCT__'.length);
   const dot = n.indexOf('.');
@@ -348,9 +348,6 @@ export function isIgnoredCallee(name: string): boolean {
 // gfp_t bits as of Linux 6.1 (include/linux/gfp_types.h); __GFP_ATOMIC was removed in 6.3 but the
 // reclaim bits, which decide whether an allocation may sleep, have kept these values since 4.x.
 const GFP_DIRECT_RECLAIM = 0x400;
-const GFP_KSWAPD_RECLAIM = 0x800;
-const GFP_HIGH = 0x20;
-const GFP_ATOMIC_BIT = 0x200;
 
 /** Name a gfp value the way the source probably spelled it, e.g. 0xa20 -> "GFP_ATOMIC". */
 export function gfpName(v: number): string {
@@ -365,9 +362,4 @@ export function gfpName(v: number): string {
 /** Whether an allocation with these flags may sleep (direct reclaim), from the 6.1 bit layout. */
 export function gfpMaySleep(v: number): boolean {
   return (v & GFP_DIRECT_RECLAIM) !== 0;
-}
-
-/** True when the flags look like an atomic allocation (GFP_ATOMIC or GFP_NOWAIT family). */
-export function gfpIsAtomic(v: number): boolean {
-  return !gfpMaySleep(v) && ((v & (GFP_HIGH | GFP_ATOMIC_BIT)) !== 0 || (v & GFP_KSWAPD_RECLAIM) !== 0 || v === 0);
 }

@@ -43,7 +43,7 @@ function stackContext(stack: string): FrameContext {
 }
 
 /** Backtrace frames as report frames, so the rules read memory and log frames the same way. */
-export function framesFromBacktrace(bt: Backtrace): Frame[] {
+function framesFromBacktrace(bt: Backtrace): Frame[] {
   const out: Frame[] = [];
   for (const f of bt.frames) {
     out.push({ function: f.function, offset: Number(f.offset), size: f.size ? Number(f.size) : null, module: f.module ?? null, unreliable: !f.reliable, address: hex(f.pc), context: stackContext(f.stack) });

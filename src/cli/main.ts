@@ -12,10 +12,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../util/errors.js';
 import { registerDumpCommands } from './commands/dump-commands.js';
 
-export const EXIT_OK = 0;
-export const EXIT_HAZARD = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERNAL = 3;
+const EXIT_OK = 0;
+// 1 (a hazard matched) is set by the analysis commands themselves.
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 3;
 
 function out(text: string): void {
   process.stdout.write(text);

@@ -1,7 +1,7 @@
 // Colour only when writing to a terminal and NO_COLOR is unset (https://no-color.org).
 import Table from 'cli-table3';
 
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 

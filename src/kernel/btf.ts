@@ -10,9 +10,9 @@
 import { InputError } from '../util/errors.js';
 import type { UnwindTypes } from './unwind/types.js';
 
-export const BTF_MAGIC = 0xeb9f;
+const BTF_MAGIC = 0xeb9f;
 /** Kernel BTF is a few MB; refuse anything absurd. */
-export const BTF_MAX_SIZE = 128 * 1024 * 1024;
+const BTF_MAX_SIZE = 128 * 1024 * 1024;
 
 export const BTF_KIND = {
   UNKN: 0,

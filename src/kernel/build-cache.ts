@@ -30,7 +30,7 @@ import { onlyDumpData } from '../util/errors.js';
 // are ignored and rewritten once, so a cache made before gains them.
 const MAGIC = Buffer.from('KTRIAGE-CACHE-2\n', 'latin1');
 /** Whole-cache bound; the least recently used builds go first. */
-export const CACHE_MAX_BYTES = 512 * 1024 * 1024;
+const CACHE_MAX_BYTES = 512 * 1024 * 1024;
 const TOKEN_CHECK_BYTES = 256;
 const BTF_CHECK_BYTES = 4096;
 

@@ -144,7 +144,7 @@ export function crashTimeOfKernel(k: Kernel): CrashTime | undefined {
   });
 }
 
-export const NO_CRASH_TIME = 'none: no VMCOREINFO CRASHTIME, no readable timekeeper, no header timestamp, no RTC record in the log';
+const NO_CRASH_TIME = 'none: no VMCOREINFO CRASHTIME, no readable timekeeper, no header timestamp, no RTC record in the log';
 
 /** The fields `info` prints (and `--json` carries): ISO time, crash's DATE text, and where it came from. */
 export function crashTimeFields(k: Kernel): Record<string, string | null> {

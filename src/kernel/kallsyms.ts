@@ -95,10 +95,10 @@ export interface DecodedNames {
   bytes: number;
 }
 
-export function decodedName(d: DecodedNames, i: number): string {
+function decodedName(d: DecodedNames, i: number): string {
   return d.text.toString('latin1', d.starts[i] + 1, d.starts[i + 1] - 1);
 }
-export function decodedType(d: DecodedNames, i: number): string {
+function decodedType(d: DecodedNames, i: number): string {
   return String.fromCharCode(d.text[d.starts[i]]);
 }
 

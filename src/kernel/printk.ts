@@ -73,7 +73,7 @@ function size(vi: VmcoreInfo, key: string): number {
 }
 
 /** Which log format this VMCOREINFO describes, if any. */
-export function logFormat(vi: VmcoreInfo): 'printk_ringbuffer' | 'log_buf' | undefined {
+function logFormat(vi: VmcoreInfo): 'printk_ringbuffer' | 'log_buf' | undefined {
   if (vi.symbols.has('prb')) return 'printk_ringbuffer';
   if (vi.symbols.has('log_buf')) return 'log_buf';
   return undefined;

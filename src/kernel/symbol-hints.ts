@@ -13,7 +13,7 @@ export function debianStubPackage(text: string): string | undefined {
 }
 
 /** Is the file at `path` Debian's stub? Reads only its first bytes; unreadable counts as no. */
-export function isDebianStubFile(path: string): boolean {
+function isDebianStubFile(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, 'r');

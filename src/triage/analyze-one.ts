@@ -52,7 +52,7 @@ export function topFrames(report: CrashReport): string[] {
   return names.slice(0, SIGNATURE_FRAMES);
 }
 
-export function signatureOf(hazards: string[], report: CrashReport | undefined): { signature: string; frames: string[] } {
+function signatureOf(hazards: string[], report: CrashReport | undefined): { signature: string; frames: string[] } {
   if (!report) return { signature: 'no-report', frames: [] };
   const frames = topFrames(report);
   if (hazards.length) return { signature: `hazard:${hazards[0]}`, frames };

@@ -5,9 +5,9 @@ import { SCHEMA_VERSION } from '../api/schema-version.js';
 import type { GroupBy, TriageDetail, TriageErrorLine, TriageGroupLine, TriageResultLine } from './types.js';
 
 /** Input paths kept per group for the report's links; the JSON lines have them all. */
-export const SAMPLE_INPUTS = 20;
+const SAMPLE_INPUTS = 20;
 /** Error lines kept for the report; the count is exact. */
-export const SAMPLE_ERRORS = 200;
+const SAMPLE_ERRORS = 200;
 
 export interface Group {
   key: string;

@@ -26,7 +26,7 @@ export const DEFAULT_TIMEOUT_MS = 300_000;
  * The compiled worker. A Worker needs JavaScript: when this module runs from its TypeScript source
  * (vitest), the worker is the one tsc built into dist/ (test/global-setup.ts keeps dist/ current).
  */
-export function defaultWorkerFile(): string {
+function defaultWorkerFile(): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/triage/worker.js' : './worker.js', import.meta.url));
 }

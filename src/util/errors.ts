@@ -17,7 +17,7 @@ export class InputError extends Error {
  * from a bug in ktriage reaches the CLI as an internal error instead of passing for a hole in
  * the dump.
  */
-export function isDumpDataError(e: unknown): e is Error {
+function isDumpDataError(e: unknown): e is Error {
   return e instanceof DumpReadError || e instanceof InputError;
 }
 

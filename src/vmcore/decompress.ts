@@ -71,10 +71,6 @@ export async function prepareDecompressors(): Promise<void> {
   await zstdInit;
 }
 
-export function zstdReady(): boolean {
-  return zstd !== null;
-}
-
 /** Decompress one page; the result is exactly `blockSize` bytes or a DecompressError. */
 export function decompressPage(codec: Codec, data: Buffer, blockSize: number): Buffer {
   let out: Buffer;

@@ -5,7 +5,7 @@ import type { DumpNote, PrStatus } from './types.js';
 
 export const NT_PRSTATUS = 1;
 /** More notes than this is not a real dump (8192 CPUs give 8192 NT_PRSTATUS notes). */
-export const MAX_NOTES = 100_000;
+const MAX_NOTES = 100_000;
 
 /** x86_64 `struct user_regs_struct` (arch/x86/include/asm/user_64.h), in memory order. */
 export const X86_64_REGS = [

@@ -5,9 +5,9 @@ import { DumpReadError, type DumpCompleteness, type DumpFile, type DumpFormatInf
 import { Lru } from './lru.js';
 
 /** Pages kept decompressed in memory (4 MiB with 4 KiB pages). */
-export const PAGE_CACHE_PAGES = 1024;
+const PAGE_CACHE_PAGES = 1024;
 /** Largest single readPhysical() (a guard against absurd lengths from corrupt kernel data). */
-export const MAX_READ = 256 * 1024 * 1024;
+const MAX_READ = 256 * 1024 * 1024;
 const U64_LIMIT = 1n << 64n;
 
 export interface LoadedPage {

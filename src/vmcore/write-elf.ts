@@ -25,7 +25,7 @@ export function encodeNotes(notes: DumpNote[]): Buffer {
 }
 
 /** Runs of consecutive page frame numbers: [firstPfn, count][]. */
-export function pageRuns(pfns: Iterable<bigint>): [bigint, number][] {
+function pageRuns(pfns: Iterable<bigint>): [bigint, number][] {
   const sorted = [...pfns].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const runs: [bigint, number][] = [];
   for (const p of sorted) {

@@ -11,24 +11,20 @@ import { InputError } from '../../util/errors.js';
 export const SHT_PROGBITS = 1;
 export const SHT_SYMTAB = 2;
 export const SHT_STRTAB = 3;
-export const SHT_RELA = 4;
+const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
 export const SHF_WRITE = 0x1n;
 export const SHF_ALLOC = 0x2n;
 export const SHF_EXECINSTR = 0x4n;
 
-export const STT_NOTYPE = 0;
 export const STT_OBJECT = 1;
 export const STT_FUNC = 2;
 export const STT_SECTION = 3;
-export const STT_FILE = 4;
 export const SHN_UNDEF = 0;
 
 // x86_64 relocation types used by kernel modules.
-export const R_X86_64_64 = 1;
 export const R_X86_64_PC32 = 2;
 export const R_X86_64_PLT32 = 4;
-export const R_X86_64_32 = 10;
 export const R_X86_64_32S = 11;
 
 export interface Section {

@@ -71,7 +71,7 @@ interface Registration {
   direct?: HandlerKind;
 }
 
-export const REGISTRATIONS: Registration[] = [
+const REGISTRATIONS: Registration[] = [
   { call: 'register_kprobe', arg: 0, object: 'kprobe' },
   { call: 'register_kprobes', arg: 0, object: 'kprobe', array: true },
   { call: 'register_kretprobe', arg: 0, object: 'kretprobe' },
@@ -102,7 +102,7 @@ interface Store {
 }
 
 /** Every `mov [mem], src` in the module whose destination we can name. */
-export function collectStores(p: Program): Store[] {
+function collectStores(p: Program): Store[] {
   const out: Store[] = [];
   for (const f of p.funcs) {
     f.insns.forEach((i, k) => {
@@ -149,7 +149,7 @@ export interface FieldValue {
 }
 
 /** Every value a field of an object may hold: its static initializer (relocation or bytes) and every store to it. */
-export function fieldValues(p: Program, stores: Store[], obj: Obj, off: number, width: number): FieldValue[] {
+function fieldValues(p: Program, stores: Store[], obj: Obj, off: number, width: number): FieldValue[] {
   const out: FieldValue[] = [];
   if (obj.kind === 'data') {
     const at = obj.offset + off;

@@ -83,7 +83,7 @@ export type Flow =
   | { kind: 'icall' } | { kind: 'ijmp' } | { kind: 'ret' } | { kind: 'stop' } | { kind: 'seq' };
 
 /** Control-flow class of an instruction from its bytes (rel = signed displacement from its end). */
-export function flowOf(i: Insn): Flow {
+function flowOf(i: Insn): Flow {
   const b = i.bytes;
   const o = opcodeStart(b);
   const op = b[o];
@@ -107,7 +107,7 @@ export function flowOf(i: Insn): Flow {
 const isPcRel = (t: number): boolean => t === R_X86_64_PC32 || t === R_X86_64_PLT32;
 
 /** What a relocation at an instruction points at (PC-relative relocations are resolved as the CPU would). */
-export function relocTarget(r: Relocation, insnEnd: number): Ref {
+function relocTarget(r: Relocation, insnEnd: number): Ref {
   const adj = isPcRel(r.type) ? insnEnd - r.offset : 0;
   const s = r.symbol;
   if (s.shndx === SHN_UNDEF) return { kind: 'extern', name: s.name, offset: r.addend + adj };
@@ -563,7 +563,7 @@ function signed(v: bigint, width: number): bigint {
 }
 
 /** Whether the jcc after `cmp/test [global], imm` is taken when the global holds `value`. */
-export function evalCond(c: GlobalCond, value: bigint): boolean {
+function evalCond(c: GlobalCond, value: bigint): boolean {
   const w = c.width;
   const a = mask(value, w);
   const b = mask(c.imm, w);
@@ -597,7 +597,7 @@ export function evalCond(c: GlobalCond, value: bigint): boolean {
 }
 
 /** `hmode == 2` for the taken (true) or not-taken (false) side of a branch. */
-export function describeCond(c: GlobalCond, taken: boolean): string {
+function describeCond(c: GlobalCond, taken: boolean): string {
   const imm = c.imm < 0n ? `-0x${(-c.imm).toString(16)}` : c.imm < 10n ? c.imm.toString() : `0x${c.imm.toString(16)}`;
   const ops: Record<string, [string, string]> = {
     je: ['==', '!='], jz: ['==', '!='], jne: ['!=', '=='], jnz: ['!=', '=='],

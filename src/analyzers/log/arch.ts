@@ -21,7 +21,7 @@ export interface CrashAddressRow {
 
 const SYM = String.raw`(\.?[A-Za-z_$][\w.$]*?\+?0x[0-9a-f]+\/0x[0-9a-f]+(?:\s+\[[\w.-]+\])?)`;
 
-export const CRASH_ADDRESS: readonly CrashAddressRow[] = [
+const CRASH_ADDRESS: readonly CrashAddressRow[] = [
   // x86_64 since 4.x: `RIP: 0010:func+0x39/0x50`; before: `RIP: 0010:[<ffffffff81>]  [<ffffffff81>] func+0x..`.
   { arch: 'x86_64', re: new RegExp(String.raw`^\s*RIP:\s*(?:[0-9a-f]{4}:)?(?:\s*\[<[0-9a-f]+>\])*\s*` + SYM), fn: 1, source: 'arch/x86/kernel/dumpstack.c show_ip(); arch/x86/kernel/process_64.c __show_regs() before 4.9' },
   // Old x86_64 die(): `RIP  [<ffffffff81>] func+0x../0x..` then ` RSP <...>`.

@@ -265,7 +265,5 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'panic', kind: 'panic', header: /Kernel panic - not syncing: (.*?)(?:\s*\.\.\.)?\s*$/, title: 'kernel panic: {1}' },
 ];
 
-export const PANIC_LINE = /Kernel panic - not syncing: /;
-
 /** Cheap pre-filter: a line that can start a report contains one of these. */
 export const HEADER_HINT = /BUG|WARNING|INFO:|KASAN|KMSAN|KCSAN|UBSAN|panic|PANIC|fault|error:|Oops|kprobe|LOCKUP|unregister_netdevice|VFS:|Internal error|Unable to handle|stack segment|stack overflow|Booting the kernel|Decompressing Linux/;

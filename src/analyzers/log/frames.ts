@@ -79,7 +79,7 @@ export function stripDot(name: string): string {
   return name.startsWith('.') && name.length > 1 ? name.slice(1) : name;
 }
 
-export function mkFrame(p: Partial<Frame>, context: FrameContext): Frame {
+function mkFrame(p: Partial<Frame>, context: FrameContext): Frame {
   return {
     function: p.function ?? null,
     offset: p.offset ?? null,

@@ -18,7 +18,7 @@ const SKIP_SUB = new RegExp(SKIP_SUBSTRING.join('|'));
 const SKIP_LOCKS_RE = compileSkip(SKIP_LOCKS);
 const extraCache = new Map<string, RegExp>();
 
-export class Skipper {
+class Skipper {
   private readonly res: RegExp[];
   constructor(fmt: OopsFormat) {
     this.res = [SKIP_RE.always, SKIP_SUB];

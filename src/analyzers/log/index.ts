@@ -31,7 +31,7 @@ export { SKIP_ALWAYS, SKIP_STALL, SKIP_HANG } from './skip.js';
 /** Most `Code:` lines decoded per analysis (each costs a few ms). */
 const MAX_DECODES = 200;
 
-export async function enrichWithCode(analysis: LogAnalysis): Promise<LogAnalysis> {
+async function enrichWithCode(analysis: LogAnalysis): Promise<LogAnalysis> {
   let budget = MAX_DECODES;
   for (const r of analysis.reports) {
     if (r.code && budget-- > 0) r.code = await decodeCodeLine(r.code.raw);

@@ -23,7 +23,7 @@ export interface LogLine {
 }
 
 /** Longest line we look at; longer lines are cut (1 MB lines must not cost quadratic time). */
-export const MAX_LINE = 4096;
+const MAX_LINE = 4096;
 
 const TS = /^\[\s*\d{1,8}[.,]\d{1,9}\]/;
 const CALLER = /^\[\s*([TC]\d{1,7})\]/;

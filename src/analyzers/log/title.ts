@@ -11,7 +11,7 @@ export function titleFunction(name: string): string {
   return b;
 }
 
-export const MAX_TITLE = 120;
+const MAX_TITLE = 120;
 
 export function normalizeTitle(t: string): string {
   let s = t;

@@ -12,7 +12,7 @@ import { toJson } from '../render/json.js';
  * hazard: the bits `triage` uses for the same facts), and is 2 when nothing usable could be read.
  * A CI gate that tests for 0 never takes a cut-short dump for a healthy one.
  */
-export function dumpExitCode(d: DumpDiagnosis): number {
+function dumpExitCode(d: DumpDiagnosis): number {
   if (d.result === 'unusable') return 2;
   return (hazardMatched(d.reports) ? 1 : 0) | (d.result === 'partial' ? 4 : 0);
 }

@@ -111,7 +111,7 @@ function resolve(k: Kernel, text: string): bigint {
  * A decimal integer argument in [min, max]. The bound is the caller's: counts start at 1, CPU
  * numbers at 0 (a shared minimum of 1 once made `bt --cpu 0` impossible).
  */
-export function parseIntArg(what: string, text: string | undefined, def: number, min: number, max: number): number {
+function parseIntArg(what: string, text: string | undefined, def: number, min: number, max: number): number {
   if (text === undefined) return def;
   const t = text.trim();
   if (!/^\d+$/.test(t)) throw new InputError(`${what} must be a decimal integer from ${min} to ${max}: ${JSON.stringify(s(text).slice(0, 20))}`);

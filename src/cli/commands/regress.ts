@@ -29,7 +29,7 @@ function xmlEscape(s: string): string {
   return sanitizeLine(s).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
-export function junitXml(results: CaseResult[]): string {
+function junitXml(results: CaseResult[]): string {
   const failures = results.filter((r) => r.diffs.length || r.error).length;
   const total = results.reduce((n, r) => n + r.seconds, 0);
   const cases = results.map((r) => {

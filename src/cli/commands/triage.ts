@@ -21,8 +21,8 @@ import { SCHEMA_VERSION } from '../../api/schema-version.js';
 import { jsonReplacer } from '../render/json.js';
 import { table } from '../style.js';
 
-export const TRIAGE_HAZARD = 1;
-export const TRIAGE_FAILED = 4;
+const TRIAGE_HAZARD = 1;
+const TRIAGE_FAILED = 4;
 
 export interface TriageOptions {
   jsonl?: boolean;
@@ -36,7 +36,7 @@ export interface TriageOptions {
 
 // The same characters render/json.ts escapes: a JSON line may reach a terminal.
 const UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-export function jsonLine(v: TriageLine): string {
+function jsonLine(v: TriageLine): string {
   return JSON.stringify(v, jsonReplacer).replace(UNSAFE, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
 }
 

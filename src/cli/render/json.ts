@@ -26,7 +26,7 @@ export interface JsonOptions {
 }
 
 /** The value as printed: `schemaVersion` first, a list wrapped in `items`. */
-export function withSchemaVersion(value: unknown): unknown {
+function withSchemaVersion(value: unknown): unknown {
   if (Array.isArray(value)) return { schemaVersion: SCHEMA_VERSION, items: value };
   if (value !== null && typeof value === 'object') return { schemaVersion: SCHEMA_VERSION, ...value };
   return value;

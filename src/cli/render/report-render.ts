@@ -7,7 +7,7 @@ import { sanitizeLine as s } from '../../util/sanitize.js';
 import { paint, table } from '../style.js';
 import { cell, codeBlock, codeSpan, prose } from './markdown.js';
 
-export function frameText(f: Frame): string {
+function frameText(f: Frame): string {
   const fn = f.function ?? f.address ?? '?';
   const off = f.offset !== null ? `+0x${f.offset.toString(16)}${f.size !== null ? `/0x${f.size.toString(16)}` : ''}` : '';
   return s(`${fn}${off}${f.module ? ` [${f.module}]` : ''}`);

@@ -43,7 +43,7 @@ export const ORC_REG_BP_INDIRECT = 8;
 export const ORC_REG_SP_INDIRECT = 9;
 export const ORC_REG_AX = 10;
 /** Added to a v4 register number that has no pre-7.1 equivalent, so it matches no known register. */
-export const ORC_REG_UNKNOWN = 0x100;
+const ORC_REG_UNKNOWN = 0x100;
 
 export type OrcVersion = 1 | 2 | 3 | 4;
 
@@ -101,7 +101,7 @@ export interface OrcEntry {
 }
 
 export const ORC_ENTRY_SIZE = 6;
-export const LOOKUP_BLOCK_ORDER = 8;
+const LOOKUP_BLOCK_ORDER = 8;
 export const LOOKUP_BLOCK_SIZE = 1 << LOOKUP_BLOCK_ORDER;
 
 /** ORC tables this unwinder cannot use: a property of the dump, hence an InputError. */

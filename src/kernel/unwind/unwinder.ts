@@ -53,9 +53,9 @@ import { onlyDumpData } from '../../util/errors.js';
 /** x86_64 struct pt_regs, in order (8 bytes each). */
 export const PT_REGS = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'] as const;
 export type PtRegName = (typeof PT_REGS)[number];
-export const PT_REGS_SIZE = PT_REGS.length * 8;
-export const IRET_FRAME_OFFSET = 16 * 8;
-export const IRET_FRAME_SIZE = 5 * 8;
+const PT_REGS_SIZE = PT_REGS.length * 8;
+const IRET_FRAME_OFFSET = 16 * 8;
+const IRET_FRAME_SIZE = 5 * 8;
 
 export const MAX_FRAMES = 256;
 
