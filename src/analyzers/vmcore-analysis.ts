@@ -7,7 +7,7 @@ import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
 import { crashTimeOfKernel } from '../kernel/crash-time.js';
 import { unwinderForKernel, crashStyle, unwinderNotice, unwinderSummary, type Backtrace, type UnwinderStatus } from '../kernel/unwind/index.js';
 import { sanitizeLine } from '../util/sanitize.js';
-import { analyzeLog } from './log/index.js';
+import { analyzeLog, parseLog } from './log/index.js';
 import { decodePreemptCount } from './preempt-count.js';
 import { detectPreemptRt, rtContextFor } from './preempt-rt.js';
 import { diagnoseReports, verdictOf } from './diagnosis.js';
@@ -21,6 +21,14 @@ export interface DumpAnalysisOptions {
   vmlinux?: string;
   /** The per-build cache (src/kernel/build-cache.ts): a folder, or false for none; default from the environment. */
   cache?: string | false;
+  /**
+   * Disassemble the log's `Code:` lines (`report.code.instructions`, `faultingInstruction`), as a
+   * console log's analysis does; default true. Capstone's WebAssembly costs ~27 MiB and 35-80 ms to
+   * initialise, so callers whose output never shows the instructions (the CLI's text report,
+   * `regress`, `triage`) pass false: `code.raw` and `isUd2` are kept, `instructions` is
+   * empty and `faultingInstruction` null. No rule reads the decoded instructions.
+   */
+  decodeCode?: boolean;
 }
 
 const hex = (v: bigint, w = 16) => '0x' + v.toString(16).padStart(w, '0');
@@ -131,7 +139,7 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     logLines = log.records.length;
     const last = log.records[log.records.length - 1];
     if (last) uptime = `${(Number(last.tsNsec / 1000n) / 1e6).toFixed(3)} s (last log record)`;
-    const analysis = await analyzeLog(text);
+    const analysis = opts.decodeCode === false ? parseLog(text) : await analyzeLog(text);
     reports = analysis.reports;
     notes.push(...analysis.notes.map((n) => `log parser: ${n}`));
   }

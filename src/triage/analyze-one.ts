@@ -143,7 +143,8 @@ export async function analyzeOne(input: string): Promise<OneResult> {
       problems = [...text.notes, ...reports.filter((r) => r.report.corrupted).map((r) => `damaged report: ${r.report.title}`)];
       detail = logDetail(reports, diag.verdict);
     } else {
-      const { diagnosis: d, dump } = await analyzeDumpFile(input);
+      // Nothing in a triage line or the HTML report shows the disassembled `Code:` lines.
+      const { diagnosis: d, dump } = await analyzeDumpFile(input, { decodeCode: false });
       dump.close();
       const unusable = dumpUnusable(d);
       if (unusable) return fail(unusable);

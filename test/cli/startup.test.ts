@@ -21,8 +21,12 @@ writeFileSync(hooks, "export async function resolve(s, c, next) { const r = awai
 const register = path.join(work, 'register.mjs');
 writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
 
+// capstone is loaded with require() (src/util/disasm.ts), which the resolve hook does not see.
+const requireHook = path.join(work, 'require-hook.cjs');
+writeFileSync(requireHook, "const M = require('node:module'); const load = M._load; M._load = function (r, ...a) { if (/capstone/.test(r)) process.stderr.write('LOADED require:' + r + '\\n'); return load.call(this, r, ...a); };\n");
+
 function loaded(...args: string[]): { modules: string[]; status: number | null; stdout: string } {
-  const r = spawnSync(process.execPath, ['--import', register, BIN, ...args], { encoding: 'utf8', env: { ...process.env, KTRIAGE_CACHE_DIR: path.join(work, 'cache') } });
+  const r = spawnSync(process.execPath, ['--require', requireHook, '--import', register, BIN, ...args], { encoding: 'utf8', env: { ...process.env, KTRIAGE_CACHE_DIR: path.join(work, 'cache') } });
   const modules = [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7).replace(/^file:\/\//, '').replace(ROOT + '/', '')))];
   return { modules, status: r.status, stdout: r.stdout };
 }
@@ -61,5 +65,20 @@ describe('start-up', () => {
     expect(r.stdout).toMatch(/irq_fpu_usable/);
     expect(r.modules).toContain('dist/kernel/kallsyms.js');
     expect(r.modules.filter((m) => /^dist\/(analyzers|triage)\//.test(m))).toEqual([]);
+  }, 60_000);
+
+  it('analyze of a dump disassembles its Code: lines (capstone) only for --json and --markdown, which show them', () => {
+    const text = loaded('analyze', DUMP);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/kprobe-int3-nmi-slab-fpu/);
+    expect(text.modules.filter((m) => /capstone/.test(m))).toEqual([]);
+    const json = loaded('analyze', DUMP, '--json');
+    expect(json.status).toBe(1);
+    expect(json.modules.filter((m) => /capstone/.test(m)).length).toBeGreaterThan(0);
+    const d = JSON.parse(json.stdout) as { reports: { report: { code: { instructions: unknown[]; faultingInstruction: string | null } } }[] };
+    expect(d.reports[0].report.code.instructions.length).toBeGreaterThan(0);
+    expect(d.reports[0].report.code.faultingInstruction).toBe('ud2');
+    const md = loaded('analyze', DUMP, '--markdown');
+    expect(md.stdout).toMatch(/=> +2a: 0f 0b +ud2/);
   }, 60_000);
 });
