@@ -5,7 +5,7 @@
 import { missingText, openDumpAsync, type DumpFile } from '../vmcore/index.js';
 import { formatLog, openKernel, type Kernel } from '../kernel/index.js';
 import { crashTimeOfKernel } from '../kernel/crash-time.js';
-import { unwinderForKernel, crashStyle, unwinderNotice, unwinderSummary, type Backtrace, type UnwinderStatus } from '../kernel/unwind/index.js';
+import { crashStyle, unwinderNotice, unwinderSummary, type Backtrace, type UnwinderStatus } from '../kernel/unwind/index.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { analyzeLog, parseLog } from './log/index.js';
 import { decodePreemptCount } from './preempt-count.js';
@@ -178,7 +178,7 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
       if (ti?.errors.length) problems.push(...ti.errors);
     }
     const regs = regsByCpu.get(cpu);
-    const ripSym = regs && syms ? syms.symbolize(regs.rip) : null;
+    const ripSym = regs && syms ? syms.symbolize(regs.pc) : null;
     const st = panic?.cpus.find((c) => c.cpu === cpu);
     const panicked = panic?.cpu === cpu;
     return {
@@ -189,7 +189,7 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
       inKernelFpu: fv?.value ?? null,
       fpuSource: fpu ? `${fpu.source}${fpu.inverted ? ' (kernel_fpu_allowed, inverted)' : ''}` : null,
       task,
-      rip: regs ? { address: hex(regs.rip), symbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}${ripSym.module ? ` [${ripSym.module}]` : ''}` : null } : null,
+      rip: regs ? { address: hex(regs.pc), symbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}${ripSym.module ? ` [${ripSym.module}]` : ''}` : null } : null,
       panicked,
       state: st ? cpuStateText(st.activity, st.markers, Boolean(preempt?.predicates.inNmi)) : regs ? 'unknown' : 'no register note (offline or not saved)',
       explainsCrash: false,
@@ -202,7 +202,8 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
   let unwinderStatus: UnwinderStatus | undefined;
   const panicCpu = panic?.cpu ?? null;
   if (syms && panicCpu !== null) {
-    const unwinder = attempt(notes, 'unwinder', () => unwinderForKernel(k));
+    const makeUnwinder = await k.arch.loadUnwinder();
+    const unwinder = attempt(notes, 'unwinder', () => makeUnwinder(k));
     if (unwinder) {
       unwinderStatus = unwinder.status();
       try {

@@ -7,7 +7,8 @@ import { openKernel as openKernelCore, type Kernel as KernelCore } from '../kern
 import { KNOWN_GLOBAL_TYPES, KernelObject, LookupError, parseTypeName } from '../kernel/object.js';
 import { perCpuVarType } from '../kernel/percpu-path.js';
 import { formatLog, type KernelLog } from '../kernel/printk.js';
-import { unwinderForKernel, type Backtrace, type Unwinder } from '../kernel/unwind/index.js';
+import type { Backtrace } from '../kernel/unwind/index.js';
+import type { KernelUnwinder } from '../kernel/arch/index.js';
 import type { DumpFile } from '../vmcore/types.js';
 
 /** Symbol files to use when the dump's own kallsyms cannot be read (kernels before 6.0 may need one). */
@@ -47,7 +48,7 @@ export interface Task {
 export type StackTraceTarget = number | bigint | Task | { cpu: number } | { task: bigint };
 
 export class Kernel {
-  private unwinder?: Unwinder;
+  private unwinder?: KernelUnwinder;
 
   /** @internal Use openKernel(). */
   constructor(private readonly core: KernelCore) {}
@@ -204,7 +205,7 @@ export class Kernel {
       if (cpu === undefined) throw new LookupError(`task 0x${task.toString(16)} was not running on a CPU with registers in the dump; unwinding a sleeping task is not supported yet`);
     }
     if (!this.core.cpus.some((c) => c.cpu === cpu)) throw new LookupError(`CPU ${cpu} has no register note in this dump`);
-    this.unwinder ??= unwinderForKernel(this.core);
+    this.unwinder ??= (await this.core.arch.loadUnwinder())(this.core);
     return this.unwinder.backtrace(cpu);
   }
 

@@ -8,5 +8,5 @@ export { parseSystemMap, readSystemMap, readVmlinuxSymbols, kaslrShift } from '.
 export { PerCpu, decodeTyped, PERCPU_TYPE_SIZE, type PerCpuType, type PerCpuValue, type PerCpuField } from './percpu.js';
 export { readKernelLog, formatLog, formatRecord, formatTimestamp, formatCallerId, mergeContinuations, type KernelLog, type LogRecord } from './printk.js';
 export { Btf, BTF_KIND, type BtfType, type BtfMember, type BtfMemberInfo } from './btf.js';
-export { decodePrstatus, decodeUserRegs, identifyPanicCpu, classifyCpu, panicCpuFromLog, USER_REGS_ORDER, type CpuRegisters, type PanicCpuResult, type CpuState } from './prstatus.js';
+export { decodePrstatus, identifyPanicCpu, classifyCpu, panicCpuFromLog, type CpuRegisters, type PanicCpuResult, type CpuState } from './prstatus.js';
 export { readTask, type TaskInfo } from './task.js';

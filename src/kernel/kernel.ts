@@ -11,10 +11,11 @@ import { locateKallsyms } from './kallsyms-locate.js';
 import { BuildCache, cacheRoot } from './build-cache.js';
 import type { KallsymsTable } from './kallsyms.js';
 import { DumpReadError } from '../vmcore/types.js';
-import { KernelMemory } from './memory.js';
+import type { KernelAddressSpace } from './address-space.js';
+import { archOf, type Arch } from './arch/index.js';
 import { PerCpu } from './percpu.js';
 import { readKernelLog, type KernelLog } from './printk.js';
-import { decodePrstatus, identifyPanicCpu, scanStackSymbols, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
+import { decodePrstatus, identifyPanicCpu, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
 import { readSystemMap, readVmlinux, symbolFileMismatch, SymbolFileMismatchError } from './symfiles.js';
 import { symbolFileHint } from './symbol-hints.js';
 import type { SymbolSource, SymbolTable } from './symbols.js';
@@ -39,7 +40,7 @@ export interface KernelSummary {
   pageSize: number;
   kaslrOffset?: string;
   physBase?: string;
-  pagingLevels: 4 | 5;
+  pagingLevels: number;
   crashTime?: string;
   cpusInNotes: number;
   cpusPossible?: number[];
@@ -61,7 +62,9 @@ export interface SymbolAttempt {
 
 export class Kernel {
   readonly vmcoreinfo: VmcoreInfo;
-  readonly memory: KernelMemory;
+  /** The architecture's record: registers, translation, stacks, per-CPU context, unwinder. */
+  readonly arch: Arch;
+  readonly memory: KernelAddressSpace;
   /** Milliseconds spent per lazily computed part. */
   readonly timing: Record<string, number> = {};
   private _symbols?: SymbolTable | null;
@@ -82,7 +85,8 @@ export class Kernel {
       throw new InputError('the dump has no VMCOREINFO note: cannot locate the kernel (QEMU dumps need -device vmcoreinfo and a guest that fills it)');
     }
     this.vmcoreinfo = parseVmcoreinfo(dump.vmcoreinfo);
-    this.memory = new KernelMemory(dump, this.vmcoreinfo);
+    this.arch = archOf(dump);
+    this.memory = this.arch.createMemory(dump, this.vmcoreinfo);
     this.checkSymbolFiles();
     this.cache = BuildCache.open(this.vmcoreinfo, opts.cache === false ? undefined : (opts.cache ?? cacheRoot()));
   }
@@ -92,7 +96,7 @@ export class Kernel {
 
   /** _stext: VMCOREINFO's, else the default link address plus KERNELOFFSET. */
   private get stext(): bigint | undefined {
-    return this.vmcoreinfo.symbols.get('_stext') ?? (this.kaslrOffset !== undefined ? 0xffffffff81000000n + this.kaslrOffset : undefined);
+    return this.vmcoreinfo.symbols.get('_stext') ?? (this.kaslrOffset !== undefined ? this.arch.defaultTextBase + this.kaslrOffset : undefined);
   }
 
   /** Image symbols VMCOREINFO names, compared with a symbol table. */
@@ -168,15 +172,16 @@ export class Kernel {
     return this.vmcoreinfo.osrelease;
   }
 
-  /** KASLR offset: KERNELOFFSET, else SYMBOL(_stext) - 0xffffffff81000000 (the default link address). */
+  /** KASLR offset: KERNELOFFSET, else SYMBOL(_stext) - the default link address. */
   get kaslrOffset(): bigint | undefined {
     const ko = this.vmcoreinfo.kernelOffset;
     if (ko !== undefined) return ko;
     const stext = this.vmcoreinfo.symbols.get('_stext');
-    return stext !== undefined && stext >= 0xffffffff81000000n ? stext - 0xffffffff81000000n : undefined;
+    const base = this.arch.defaultTextBase;
+    return stext !== undefined && stext >= base ? stext - base : undefined;
   }
 
-  get pagingLevels(): 4 | 5 {
+  get pagingLevels(): number {
     return this.memory.levels;
   }
 
@@ -195,7 +200,7 @@ export class Kernel {
   symbolsOrNull(): SymbolTable | null {
     if (this._symbols !== undefined) return this._symbols;
     this._symbols = this.time('symbols', () => this.loadSymbols());
-    if (this._symbols) this.enableDirectMap(this._symbols);
+    if (this._symbols) this.arch.symbolsLoaded(this.memory, this._symbols);
     return this._symbols;
   }
 
@@ -250,7 +255,7 @@ export class Kernel {
    */
   private kallsymsFromImage(): SymbolTable | null {
     const vi = this.vmcoreinfo;
-    const stext = vi.symbols.get('_stext') ?? (this.kaslrOffset !== undefined ? 0xffffffff81000000n + this.kaslrOffset : undefined);
+    const stext = this.stext;
     const fail = (message: string) => {
       this._symbolAttempts.push({ source: 'kallsyms', ok: false, message });
       return null;
@@ -282,23 +287,6 @@ export class Kernel {
       message: `${k.numSyms} symbols, ${k.encoding} encoding (${k.evidence}); ${located.evidence}; ${agree} VMCOREINFO symbols agree`,
     });
     return k.table;
-  }
-
-  private enableDirectMap(syms: SymbolTable): void {
-    const a = syms.lookup('page_offset_base');
-    if (a === undefined) return;
-    try {
-      this.memory.setPageOffsetBase(this.memory.readU64(a));
-    } catch (e) {
-      if (!(e instanceof DumpReadError)) throw e;
-      return; // keep walking page tables
-    }
-    // The regions KASLR placed above the direct map bound it (memory.ts).
-    for (const [sym, region] of [['vmalloc_base', 'vmalloc'], ['vmemmap_base', 'vmemmap']] as const) {
-      const v = syms.lookup(sym);
-      const value = v === undefined ? undefined : this.memory.tryU64(v);
-      if (value !== undefined) this.memory.setRegionBase(region, value);
-    }
   }
 
   /** Kernel BTF from __start_BTF..__stop_BTF, or undefined (see btfError). */
@@ -333,7 +321,7 @@ export class Kernel {
   }
 
   get percpu(): PerCpu {
-    this._percpu ??= this.time('percpu', () => new PerCpu(this.memory, this.symbols, this.dump.prstatus.length, () => this.btf));
+    this._percpu ??= this.time('percpu', () => new PerCpu(this.memory, this.symbols, this.dump.prstatus.length, () => this.btf, this.arch.context));
     return this._percpu;
   }
 
@@ -358,7 +346,7 @@ export class Kernel {
         onlyDumpData(e);
         online = undefined;
       }
-      this._cpus = this.dump.prstatus.map((p, i) => decodePrstatus(p, online ? online[i] : i));
+      this._cpus = this.dump.prstatus.map((p, i) => decodePrstatus(p, online ? online[i] : i, this.arch.regs));
     }
     return this._cpus;
   }
@@ -371,25 +359,14 @@ export class Kernel {
     return this._panic;
   }
 
-  /**
-   * Text symbols on a CPU's NMI IST stack (cpu_entry_area: per-CPU cea_exception_stacks pointer).
-   * NMI_stack offset and size come from BTF when it is already loaded, else the layout of
-   * arch/x86/include/asm/cpu_entry_area.h without KASAN: 4 KiB guard, 8 KiB #DF stack, 4 KiB
-   * guard, then the 8 KiB NMI stack (offset 0x4000). Empty when any piece is missing.
-   */
+  /** Text symbols where a CPU stopped by the crashing one keeps its evidence (x86_64: the NMI stack). */
   nmiStackNames(cpu: number): string[] {
-    const syms = this.symbolsOrNull();
-    if (!syms || syms.lookup('cea_exception_stacks') === undefined) return [];
-    let offset = 0x4000;
-    let size = 0x2000;
-    const m = this._btf ? this._btf.member('cea_exception_stacks', 'NMI_stack') : undefined;
-    if (m?.size && m.size <= 65536) {
-      offset = m.offset;
-      size = m.size;
-    }
-    const base = this.memory.tryU64(this.percpu.address(cpu, 'cea_exception_stacks'));
-    if (base === undefined || base === 0n) return [];
-    return scanStackSymbols(this.memory, syms, base + BigInt(offset), size, false);
+    return this.arch.stopEvidenceNames(this, cpu);
+  }
+
+  /** BTF if something already loaded it, else undefined (never parses it). */
+  loadedBtf(): Btf | undefined {
+    return this._btf ?? undefined;
   }
 
   /** Per-CPU address of a symbol, or undefined (the unwinder's StackContext.perCpuAddress). */

@@ -1,20 +1,16 @@
-// Per-CPU variables on x86_64 SMP: address(cpu) = __per_cpu_offset[cpu] + symbol value.
-// Up to 6.14 per-CPU symbols are small offsets (kallsyms type 'A' under KALLSYMS_ABSOLUTE_PERCPU,
+// Per-CPU variables: address(cpu) = __per_cpu_offset[cpu] + symbol value (x86_64 and arm64 alike).
+// On x86_64 up to 6.14 per-CPU symbols are small offsets (kallsyms type 'A' under KALLSYMS_ABSOLUTE_PERCPU,
 // not KASLR-shifted); from 6.15 they are ordinary image addresses and the sum still holds
 // (__per_cpu_offset = area - __per_cpu_start). CPUs: the bits of __cpu_possible_mask /
 // __cpu_online_mask below nr_cpu_ids, else the NT_PRSTATUS count.
-//
-// Where each value lives, by what the symbols and BTF show (never by version number):
-//   preempt count: per-CPU int __preempt_count (3.13-6.1, 6.15+) or pcpu_hot.preempt_count (6.2-6.14)
-//   current task:  per-CPU current_task (<= 6.1, 6.15+) or pcpu_hot.current_task (6.2-6.14)
-//   kernel FPU:    per-CPU bool in_kernel_fpu (true = in use) or kernel_fpu_allowed (6.16+,
-//                  true = usable: the meaning is inverted)
-// pcpu_hot member offsets come from BTF when available, else the layout of
-// arch/x86/include/asm/current.h in 6.2-6.14 (current_task 0, preempt_count 8).
+// Where the preempt count, the current task and the FPU state live is the architecture's
+// (src/kernel/arch/<arch>/context.ts).
 
 import { InputError, onlyDumpData } from '../util/errors.js';
 import type { Btf } from './btf.js';
-import type { KernelMemory } from './memory.js';
+import type { KernelAddressSpace } from './address-space.js';
+import type { PerCpuContext } from './arch/types.js';
+import { x86_64Context } from './arch/x86_64/context.js';
 import type { SymbolTable } from './symbols.js';
 
 export type CpuSource = 'cpu_possible_mask' | 'cpu_online_mask' | 'prstatus' | 'single';
@@ -77,10 +73,12 @@ export class PerCpu {
   readonly warnings: string[] = [];
 
   constructor(
-    private readonly mem: KernelMemory,
-    private readonly syms: SymbolTable,
+    readonly mem: KernelAddressSpace,
+    readonly syms: SymbolTable,
     prstatusCount: number,
-    private readonly btf?: () => Btf | undefined,
+    readonly btf?: () => Btf | undefined,
+    /** Where the architecture keeps each CPU's context; x86_64's when not given (synthetic kernels in tests). */
+    private readonly context: PerCpuContext = x86_64Context,
   ) {
     this.perCpuOffsetSymbol = syms.lookup('__per_cpu_offset');
     const nrAddr = syms.lookup('nr_cpu_ids');
@@ -198,63 +196,20 @@ export class PerCpu {
     });
   }
 
-  private hotMember(member: string, fallback: number): PerCpuField | undefined {
-    const hot = this.syms.lookup('pcpu_hot');
-    if (hot === undefined) return undefined;
-    const b = this.btf?.();
-    const off = b?.offsetOf('pcpu_hot', member);
-    if (off !== undefined) return { source: `pcpu_hot.${member} (offset ${off} from BTF)`, offset: hot + BigInt(off) };
-    return { source: `pcpu_hot.${member} (offset ${fallback}, assumed: no BTF)`, offset: hot + BigInt(fallback) };
+  /**
+   * preempt_count on every CPU, wherever the architecture keeps it: `value` is the unsigned
+   * 32-bit count, `wide` the whole word where it is wider (arm64's 64-bit thread_info.preempt_count).
+   */
+  preemptCount(): { source: string; values: (PerCpuValue<number> & { wide?: bigint })[] } | undefined {
+    return this.context.preemptCount(this);
   }
 
-  /** Where the preempt count lives on this kernel. */
-  preemptCountField(): PerCpuField | undefined {
-    const pc = this.syms.lookup('__preempt_count');
-    if (pc !== undefined) return { source: '__preempt_count', offset: pc };
-    return this.hotMember('preempt_count', 8);
-  }
-
-  currentTaskField(): PerCpuField | undefined {
-    const ct = this.syms.lookup('current_task');
-    if (ct !== undefined) return { source: 'current_task', offset: ct };
-    return this.hotMember('current_task', 0);
-  }
-
-  kernelFpuField(): PerCpuField | undefined {
-    const a = this.syms.lookup('in_kernel_fpu');
-    if (a !== undefined) return { source: 'in_kernel_fpu', offset: a, inverted: false };
-    const b = this.syms.lookup('kernel_fpu_allowed');
-    if (b !== undefined) return { source: 'kernel_fpu_allowed (inverted: in use = !allowed)', offset: b, inverted: true };
-    return undefined;
-  }
-
-  /** preempt_count on every CPU (unsigned 32-bit value). */
-  preemptCount(): { source: string; values: PerCpuValue<number>[] } | undefined {
-    const f = this.preemptCountField();
-    if (!f) return undefined;
-    return { source: f.source, values: this.readAll(f.offset, 4).map((r) => ({ ...r, value: r.value?.readUInt32LE(0) })) };
-  }
-
-  /** Kernel FPU in use, normalised to in_kernel_fpu's meaning (true = in use). `raw` is the stored byte. */
+  /** Kernel FPU/SIMD in use, normalised to in_kernel_fpu's meaning (true = in use). `raw` is the stored byte. */
   inKernelFpu(): { source: string; inverted: boolean; values: (PerCpuValue<boolean> & { raw?: number })[] } | undefined {
-    const f = this.kernelFpuField();
-    if (!f) return undefined;
-    return {
-      source: f.source,
-      inverted: !!f.inverted,
-      values: this.readAll(f.offset, 1).map((r) => ({
-        cpu: r.cpu,
-        address: r.address,
-        error: r.error,
-        raw: r.value?.[0],
-        value: r.value === undefined ? undefined : f.inverted ? r.value[0] === 0 : r.value[0] !== 0,
-      })),
-    };
+    return this.context.simdInUse(this);
   }
 
   currentTask(): { source: string; values: PerCpuValue<bigint>[] } | undefined {
-    const f = this.currentTaskField();
-    if (!f) return undefined;
-    return { source: f.source, values: this.readAll(f.offset, 8).map((r) => ({ ...r, value: r.value?.readBigUInt64LE(0) })) };
+    return this.context.currentTask(this);
   }
 }

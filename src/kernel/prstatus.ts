@@ -1,6 +1,5 @@
-// NT_PRSTATUS registers per CPU (x86_64 struct user_regs_struct order: r15 r14 r13 r12 rbp rbx
-// r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs),
-// and which CPU panicked.
+// NT_PRSTATUS registers per CPU (named by src/vmcore/notes.ts, the pc and sp picked by the
+// Arch record), and which CPU panicked.
 //
 // Evidence for the panic CPU, strongest first:
 //  1. the kernel's own `panic_cpu` variable (atomic_t set by panic()/nmi_panic(), -1 = none);
@@ -14,44 +13,24 @@ import { DumpReadError } from '../vmcore/types.js';
 import type { PrStatus } from '../vmcore/types.js';
 import type { KernelLog } from './printk.js';
 import type { SymbolTable } from './symbols.js';
-import { InputError, onlyDumpData } from '../util/errors.js';
-
-export const USER_REGS_ORDER = [
-  'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
-  'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs',
-] as const;
-
-export type RegName = (typeof USER_REGS_ORDER)[number];
+import { onlyDumpData } from '../util/errors.js';
 
 export interface CpuRegisters {
   /** CPU number (the i-th NT_PRSTATUS note is the i-th online CPU). */
   cpu: number;
   /** pr_pid from the note (QEMU writes the vCPU index + 1; kdump the task's pid). */
   pid: number;
-  regs: Record<RegName, bigint>;
-  rip: bigint;
-  rsp: bigint;
+  /** pr_reg by the ABI's names (src/vmcore/notes.ts PRSTATUS_REGISTERS), unsigned. */
+  regs: Record<string, bigint>;
+  pc: bigint;
+  sp: bigint;
 }
 
-const ALIASES: Record<string, RegName> = { ip: 'rip', sp: 'rsp', bp: 'rbp', ax: 'rax', bx: 'rbx', cx: 'rcx', dx: 'rdx', si: 'rsi', di: 'rdi', flags: 'eflags', orig_ax: 'orig_rax' };
-
-/** Decode a 27-word user_regs_struct (216 bytes). */
-export function decodeUserRegs(buf: Buffer, offset = 0): Record<RegName, bigint> {
-  if (buf.length < offset + USER_REGS_ORDER.length * 8) throw new InputError('user_regs_struct truncated');
-  const r = {} as Record<RegName, bigint>;
-  USER_REGS_ORDER.forEach((n, i) => (r[n] = buf.readBigUInt64LE(offset + i * 8)));
-  return r;
-}
-
-/** Normalise the vmcore layer's register record (either spelling) into CpuRegisters. */
-export function decodePrstatus(p: PrStatus, cpu: number): CpuRegisters {
-  const regs = {} as Record<RegName, bigint>;
-  for (const n of USER_REGS_ORDER) regs[n] = 0n;
-  for (const [k, v] of Object.entries(p.regs)) {
-    const name = (USER_REGS_ORDER as readonly string[]).includes(k) ? (k as RegName) : ALIASES[k];
-    if (name) regs[name] = BigInt.asUintN(64, v);
-  }
-  return { cpu, pid: p.pid, regs, rip: regs.rip, rsp: regs.rsp };
+/** The vmcore layer's register record as CpuRegisters; `names` says which words are the pc and sp (the Arch record's). */
+export function decodePrstatus(p: PrStatus, cpu: number, names: { pc: string; sp: string } = { pc: 'rip', sp: 'rsp' }): CpuRegisters {
+  const regs: Record<string, bigint> = {};
+  for (const [k, v] of Object.entries(p.regs)) regs[k] = BigInt.asUintN(64, v);
+  return { cpu, pid: p.pid, regs, pc: regs[names.pc] ?? 0n, sp: regs[names.sp] ?? 0n };
 }
 
 export type CpuActivity = 'panic' | 'stopped' | 'idle' | 'running' | 'unknown';
@@ -120,8 +99,8 @@ export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigin
  * shootdown saved its *interrupted* registers, so the evidence (crash_nmi_callback) is only there.
  */
 export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters, nmiStackNames: () => string[] = () => []): CpuState {
-  const ripSym = syms.symbolize(r.rip);
-  const names = [ripSym?.name, ...(r.rsp !== 0n ? scanStackSymbols(mem, syms, r.rsp) : [])].filter((x): x is string => !!x);
+  const ripSym = syms.symbolize(r.pc);
+  const names = [ripSym?.name, ...(r.sp !== 0n ? scanStackSymbols(mem, syms, r.sp) : [])].filter((x): x is string => !!x);
   const hit = (set: Set<string>) => names.filter((n) => set.has(n));
   const p = hit(PANIC_FUNCS);
   const s = hit(STOP_FUNCS);
@@ -146,7 +125,7 @@ export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters
     activity = names.length ? 'running' : 'unknown';
     markers = [];
   }
-  return { cpu: r.cpu, rip: r.rip, ripSymbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}` : undefined, activity, markers: [...new Set(markers)] };
+  return { cpu: r.cpu, rip: r.pc, ripSymbol: ripSym ? `${ripSym.name}+0x${ripSym.offset.toString(16)}` : undefined, activity, markers: [...new Set(markers)] };
 }
 
 export interface PanicCpuInput {

@@ -18,20 +18,30 @@ export interface Insn {
 
 interface CsInsn { address: bigint | number; size: number; mnemonic: string; op_str: string; bytes: number[] }
 interface CsHandle { disasm(code: number[] | Uint8Array, address: number, count?: number): CsInsn[]; option(opt: number, value: number): void; close(): void }
-interface CsModule { Capstone: new (arch: number, mode: number) => CsHandle; ARCH_X86: number; MODE_64: number; OPT_SYNTAX: number; OPT_SYNTAX_INTEL: number }
+interface CsModule { Capstone: new (arch: number, mode: number) => CsHandle; ARCH_X86: number; ARCH_ARM64: number; MODE_64: number; MODE_ARM: number; OPT_SYNTAX: number; OPT_SYNTAX_INTEL: number }
 
-let handle: Promise<CsHandle> | undefined;
+/** The instruction sets ktriage disassembles (an Arch record's disasmMode). */
+export type DisasmMode = 'x86_64' | 'arm64';
 
-function loadCapstone(): Promise<CsHandle> {
+let module: Promise<CsModule> | undefined;
+const handles = new Map<DisasmMode, Promise<CsHandle>>();
+
+function loadCapstone(mode: DisasmMode = 'x86_64'): Promise<CsHandle> {
+  let handle = handles.get(mode);
   if (!handle) {
-    handle = (async () => {
+    module ??= (() => {
       const require = createRequire(import.meta.url);
       const factory = require('@alexaltea/capstone-js') as () => Promise<CsModule>;
-      const cs = await factory();
+      return factory();
+    })();
+    handle = (async () => {
+      const cs = await module;
+      if (mode === 'arm64') return new cs.Capstone(cs.ARCH_ARM64, cs.MODE_ARM);
       const h = new cs.Capstone(cs.ARCH_X86, cs.MODE_64);
       h.option(cs.OPT_SYNTAX, cs.OPT_SYNTAX_INTEL);
       return h;
     })();
+    handles.set(mode, handle);
   }
   return handle;
 }
@@ -48,15 +58,16 @@ function safeDisasm(cs: CsHandle, bytes: Uint8Array, count: number): CsInsn[] {
 }
 
 /**
- * Disassemble x86_64 code linearly. Undecodable bytes become one-byte `(bad)` entries so a
- * corrupted `Code:` line still yields a full listing instead of stopping at the first bad byte.
- * `maxInsns` bounds the work for untrusted input.
+ * Disassemble code linearly (x86_64 unless told). Undecodable bytes become `(bad)` entries (one
+ * byte on x86_64, one 4-byte word on arm64) so a corrupted `Code:` line still yields a full
+ * listing instead of stopping at the first bad byte. `maxInsns` bounds the work for untrusted input.
  */
-export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_000): Promise<Insn[]> {
-  const cs = await loadCapstone();
+export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_000, mode: DisasmMode = 'x86_64'): Promise<Insn[]> {
+  const cs = await loadCapstone(mode);
   const out: Insn[] = [];
   const CHUNK = 4096;
-  const MAX_INSN = 15;
+  const MAX_INSN = mode === 'arm64' ? 4 : 15;
+  const BAD = mode === 'arm64' ? 4 : 1;
   let pos = 0;
   while (pos < code.length && out.length < maxInsns) {
     const end = Math.min(code.length, pos + CHUNK);
@@ -78,8 +89,9 @@ export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_00
     }
     if (!cut && next < limit) {
       // Capstone stopped at an undecodable byte: record it and resume after it.
-      out.push({ offset: next, address: base + BigInt(next), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(next, next + 1), bad: true });
-      next += 1;
+      const n = Math.min(BAD, code.length - next);
+      out.push({ offset: next, address: base + BigInt(next), size: n, mnemonic: '(bad)', opStr: '', bytes: code.subarray(next, next + n), bad: true });
+      next += n;
     }
     pos = next;
   }

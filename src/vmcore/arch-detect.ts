@@ -75,7 +75,10 @@ export function detectArch(input: { machine?: string; vmcoreinfo: string | null;
   return { arch, evidence: votes.filter(([a]) => a === arch).map(([, why]) => why) };
 }
 
-/** One line for a dump ktriage cannot read as x86_64. */
+/** The architectures whose dumps the readers open (the kernel layer has a record for each). */
+export const READABLE_ARCHES: ReadonlySet<DumpArch> = new Set<DumpArch>(['x86_64']);
+
+/** One line for a dump of an architecture ktriage cannot read. */
 export function foreignArchMessage(v: ArchVerdict): string {
-  return `a dump taken on ${v.arch} (${v.evidence.join('; ')}): this version of ktriage reads x86_64 dumps only`;
+  return `a dump taken on ${v.arch} (${v.evidence.join('; ')}): this version of ktriage reads ${[...READABLE_ARCHES].join(' and ')} dumps only`;
 }

@@ -4,7 +4,7 @@
 // own with BigInt fields and positioned reads (elfy rounds 64-bit fields and rejects these files:
 // src/analyzers/kmod/elf.ts lists its faults). Layouts: the System V gABI (Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr) and elf(5).
 import { InputError } from '../util/errors.js';
-import { ELF_MACHINES, foreignArchMessage } from './arch-detect.js';
+import { ELF_MACHINES, foreignArchMessage, READABLE_ARCHES, type DumpArch } from './arch-detect.js';
 import { findVmcoreinfo, decodePrStatus, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { MAX_METADATA_READ, readExact, toOffset, type ByteSource } from './source.js';
@@ -13,7 +13,6 @@ import type { DumpCompleteness, DumpFormatInfo, DumpNote, PageState, PrStatus } 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
 const PN_XNUM = 0xffff;
-const EM_X86_64 = 62;
 const ET_CORE = 4;
 const PHDR_SIZE = 56;
 /** More program headers than this is not a plausible core (QEMU paging:true gave 65,832). */
@@ -52,6 +51,7 @@ export class ElfDump extends PageDump {
   readonly notes: DumpNote[];
   readonly prstatus: PrStatus[];
   readonly vmcoreinfo: string | null;
+  readonly arch: DumpArch;
   private readonly segs: Seg[];
   private readonly ph: Buffer;
   private readonly loadIdx: number[];
@@ -66,10 +66,11 @@ export class ElfDump extends PageDump {
     if (eh[5] !== 1) throw new InputError('ELF data encoding is not little-endian');
     const type = eh.readUInt16LE(16);
     const machine = eh.readUInt16LE(18);
-    if (machine !== EM_X86_64) {
-      const arch = ELF_MACHINES[machine];
+    const arch = ELF_MACHINES[machine];
+    if (!arch || !READABLE_ARCHES.has(arch)) {
       throw new InputError(arch ? foreignArchMessage({ arch, evidence: [`ELF e_machine ${machine}`] }) : `ELF machine ${machine} is not x86_64 (62)`);
     }
+    this.arch = arch;
     if (type !== ET_CORE) throw new InputError(`ELF type ${type} is not a core file (ET_CORE = 4)`);
     const phoff = toOffset(eh.readBigUInt64LE(32), 'e_phoff');
     const shoff = eh.readBigUInt64LE(40);
@@ -111,7 +112,7 @@ export class ElfDump extends PageDump {
       }
     }
     this.notes = noteBufs.flatMap((nb, i) => parseNotes(nb, `PT_NOTE ${i}`));
-    this.prstatus = decodePrStatus(this.notes);
+    this.prstatus = decodePrStatus(this.notes, arch);
     this.vmcoreinfo = findVmcoreinfo(this.notes);
     this.ph = ph;
     this.loadIdx = loadIdx;

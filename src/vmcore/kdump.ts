@@ -18,7 +18,7 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY, DUMP_DH_COMPRESSED_ZLIB, DUMP_DH_COMPRESSED_ZSTD, DUMP_DH_EXCLUDED_VMEMMAP,
 } from './decompress.js';
 import { Lru } from './lru.js';
-import { detectArch, foreignArchMessage } from './arch-detect.js';
+import { detectArch, foreignArchMessage, READABLE_ARCHES, type DumpArch } from './arch-detect.js';
 import { decodePrStatus, findVmcoreinfo, NT_PRSTATUS, parseNotes } from './notes.js';
 import { PageDump, type LoadedPage } from './pagedump.js';
 import { readExact, toOffset, type ByteSource } from './source.js';
@@ -70,6 +70,7 @@ export class KdumpDump extends PageDump {
   readonly notes: DumpNote[] = [];
   readonly prstatus: PrStatus[];
   readonly vmcoreinfo: string | null = null;
+  readonly arch: DumpArch;
   readonly virtualSegments: { vaddr: bigint; paddr: bigint; size: bigint }[] = [];
   readonly header: KdumpHeader;
   private readonly bitmap1Off: number;
@@ -180,8 +181,10 @@ export class KdumpDump extends PageDump {
       vmcoreinfo: this.vmcoreinfo,
       prstatusSizes: this.notes.filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE').map((n) => n.desc.length),
     });
-    if (arch.arch !== null && arch.arch !== 'x86_64') throw new InputError(foreignArchMessage(arch));
-    this.prstatus = decodePrStatus(this.notes);
+    if (arch.arch !== null && !READABLE_ARCHES.has(arch.arch)) throw new InputError(foreignArchMessage(arch));
+    // Nothing naming an architecture was the x86_64 dumps of old makedumpfiles and hand-made files.
+    this.arch = arch.arch ?? 'x86_64';
+    this.prstatus = decodePrStatus(this.notes, this.arch);
 
     const compression: string[] = [];
     if (hdr.status & DUMP_DH_COMPRESSED_ZLIB) compression.push('zlib');

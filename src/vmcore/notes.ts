@@ -1,6 +1,7 @@
 // ELF notes (Elf64_Nhdr: namesz, descsz, type, then name and desc each padded to 4 bytes), as
 // found in a core's PT_NOTE segments and in the kdump-compressed sub-header's note area.
 import { InputError } from '../util/errors.js';
+import type { DumpArch } from './arch-detect.js';
 import type { DumpNote, PrStatus } from './types.js';
 
 export const NT_PRSTATUS = 1;
@@ -13,12 +14,20 @@ export const X86_64_REGS = [
   'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs',
 ] as const;
 
-// struct elf_prstatus on x86_64 (include/linux/elfcore.h): elf_siginfo (12) + pr_cursig (2) + pad
+/** arm64 `struct user_pt_regs` (arch/arm64/include/uapi/asm/ptrace.h): regs[31], sp, pc, pstate. */
+export const AARCH64_REGS = [
+  ...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc', 'pstate',
+] as const;
+
+/** Each ELF ABI's elf_gregset_t, named as the ABI names it: the one register vocabulary. */
+export const PRSTATUS_REGISTERS: Partial<Record<DumpArch, readonly string[]>> = { x86_64: X86_64_REGS, aarch64: AARCH64_REGS };
+
+// struct elf_prstatus on 64-bit Linux (include/linux/elfcore.h): elf_siginfo (12) + pr_cursig (2) + pad
 // (2) + pr_sigpend (8) + pr_sighold (8) = 32, then pr_pid/ppid/pgrp/sid (4 each) = 48, four
-// timevals (64) = 112, then pr_reg (27 x 8 = 216), pr_fpvalid: 336 bytes in all.
+// timevals (64) = 112, then pr_reg (x86_64: 27 x 8 = 216, 336 bytes in all; arm64: 34 x 8 = 272,
+// 392 bytes), pr_fpvalid.
 const PRSTATUS_PID = 32;
 const PRSTATUS_REGS = 112;
-const PRSTATUS_MIN = PRSTATUS_REGS + X86_64_REGS.length * 8;
 
 /** Parse a note area. Stops at a zero-filled tail (padding); a note running past the end is an error. */
 export function parseNotes(buf: Buffer, what: string): DumpNote[] {
@@ -49,14 +58,16 @@ function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
 }
 
-/** NT_PRSTATUS notes ("CORE", type 1) in file order, decoded for x86_64. */
-export function decodePrStatus(notes: DumpNote[]): PrStatus[] {
+/** NT_PRSTATUS notes ("CORE", type 1) in file order, decoded with the dump's ABI register names. */
+export function decodePrStatus(notes: DumpNote[], arch: DumpArch = 'x86_64'): PrStatus[] {
   const out: PrStatus[] = [];
+  const names = PRSTATUS_REGISTERS[arch] ?? X86_64_REGS;
+  const min = PRSTATUS_REGS + names.length * 8;
   for (const n of notes) {
     if (n.type !== NT_PRSTATUS || (n.name !== 'CORE' && n.name !== '')) continue;
-    if (n.desc.length < PRSTATUS_MIN) continue;
+    if (n.desc.length < min) continue;
     const regs: Record<string, bigint> = {};
-    X86_64_REGS.forEach((r, i) => {
+    names.forEach((r, i) => {
       regs[r] = n.desc.readBigUInt64LE(PRSTATUS_REGS + i * 8);
     });
     out.push({ index: out.length, pid: n.desc.readInt32LE(PRSTATUS_PID), regs });

@@ -1,11 +1,12 @@
 // The interface every dump format implements: physical memory plus the notes. Layers above
 // (src/kernel) see nothing else of the file format.
+import type { DumpArch } from './arch-detect.js';
 
 export interface PrStatus {
   /** Index of the NT_PRSTATUS note in file order; with kdump this is the CPU number. */
   index: number;
   pid: number;
-  /** x86_64 user_regs_struct, by name (r15 ... gs), as BigInt. */
+  /** pr_reg by the ABI's names (notes.ts PRSTATUS_REGISTERS: x86_64 r15 ... gs, aarch64 x0 ... pstate). */
   regs: Record<string, bigint>;
 }
 
@@ -29,6 +30,11 @@ export interface DumpFormatInfo {
 
 export interface DumpFile {
   readonly info: DumpFormatInfo;
+  /**
+   * The architecture the dump was taken on (ELF e_machine, else VMCOREINFO and the notes:
+   * arch-detect.ts). Absent means x86_64: DumpFile implementations written before arm64.
+   */
+  readonly arch?: DumpArch;
   readonly notes: DumpNote[];
   readonly prstatus: PrStatus[];
   /** VMCOREINFO text, from the ELF note or the kdump sub-header; null when absent. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { openKernel } from '../../src/kernel/kernel.js';
 import { KernelMemory } from '../../src/kernel/memory.js';
 import { PerCpu } from '../../src/kernel/percpu.js';
-import { decodePrstatus, decodeUserRegs, identifyPanicCpu, panicCpuFromLog, USER_REGS_ORDER } from '../../src/kernel/prstatus.js';
+import { decodePrstatus, identifyPanicCpu, panicCpuFromLog } from '../../src/kernel/prstatus.js';
+import { decodePrStatus, X86_64_REGS, AARCH64_REGS } from '../../src/vmcore/notes.js';
 import type { KernelLog } from '../../src/kernel/printk.js';
 import { BasicSymbolTable, type KernelSymbol } from '../../src/kernel/symbols.js';
 import { parseVmcoreinfo } from '../../src/kernel/vmcoreinfo.js';
@@ -125,23 +126,26 @@ describe('PerCpu', () => {
   });
 });
 
-const regsBuf = () => {
-  const b = Buffer.alloc(27 * 8);
-  USER_REGS_ORDER.forEach((_, i) => b.writeBigUInt64LE(BigInt(i + 1), i * 8));
-  return b;
+// An NT_PRSTATUS note whose pr_reg (at 112, after pr_pid at 32) holds 1, 2, 3, ...
+const prstatusNote = (words: number, pid: number) => {
+  const desc = Buffer.alloc(112 + words * 8 + 8);
+  desc.writeInt32LE(pid, 32);
+  for (let i = 0; i < words; i++) desc.writeBigUInt64LE(BigInt(i + 1), 112 + i * 8);
+  return { name: 'CORE', type: 1, desc };
 };
 
 describe('NT_PRSTATUS and the panic CPU', () => {
-  it('decodes user_regs_struct order and either register spelling', () => {
-    const r = decodeUserRegs(regsBuf());
-    expect(r.r15).toBe(1n);
-    expect(r.rip).toBe(17n);
-    expect(r.rsp).toBe(20n);
-    expect(r.gs).toBe(27n);
-    const p = decodePrstatus({ index: 0, pid: 5, regs: { ip: 0xffffffff81000000n, sp: 0x1000n, r15: 7n } }, 3);
-    expect(p).toMatchObject({ cpu: 3, pid: 5, rip: 0xffffffff81000000n, rsp: 0x1000n });
-    expect(p.regs.r15).toBe(7n);
-    expect(() => decodeUserRegs(Buffer.alloc(100))).toThrow(/truncated/);
+  it('one register vocabulary: the ABI names from the vmcore layer, the pc and sp picked by the Arch record', () => {
+    const [x] = decodePrStatus([prstatusNote(X86_64_REGS.length, 5)], 'x86_64');
+    expect(x.regs).toMatchObject({ r15: 1n, rip: 17n, rsp: 20n, gs: 27n });
+    const p = decodePrstatus(x, 3);
+    expect(p).toMatchObject({ cpu: 3, pid: 5, pc: 17n, sp: 20n });
+    expect(p.regs.r15).toBe(1n);
+    const [a] = decodePrStatus([prstatusNote(AARCH64_REGS.length, 1)], 'aarch64');
+    expect(a.regs).toMatchObject({ x0: 1n, x29: 30n, x30: 31n, sp: 32n, pc: 33n, pstate: 34n });
+    expect(decodePrstatus(a, 0, { pc: 'pc', sp: 'sp' })).toMatchObject({ pc: 33n, sp: 32n });
+    // A note too short for the ABI's pr_reg is not decoded.
+    expect(decodePrStatus([prstatusNote(20, 1)], 'x86_64')).toEqual([]);
   });
 
   const T = 0xffffffff81000000n;

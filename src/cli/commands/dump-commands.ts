@@ -29,7 +29,6 @@ let missingText: typeof VmcoreLayer.missingText;
 let formatLog: typeof KernelLayer.formatLog;
 let formatRecord: typeof KernelLayer.formatRecord;
 let openKernel: typeof KernelLayer.openKernel;
-let unwinderForKernel: typeof UnwindLayer.unwinderForKernel;
 let crashStyle: typeof UnwindLayer.crashStyle;
 let unwinderNotice: typeof UnwindLayer.unwinderNotice;
 let disassemble: typeof Disasm.disassemble;
@@ -56,7 +55,7 @@ function need(...extra: Layer[]): Promise<unknown> {
     },
     unwind: async () => {
       const [u, pcpu] = await Promise.all([import('../../kernel/unwind/index.js'), import('../../kernel/percpu.js')]);
-      ({ unwinderForKernel, crashStyle, unwinderNotice } = u);
+      ({ crashStyle, unwinderNotice } = u);
       ({ NR_CPUS_MAX } = pcpu);
     },
     disasm: async () => {
@@ -235,7 +234,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
     const r = await withKernel(path, o, async (k) => {
       const addr = resolve(k, what);
       const bytes = k.memory.readVirtual(addr, Math.min(count * 15, 65536));
-      const insns = (await disassemble(bytes, addr, count)).slice(0, count);
+      const insns = (await disassemble(bytes, addr, count, k.arch.disasmMode)).slice(0, count);
       const rows = insns.map((i) => {
         let text = formatInsn(i);
         const target = /^(call|jmp|j[a-z]+)\s+0x([0-9a-f]+)$/.exec(text);
@@ -257,7 +256,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
     .action(async (path: string, o: SymOpts & { cpu?: string; all?: boolean }) => {
       await need('unwind');
       const r = await withKernel(path, o, async (k) => {
-        const u = unwinderForKernel(k);
+        const u = (await k.arch.loadUnwinder())(k);
         let traces;
         if (o.all) traces = await u.backtraceAll();
         else {

@@ -25,7 +25,8 @@ export {
   type KernelOrcSymbols,
 } from './orc.js';
 export { ModuleSet, readModules, type ModuleInfo } from './modules.js';
-export { CpuStacks, THREAD_SIZE, IRQ_STACK_SIZE } from './stacks.js';
+export { CpuStacks, THREAD_SIZE } from './stacks.js';
+export { IRQ_STACK_SIZE } from '../arch/x86_64/stacks.js';
 export { precededByCall, scanForReturn } from './scan.js';
 export { Unwinder, normalizeRegs, decodePtRegs, PT_REGS, MAX_FRAMES, type UnwinderInput, type UnwindOptions, type UnwindStep } from './unwinder.js';
 export { unwinderForKernel, type KernelForUnwind } from './kernel-adapter.js';

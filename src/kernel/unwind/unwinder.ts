@@ -33,7 +33,9 @@ import { ModuleSet, readModules } from './modules.js';
 import { precededByCall, scanForReturn } from './scan.js';
 import { prologueFrameSize } from './prologue.js';
 import { mapKprobeSlot, readKprobeSlots, type KprobeSlot } from './kprobes.js';
-import { CpuStacks, exceptionStackRegions, irqStackRegion, taskStackRegion, type StackContext } from './stacks.js';
+import { CpuStacks, taskStackRegion, type StackContext } from './stacks.js';
+// The ORC unwinder is x86_64's: its stacks are x86_64's.
+import { exceptionStackRegions, irqStackRegion } from '../arch/x86_64/stacks.js';
 import type {
   Backtrace,
   ExceptionInfo,
