@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm ci` (prepare script).
+// Thin launcher: the CLI is compiled to dist/ and bundled into dist/bundle/ by `npm run build`
+// (also the prepare script of `npm ci` and `npm pack`; scripts/bundle.mjs).
 //
 // CommonJS on purpose (bin/package.json): Node sets up its ES module loader only when something
 // is imported, so `--version` answers from here without it, at the cost of a bare `node`
-// (`npm run bench start`); every other command imports dist/cli/main.js, which loads a command's
-// code only when that command runs.
+// (`npm run bench start`); every other command imports dist/bundle/main.js (the bundle of
+// dist/cli/main.js), which loads a command's code only when that command runs.
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports */
 'use strict';
@@ -25,7 +26,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
   reportRusage();
 } else {
-  import('../dist/cli/main.js')
+  import('../dist/bundle/main.js')
     .then(({ main }) => main(process.argv))
     .then(
       (code) => {

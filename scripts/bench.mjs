@@ -498,7 +498,7 @@ function crashSection() {
 }
 
 header();
-if (!existsSync(join(root, 'dist/cli/main.js'))) {
+if (!existsSync(join(root, 'dist/bundle/main.js'))) {
   console.log('dist/ is missing: run npm run build first');
   process.exit(1);
 }
