@@ -168,9 +168,10 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     const tv = cur?.values.find((v) => v.cpu === cpu);
     if (pv?.error) problems.push(`__preempt_count: ${pv.error}`);
     if (fv?.error) problems.push(`in_kernel_fpu: ${fv.error}`);
-    const raw = pv?.value !== undefined ? BigInt.asUintN(32, BigInt(pv.value)) : null;
+    // arm64's count is the 64-bit thread_info.preempt_count (need_resched in the upper word).
+    const raw = pv?.wide !== undefined ? pv.wide : pv?.value !== undefined ? BigInt.asUintN(32, BigInt(pv.value)) : null;
     const rtc = rt ? rtContextFor(k, rt, tv?.value, `the current task on CPU ${cpu}`) : null;
-    const preempt = raw !== null ? decodePreemptCount(raw, 'x86_64', release, rtc) : null;
+    const preempt = raw !== null ? decodePreemptCount(raw, k.arch.name, release, rtc) : null;
     let task: CpuContext['task'] = null;
     if (tv?.value !== undefined) {
       const ti = attempt(problems, 'task_struct', () => k.task(tv.value as bigint));
@@ -183,7 +184,7 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     const panicked = panic?.cpu === cpu;
     return {
       cpu,
-      preemptCount: raw !== null ? hex(raw, 8) : null,
+      preemptCount: raw !== null ? hex(raw, pv?.wide !== undefined ? 16 : 8) : null,
       preempt,
       preemptSource: pc?.source ?? null,
       inKernelFpu: fv?.value ?? null,

@@ -18,7 +18,8 @@ import { readKernelLog, type KernelLog } from './printk.js';
 import { decodePrstatus, identifyPanicCpu, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
 import { readSystemMap, readVmlinux, symbolFileMismatch, SymbolFileMismatchError } from './symfiles.js';
 import { symbolFileHint } from './symbol-hints.js';
-import type { SymbolSource, SymbolTable } from './symbols.js';
+import { BasicSymbolTable, type SymbolSource, type SymbolTable } from './symbols.js';
+import { locateBtf } from './btf-locate.js';
 import { readTask, type TaskInfo } from './task.js';
 import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
 
@@ -201,6 +202,7 @@ export class Kernel {
     if (this._symbols !== undefined) return this._symbols;
     this._symbols = this.time('symbols', () => this.loadSymbols());
     if (this._symbols) this.arch.symbolsLoaded(this.memory, this._symbols);
+    this.time('recoverSymbols', () => this.recoverSymbols());
     return this._symbols;
   }
 
@@ -294,8 +296,14 @@ export class Kernel {
     if (this._btf === undefined) {
       this._btf = this.time('btf', () => {
         const s = this.symbolsOrNull();
-        const start = s?.lookup('__start_BTF');
-        const stop = s?.lookup('__stop_BTF');
+        let start = s?.lookup('__start_BTF');
+        let stop = s?.lookup('__stop_BTF');
+        const etext = s?.lookup('_etext');
+        if ((start === undefined || stop === undefined) && etext !== undefined) {
+          // kallsyms without data symbols (no CONFIG_KALLSYMS_ALL): find the section by its header.
+          const found = locateBtf(this.memory, etext);
+          if (found) ({ start, stop } = found);
+        }
         if (start === undefined || stop === undefined) {
           this._btfError = s ? 'no __start_BTF/__stop_BTF symbols (CONFIG_DEBUG_INFO_BTF off?)' : 'no symbols';
           return null;
@@ -323,6 +331,18 @@ export class Kernel {
   get percpu(): PerCpu {
     this._percpu ??= this.time('percpu', () => new PerCpu(this.memory, this.symbols, this.dump.prstatus.length, () => this.btf, this.arch.context));
     return this._percpu;
+  }
+
+  private recovered = false;
+
+  /** Data symbols kallsyms lacks, from the architecture's record (see Arch.recoverSymbols), added to the table once. */
+  private recoverSymbols(): void {
+    const syms = this._symbols;
+    if (!syms || this.recovered || syms.lookup('__per_cpu_offset') !== undefined || !this.arch.recoverSymbols) return;
+    this.recovered = true;
+    const extra = this.arch.recoverSymbols(this.memory, syms, this.btf, this.dump.prstatus.length);
+    if (!extra.length) return;
+    this._symbols = new BasicSymbolTable(syms.source, [...syms.all(), ...extra], `${syms.description}; ${extra.length} per-CPU symbols recovered from code and BTF (no CONFIG_KALLSYMS_ALL)`);
   }
 
   /** The kernel log (VMCOREINFO only; BTF refines the level byte position when already loaded). */

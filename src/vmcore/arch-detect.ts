@@ -76,7 +76,7 @@ export function detectArch(input: { machine?: string; vmcoreinfo: string | null;
 }
 
 /** The architectures whose dumps the readers open (the kernel layer has a record for each). */
-export const READABLE_ARCHES: ReadonlySet<DumpArch> = new Set<DumpArch>(['x86_64']);
+export const READABLE_ARCHES: ReadonlySet<DumpArch> = new Set<DumpArch>(['x86_64', 'aarch64']);
 
 /** One line for a dump of an architecture ktriage cannot read. */
 export function foreignArchMessage(v: ArchVerdict): string {

@@ -2,9 +2,10 @@
 import type { DumpFile } from '../../vmcore/types.js';
 import { InputError } from '../../util/errors.js';
 import type { Arch } from './types.js';
+import { arm64 } from './arm64/index.js';
 import { x86_64 } from './x86_64/index.js';
 
-const RECORDS: Arch[] = [x86_64];
+const RECORDS: Arch[] = [x86_64, arm64];
 
 export function archOf(dump: Pick<DumpFile, 'arch'>): Arch {
   const name = dump.arch ?? 'x86_64';

@@ -17,7 +17,8 @@ import type { DumpArch } from '../../vmcore/arch-detect.js';
 import type { DumpFile } from '../../vmcore/types.js';
 import type { KernelAddressSpace } from '../address-space.js';
 import type { PerCpu, PerCpuValue } from '../percpu.js';
-import type { SymbolTable } from '../symbols.js';
+import type { Btf } from '../btf.js';
+import type { KernelSymbol, SymbolTable } from '../symbols.js';
 import type { Backtrace, StackRegion, UnwinderStatus } from '../unwind/types.js';
 import type { KernelForUnwind } from '../unwind/kernel-adapter.js';
 import type { StackContext } from '../unwind/stacks.js';
@@ -74,6 +75,11 @@ export interface Arch {
   /** Text symbols on the stack where a CPU stopped by the crashing one keeps its evidence (x86: NMI stack). */
   stopEvidenceNames(k: ArchKernel, cpu: number): string[];
   readonly context: PerCpuContext;
+  /**
+   * Data symbols a kernel without CONFIG_KALLSYMS_ALL leaves out of kallsyms, recovered from its
+   * code and BTF (__per_cpu_offset and the per-CPU variables); [] when they cannot be proven.
+   */
+  recoverSymbols?(memory: KernelAddressSpace, syms: SymbolTable, btf: Btf | undefined, cpus: number): KernelSymbol[];
   /** The unwinder, loaded on first use (its modules stay out of commands that never unwind). */
   loadUnwinder(): Promise<(k: KernelForUnwind) => KernelUnwinder>;
 }

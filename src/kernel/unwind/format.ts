@@ -34,6 +34,17 @@ export function crashExceptionLines(e: ExceptionInfo): string[] {
   const r = e.registers;
   const g = (n: string) => hex16(r[n]);
   const lines: string[] = [];
+  // arm64's pt_regs (x0-x30, sp, pc, pstate), in crash's arm64 layout: three registers a line from x29 down.
+  if (r.pstate !== undefined) {
+    if (!e.userMode) lines.push(`    [exception PC: ${e.rip}]`);
+    lines.push(`     PC: ${g('pc')}   LR: ${g('x30')}   SP: ${g('sp')}`);
+    for (let i = 29; i >= 0; i -= 3) {
+      const row = [i, i - 1, i - 2].filter((n) => n >= 0).map((n) => `${`X${n}`.padStart(3)}: ${g(`x${n}`)}`);
+      lines.push(`    ${row.join('  ')}`);
+    }
+    lines.push(`    PSTATE: ${hex(r.pstate).padStart(8, '0')}`);
+    return lines;
+  }
   if (!e.userMode) lines.push(`    [exception RIP: ${e.rip}]`);
   lines.push(`    RIP: ${g('ip')}  RSP: ${g('sp')}  RFLAGS: ${hex(r.flags ?? 0n).padStart(8, '0')}`);
   if (!e.partial) {

@@ -57,6 +57,7 @@ export type StackKind =
   | 'exception:#MC'
   | 'exception:#VC'
   | 'exception:#VC2'
+  | 'exception:overflow'
   | 'entry'
   | 'unknown';
 

@@ -1,0 +1,58 @@
+// Where arm64 keeps a CPU's context:
+//   current task:  the kernel keeps `current` in sp_el0 (arch/arm64/include/asm/current.h), which
+//                  NT_PRSTATUS does not carry; __switch_to() also stores the next task in the
+//                  per-CPU __entry_task (arch/arm64/kernel/process.c, 4.11+; the entry code read
+//                  it back before 6.x moved it to sp_el0 only), so that is what a dump can read;
+//   preempt count: no per-CPU variable: the current task's thread_info.preempt_count
+//                  (arch/arm64/include/asm/preempt.h), a u64 whose low word is the count and whose
+//                  high word is need_resched, stored inverted (0 = a reschedule is pending, so
+//                  that "preempt_count == 0" alone means "preemptible and should reschedule");
+//   FPU/SIMD:      per-CPU bool fpsimd_context_busy (arch/arm64/kernel/fpsimd.c, 5.6-6.x:
+//                  get_cpu_fpsimd_context() sets it around kernel_neon_begin()/end()), or
+//                  kernel_neon_busy before 5.6.
+// thread_info is task_struct's first member (CONFIG_THREAD_INFO_IN_TASK); its offsets come
+// from BTF.
+import type { PerCpu, PerCpuValue } from '../../percpu.js';
+import type { PerCpuContext } from '../types.js';
+
+function entryTask(p: PerCpu): { source: string; values: PerCpuValue<bigint>[] } | undefined {
+  const a = p.syms.lookup('__entry_task');
+  if (a === undefined) return undefined;
+  return { source: '__entry_task', values: p.readAll(a, 8).map((r) => ({ ...r, value: r.value?.readBigUInt64LE(0) })) };
+}
+
+export const arm64Context: PerCpuContext = {
+  currentTask: entryTask,
+  preemptCount(p) {
+    const cur = entryTask(p);
+    if (!cur) return undefined;
+    const btf = p.btf?.();
+    const ti = btf?.offsetOf('task_struct', 'thread_info');
+    const pc = btf?.offsetOf('thread_info', 'preempt_count');
+    const source = `current task's thread_info.preempt_count (64-bit; need_resched inverted in the upper word), task from __entry_task`;
+    return {
+      source,
+      values: cur.values.map((c) => {
+        if (c.value === undefined) return { cpu: c.cpu, error: c.error ?? 'current task unreadable' };
+        if (ti === undefined || pc === undefined) return { cpu: c.cpu, error: 'no BTF for thread_info.preempt_count' };
+        const address = c.value + BigInt(ti + pc);
+        const b = p.mem.tryRead(address, 8);
+        if (!b) return { cpu: c.cpu, address, error: `thread_info at 0x${address.toString(16)} unreadable` };
+        const wide = b.readBigUInt64LE(0);
+        return { cpu: c.cpu, address, value: Number(wide & 0xffffffffn), wide };
+      }),
+    };
+  },
+  simdInUse(p) {
+    for (const name of ['fpsimd_context_busy', 'kernel_neon_busy']) {
+      const a = p.syms.lookup(name);
+      if (a === undefined) continue;
+      return {
+        source: name,
+        inverted: false,
+        values: p.readAll(a, 1).map((r) => ({ cpu: r.cpu, address: r.address, error: r.error, raw: r.value?.[0], value: r.value === undefined ? undefined : r.value[0] !== 0 })),
+      };
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,37 @@
+// The arm64 record: struct user_pt_regs (x0-x30, sp, pc, pstate), translation from VMCOREINFO
+// (memory.ts), the per-CPU IRQ stacks, the current task's thread_info for the preempt count
+// (context.ts), and a frame-record unwinder (unwinder.ts).
+import type { Arch } from '../types.js';
+import { arm64Context } from './context.js';
+import { Arm64Memory } from './memory.js';
+import { recoverPerCpuSymbols } from './percpu-locate.js';
+import { irqStackRegion, overflowStackRegion } from './stacks.js';
+
+export const arm64: Arch = {
+  name: 'arm64',
+  dumpArch: 'aarch64',
+  regs: { pc: 'pc', sp: 'sp' },
+  disasmMode: 'arm64',
+  // THREAD_SIZE (arch/arm64/include/asm/memory.h): 16 KiB with 4K and 16K pages and no KASAN;
+  // CONFIG_VMAP_STACK with 64K pages makes it one page (64 KiB).
+  threadSize: 16384n,
+  // KIMAGE_VADDR (= MODULES_END, 48-bit VA) + the 64 KiB before _stext (arch/arm64/kernel/head.S).
+  defaultTextBase: 0xffff800008010000n,
+  createMemory: (dump, vmcoreinfo) => new Arm64Memory(dump, vmcoreinfo),
+  symbolsLoaded(memory, syms) {
+    const text = syms.lookup('_text');
+    const end = syms.lookup('_end');
+    if (memory instanceof Arm64Memory && text !== undefined && end !== undefined) memory.setImageBounds(text, end);
+  },
+  irqStack: irqStackRegion,
+  exceptionStacks: (ctx, cpu) => {
+    const o = overflowStackRegion(ctx, cpu);
+    return o ? [o] : [];
+  },
+  // A CPU stopped by the panicking one runs the stop IPI on its IRQ stack, which its own
+  // registers already show (local_cpu_stop): no other stack keeps evidence.
+  stopEvidenceNames: () => [],
+  context: arm64Context,
+  recoverSymbols: recoverPerCpuSymbols,
+  loadUnwinder: async () => (await import('./unwinder.js')).arm64UnwinderForKernel,
+};

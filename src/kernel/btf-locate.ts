@@ -1,0 +1,39 @@
+// The kernel's .BTF section without __start_BTF: a kernel built without CONFIG_KALLSYMS_ALL
+// (Debian's arm64 kernels) lists only text symbols in kallsyms. The section lies in the image's
+// read-only data after the text (include/asm-generic/vmlinux.lds.h: `. = ALIGN(4); .BTF`), and
+// starts with struct btf_header (include/uapi/linux/btf.h): magic 0xeB9F, version 1, flags 0,
+// hdr_len 24, then type_off 0, type_len, str_off = type_len, str_len.
+import { onlyDumpData } from '../util/errors.js';
+import type { KernelAddressSpace } from './address-space.js';
+
+const HEADER = Buffer.from([0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00]);
+const CHUNK = 1 << 20;
+/** How far past the end of the text to look (the image's rodata on distribution kernels is well under this). */
+const SPAN = 64 * CHUNK;
+
+/** [start, stop) of the .BTF section, found after `etext`; undefined when no plausible header is there. */
+export function locateBtf(mem: KernelAddressSpace, etext: bigint): { start: bigint; stop: bigint } | undefined {
+  for (let off = 0; off < SPAN; off += CHUNK) {
+    const base = etext + BigInt(off);
+    let buf: Buffer;
+    try {
+      // Overlap the next chunk by a header's length so a header across the boundary is seen.
+      buf = mem.readVirtual(base, CHUNK + 24);
+    } catch (e) {
+      onlyDumpData(e);
+      return undefined;
+    }
+    for (let i = buf.indexOf(HEADER); i >= 0 && i + 24 <= buf.length; i = buf.indexOf(HEADER, i + 4)) {
+      if (i % 4 !== 0) continue;
+      const typeOff = buf.readUInt32LE(i + 8);
+      const typeLen = buf.readUInt32LE(i + 12);
+      const strOff = buf.readUInt32LE(i + 16);
+      const strLen = buf.readUInt32LE(i + 20);
+      // vmlinux BTF: types first, strings right after, both of a few MiB at most.
+      if (typeOff !== 0 || strOff !== typeLen || typeLen === 0 || strLen === 0 || typeLen + strLen > 64 * CHUNK) continue;
+      const start = base + BigInt(i);
+      return { start, stop: start + 24n + BigInt(typeLen) + BigInt(strLen) };
+    }
+  }
+  return undefined;
+}
