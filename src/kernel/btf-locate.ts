@@ -11,18 +11,40 @@ const CHUNK = 1 << 20;
 /** How far past the end of the text to look (the image's rodata on distribution kernels is well under this). */
 const SPAN = 64 * CHUNK;
 
-/** [start, stop) of the .BTF section, found after `etext`; undefined when no plausible header is there. */
-export function locateBtf(mem: KernelAddressSpace, etext: bigint): { start: bigint; stop: bigint } | undefined {
-  for (let off = 0; off < SPAN; off += CHUNK) {
-    const base = etext + BigInt(off);
-    let buf: Buffer;
+/** A chunk of the image, with the pages a dump lacks (a trimmed dump keeps few) read as zeroes. */
+function readTolerant(mem: KernelAddressSpace, base: bigint, len: number): Buffer {
+  try {
+    return mem.readVirtual(base, len);
+  } catch (e) {
+    onlyDumpData(e);
+  }
+  const out = Buffer.alloc(len);
+  for (let o = 0; o < len; o += 4096) {
+    const n = Math.min(4096, len - o);
     try {
-      // Overlap the next chunk by a header's length so a header across the boundary is seen.
-      buf = mem.readVirtual(base, CHUNK + 24);
+      mem.readVirtual(base + BigInt(o), n).copy(out, o);
     } catch (e) {
       onlyDumpData(e);
-      return undefined;
     }
+  }
+  return out;
+}
+
+/**
+ * [start, stop) of the .BTF section, found after `etext`; undefined when no plausible header is
+ * there. The pages the search only looked through are dropped from the dump's pages-read set: a
+ * trimmed dump (`ktriage trim`) needs the section, not the rodata before it.
+ */
+export function locateBtf(mem: KernelAddressSpace, etext: bigint): { start: bigint; stop: bigint } | undefined {
+  const touched = mem.dump.pagesTouched;
+  const before = new Set(touched);
+  const forget = () => {
+    for (const p of [...touched]) if (!before.has(p)) touched.delete(p);
+  };
+  for (let off = 0; off < SPAN; off += CHUNK) {
+    const base = etext + BigInt(off);
+    // Overlap the next chunk by a header's length so a header across the boundary is seen.
+    const buf = readTolerant(mem, base, CHUNK + 24);
     for (let i = buf.indexOf(HEADER); i >= 0 && i + 24 <= buf.length; i = buf.indexOf(HEADER, i + 4)) {
       if (i % 4 !== 0) continue;
       const typeOff = buf.readUInt32LE(i + 8);
@@ -31,9 +53,11 @@ export function locateBtf(mem: KernelAddressSpace, etext: bigint): { start: bigi
       const strLen = buf.readUInt32LE(i + 20);
       // vmlinux BTF: types first, strings right after, both of a few MiB at most.
       if (typeOff !== 0 || strOff !== typeLen || typeLen === 0 || strLen === 0 || typeLen + strLen > 64 * CHUNK) continue;
+      forget();
       const start = base + BigInt(i);
       return { start, stop: start + 24n + BigInt(typeLen) + BigInt(strLen) };
     }
   }
+  forget();
   return undefined;
 }

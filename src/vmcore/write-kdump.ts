@@ -63,7 +63,7 @@ export function writeTrimmedKdump(src: DumpFile, pfns: Iterable<bigint>, outPath
   utsField(h, 77, opts.nodename ?? '');
   utsField(h, 142, opts.release ?? '');
   utsField(h, 207, opts.version ?? '');
-  utsField(h, 272, 'x86_64');
+  utsField(h, 272, src.arch ?? 'x86_64');
   h.writeBigInt64LE(BigInt(opts.timestamp ?? 0), 408);
   h.writeUInt32LE(DUMP_DH_COMPRESSED_ZLIB, 424);
   h.writeInt32LE(pageSize, 428);

@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { analyzeOpenDump } from '../../analyzers/vmcore-analysis.js';
 import { openKernel } from '../../kernel/index.js';
-import { unwinderForKernel } from '../../kernel/unwind/index.js';
 import { openDumpAsync } from '../../vmcore/index.js';
 import { writeTrimmedElf } from '../../vmcore/write-elf.js';
 import { writeTrimmedKdump } from '../../vmcore/write-kdump.js';
@@ -19,7 +18,7 @@ export async function runTrim(input: string, out: string): Promise<{ text: strin
     // Also every CPU's backtrace and the info/log/percpu reads, so `bt --all` works on the result.
     const k = openKernel(dump, { cache: false });
     try {
-      await unwinderForKernel(k).backtraceAll();
+      await (await k.arch.loadUnwinder())(k).backtraceAll();
     } catch (e) {
       onlyDumpData(e);
       // a CPU that cannot be unwound only means its pages are not needed
