@@ -28,7 +28,7 @@ function isSubsequence(sub: string[], all: string[]): boolean {
 beforeAll(() => {
   if (existsSync(ELF) && statSync(ELF).size === ELF_SIZE) return;
   mkdirSync(work, { recursive: true });
-  writeFileSync(ELF, execFileSync('xz', ['-dc', join(DIR, 'qemu-dump.elf.xz')], { maxBuffer: ELF_SIZE + 1 }));
+  writeFileSync(ELF, execFileSync('xz', ['-dc', join(DIR, 'vmcore.elf.xz')], { maxBuffer: ELF_SIZE + 1 }));
 }, 120_000);
 
 describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {

@@ -12,11 +12,11 @@ import { openDump } from '../../src/vmcore/index.js';
 import { FIXTURES, REPO } from '../paths.js';
 
 const ARM64 = join(FIXTURES, 'vmcore-debian-6.1.192-arm64-sysrq-2cpu');
-const KDUMP_HEAD = join(ARM64, 'qemu-dump.kdump-zlib.head-1MiB');
+const KDUMP_HEAD = join(ARM64, 'vmcore.kdump-zlib.head-1MiB');
 const tmp = mkdtempSync(join(tmpdir(), 'ktriage-arch-'));
 const ELF_HEAD = join(tmp, 'arm64-head.elf');
 // The ELF header and notes are in the first MiB; the 512 MiB of memory after them are not needed.
-writeFileSync(ELF_HEAD, execSync(`xz -dc '${join(ARM64, 'qemu-dump.elf.xz')}' | head -c 1048576`, { maxBuffer: 2 << 20 }));
+writeFileSync(ELF_HEAD, execSync(`xz -dc '${join(ARM64, 'vmcore.elf.xz')}' | head -c 1048576`, { maxBuffer: 2 << 20 }));
 const bin = join(REPO, 'bin/ktriage.js');
 const run = (args: string[]) => spawnSync('node', [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
