@@ -4,8 +4,9 @@
 //
 // CommonJS on purpose (bin/package.json): Node sets up its ES module loader only when something
 // is imported, so `--version` answers from here without it, at the cost of a bare `node`
-// (`npm run bench start`); every other command imports dist/bundle/main.js (the bundle of
-// dist/cli/main.js), which loads a command's code only when that command runs.
+// (`npm run bench start`); every other command requires dist/bundle/main.js (the CommonJS bundle
+// of dist/cli/main.js: no ES module loader either), which loads a command's code only when that
+// command runs.
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports */
 'use strict';
@@ -26,8 +27,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
   reportRusage();
 } else {
-  import('../dist/bundle/main.js')
-    .then(({ main }) => main(process.argv))
+  Promise.resolve()
+    .then(() => require('../dist/bundle/main.js').main(process.argv))
     .then(
       (code) => {
         reportRusage();

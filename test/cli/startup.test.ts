@@ -15,15 +15,15 @@ const DUMP = path.join(ROOT, 'fixtures/vmcore-debian-6.1.192-buggy-2cpu/vmcore.d
 const work = mkdtempSync(path.join(tmpdir(), 'ktriage-startup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-// A resolve hook that lists every module loaded (the launcher itself is CommonJS: not listed).
+// A resolve hook that lists every ES module loaded, and a preload that lists every CommonJS module
+// at exit (the launcher, the CLI bundle, and capstone, which src/util/disasm.ts requires).
 const hooks = path.join(work, 'hooks.mjs');
 writeFileSync(hooks, "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n");
 const register = path.join(work, 'register.mjs');
 writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
 
-// capstone is loaded with require() (src/util/disasm.ts), which the resolve hook does not see.
 const requireHook = path.join(work, 'require-hook.cjs');
-writeFileSync(requireHook, "const M = require('node:module'); const load = M._load; M._load = function (r, ...a) { if (/capstone/.test(r)) process.stderr.write('LOADED require:' + r + '\\n'); return load.call(this, r, ...a); };\n");
+writeFileSync(requireHook, "process.on('exit', () => { for (const f of Object.keys(require.cache)) process.stderr.write('LOADED file://' + f + '\\n'); });\n");
 
 function bundled(file: string): string[] {
   return readFileSync(path.join(ROOT, file), 'utf8')
@@ -35,7 +35,7 @@ function bundled(file: string): string[] {
 function loaded(...args: string[]): { modules: string[]; status: number | null; stdout: string } {
   const r = spawnSync(process.execPath, ['--require', requireHook, '--import', register, BIN, ...args], { encoding: 'utf8', env: { ...process.env, KTRIAGE_CACHE_DIR: path.join(work, 'cache') } });
   const files = [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7).replace(/^file:\/\//, '').replace(ROOT + '/', '')))];
-  // The launcher loads the bundle (scripts/bundle.mjs): a chunk stands for the modules it holds,
+  // The launcher requires the bundle (scripts/bundle.mjs): a chunk stands for the modules it holds,
   // each of which rolldown introduces with a `// dist/...` or `// node_modules/...` line.
   const modules = files.flatMap((f) => (f.startsWith('dist/bundle/') ? [f, ...bundled(f)] : [f]));
   return { modules, status: r.status, stdout: r.stdout };
