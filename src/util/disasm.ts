@@ -83,7 +83,12 @@ export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_00
         cut = true;
         break;
       }
-      out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr: i.op_str, bytes: Uint8Array.from(i.bytes), bad: false });
+      let opStr = i.op_str;
+      if (mode === 'arm64' && i.size === 4) {
+        const target = arm64PcRelTarget(Buffer.from(i.bytes).readUInt32LE(0), base + BigInt(offset));
+        if (target !== undefined) opStr = opStr.replace(/#-?0x[0-9a-f]+$/, '0x' + BigInt.asUintN(64, target).toString(16));
+      }
+      out.push({ offset, address: base + BigInt(offset), size: i.size, mnemonic: i.mnemonic, opStr, bytes: Uint8Array.from(i.bytes), bad: false });
       next = offset + i.size;
       if (out.length >= maxInsns) return out;
     }
@@ -96,6 +101,25 @@ export async function disassemble(code: Uint8Array, base = 0n, maxInsns = 100_00
     pos = next;
   }
   return out;
+}
+
+const sext = (v: number, bits: number): bigint => BigInt(v & (1 << (bits - 1)) ? v - 2 ** bits : v);
+
+/**
+ * The absolute target of an A64 pc-relative instruction (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ, LDR
+ * literal, ADR, ADRP; Arm ARM C4.1 encodings), from its word: capstone decodes at base 0 (its
+ * addresses are signed), so its `#imm` would be relative to the buffer, not the kernel address.
+ */
+export function arm64PcRelTarget(word: number, pc: bigint): bigint | undefined {
+  const w = word >>> 0;
+  const imm19 = () => sext((w >>> 5) & 0x7ffff, 19) << 2n;
+  if ((w & 0x7c000000) >>> 0 === 0x14000000) return pc + (sext(w & 0x3ffffff, 26) << 2n);
+  if ((w & 0xff000010) >>> 0 === 0x54000000 || (w & 0x7e000000) >>> 0 === 0x34000000 || (w & 0x3b000000) >>> 0 === 0x18000000) return pc + imm19();
+  if ((w & 0x7e000000) >>> 0 === 0x36000000) return pc + (sext((w >>> 5) & 0x3fff, 14) << 2n);
+  const adrImm = () => sext((((w >>> 5) & 0x7ffff) << 2) | ((w >>> 29) & 3), 21);
+  if ((w & 0x9f000000) >>> 0 === 0x10000000) return pc + adrImm();
+  if ((w & 0x9f000000) >>> 0 === 0x90000000) return (pc & ~0xfffn) + (adrImm() << 12n);
+  return undefined;
 }
 
 /** Decode exactly one instruction at `offset` (for checking that a return address follows a call). */

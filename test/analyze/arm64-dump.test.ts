@@ -97,4 +97,15 @@ describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {
     const irqFrame = cpu1.frames.find((f: { function: string }) => f.function === 'el1h_64_irq');
     expect(irqFrame.exception.rip).toMatch(/^arch_cpu_idle\+/);
   });
+
+  it('sym, rd and dis: crash\'s symbol address, memory, A64 with absolute branch targets', () => {
+    const sym = run(['sym', ELF, 'sysrq_handle_crash']);
+    expect(sym.stdout.trim()).toBe('ffffdec384a35044 (t) sysrq_handle_crash');
+    const rd = run(['rd', ELF, referee.cpus[0].current.task, '1']);
+    expect(rd.status).toBe(0);
+    // sysrq_handle_crash's only call: panic("sysrq triggered crash")
+    const dis = run(['dis', ELF, 'sysrq_handle_crash', '8']);
+    expect(dis.stdout).toMatch(/<sysrq_handle_crash\+0x1c\/0x20>: {2}bl 0xffffdec384ec5cb4 <panic\+0x0\/0x[0-9a-f]+>/);
+    expect(dis.stdout).toMatch(/stp x29, x30, \[sp, #-0x10\]!/);
+  });
 });

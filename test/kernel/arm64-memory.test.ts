@@ -133,3 +133,18 @@ describe('arm64 translation', () => {
     expect(() => setup(4096, 50)).toThrow(/VA_BITS\)=50 is not an arm64 configuration/);
   });
 });
+
+describe('A64 pc-relative targets for dis', () => {
+  it('B, BL, B.cond, CBZ, TBZ, ADR, ADRP from their words', async () => {
+    const { arm64PcRelTarget } = await import('../../src/util/disasm.js');
+    const pc = 0xffffdec384a35060n;
+    expect(arm64PcRelTarget(0x94124315, pc)).toBe(0xffffdec384ec5cb4n); // bl panic (the real dump)
+    expect(arm64PcRelTarget(0x17ffffff, pc)).toBe(pc - 4n); // b .-4
+    expect(arm64PcRelTarget(0x54000040, pc)).toBe(pc + 8n); // b.eq .+8
+    expect(arm64PcRelTarget(0x34000040, pc)).toBe(pc + 8n); // cbz w0, .+8
+    expect(arm64PcRelTarget(0x36000040, pc)).toBe(pc + 8n); // tbz w0, #0, .+8
+    expect(arm64PcRelTarget(0x10000040, pc)).toBe(pc + 8n); // adr x0, .+8
+    expect(arm64PcRelTarget(0xb0000000, pc)).toBe((pc & ~0xfffn) + 0x1000n); // adrp x0, page+1
+    expect(arm64PcRelTarget(0xd503201f, pc)).toBeUndefined(); // nop
+  });
+});

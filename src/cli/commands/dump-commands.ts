@@ -233,11 +233,12 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
     await need('disasm');
     const r = await withKernel(path, o, async (k) => {
       const addr = resolve(k, what);
-      const bytes = k.memory.readVirtual(addr, Math.min(count * 15, 65536));
+      const bytes = k.memory.readVirtual(addr, Math.min(count * (k.arch.disasmMode === 'arm64' ? 4 : 15), 65536));
       const insns = (await disassemble(bytes, addr, count, k.arch.disasmMode)).slice(0, count);
       const rows = insns.map((i) => {
         let text = formatInsn(i);
-        const target = /^(call|jmp|j[a-z]+)\s+0x([0-9a-f]+)$/.exec(text);
+        // x86 calls and jumps; arm64 branches (b, bl, b.cond, cbz, tbz: the target is the last operand).
+        const target = /^(call|jmp|j[a-z]+|bl?|b\.[a-z]+|cbn?z\s+\w+,|tbn?z\s+\w+, #\d+,)\s+0x([0-9a-f]+)$/.exec(text);
         if (target) {
           const f = k.symbols.format(BigInt('0x' + target[2]));
           if (f) text += ` <${f}>`;
