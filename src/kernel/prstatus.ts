@@ -54,7 +54,8 @@ export interface PanicCpuResult {
 }
 
 const PANIC_FUNCS = new Set(['panic', 'nmi_panic', '__crash_kexec', 'crash_kexec', 'machine_kexec', 'crash_setup_regs', 'vpanic', 'panic_smp_self_stop', 'check_panic_on_warn']);
-const STOP_FUNCS = new Set(['crash_nmi_callback', 'stop_this_cpu', 'smp_stop_nmi_callback', 'nmi_handle', 'sysvec_reboot', '__sysvec_reboot', 'nmi_shootdown_cpus', 'crash_smp_send_stop', 'native_stop_other_cpus']);
+// arm64: local_cpu_stop (the panic's stop IPI, arch/arm64/kernel/smp.c) and ipi_cpu_crash_stop (kdump's).
+const STOP_FUNCS = new Set(['local_cpu_stop', 'ipi_cpu_crash_stop', 'crash_nmi_callback', 'stop_this_cpu', 'smp_stop_nmi_callback', 'nmi_handle', 'sysvec_reboot', '__sysvec_reboot', 'nmi_shootdown_cpus', 'crash_smp_send_stop', 'native_stop_other_cpus']);
 const IDLE_FUNCS = new Set(['native_safe_halt', 'default_idle', 'default_idle_call', 'do_idle', 'cpu_startup_entry', 'mwait_idle', 'intel_idle', 'acpi_idle_do_entry', 'arch_cpu_idle', 'cpuidle_enter_state', 'pv_native_safe_halt']);
 
 export interface StackReader {
@@ -85,8 +86,10 @@ export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigin
   }
   for (let o = 0; o + 8 <= buf.length; o += 8) {
     const v = buf.readBigUInt64LE(o);
-    if (textLo !== undefined && textHi !== undefined && (v < textLo || v >= textHi)) continue;
-    if (v < 0xffffffff80000000n) continue;
+    if (textLo !== undefined && textHi !== undefined) {
+      if (v < textLo || v >= textHi) continue;
+    } else if (v < 0xffffffff80000000n) continue; // without text bounds: x86_64's kernel image
+
     const s = syms.symbolize(v);
     if (s && s.offset > 0n) out.push(s.name);
   }

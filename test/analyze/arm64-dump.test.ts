@@ -68,6 +68,10 @@ describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {
     expect(r.status).toBe(0); // no known hazard
     const d = JSON.parse(r.stdout);
     expect(d.panicCpu).toBe(referee.panic_cpu.value);
+    // panic_cpu is not in this kallsyms (no data symbols): the registers and stacks decide.
+    expect(d.panicCpuEvidence).toMatch(/^registers\/stack: CPU 0: panic .*CPU 1: stopped at local_cpu_stop/);
+    expect(d.cpus.map((c: { state: string }) => c.state)).toEqual(['called panic() (panic)', 'stopped by the panic (local_cpu_stop)']);
+    expect(d.cpus[0].preemptSource).toMatch(/no CONFIG_PREEMPT_COUNT/);
     expect(d.panicMessage).toContain(referee.panic_message.value);
     for (const c of referee.cpus) {
       const got = d.cpus.find((x: { cpu: number }) => x.cpu === c.cpu);

@@ -39,7 +39,11 @@ export function renderDumpText(d: DumpDiagnosis): string {
 
   out.push('');
   out.push(paint('2. Per-CPU context', 'bold'));
-  const ct = table(['CPU', '__preempt_count', 'decoded', 'in_kernel_fpu', 'current task', 'RIP (NT_PRSTATUS)', 'state'], { colWidths: [6, 17, 30, 15, 18, 26, 30] });
+  // A 64-bit count is arm64's thread_info.preempt_count; x86 keeps a 32-bit per-CPU __preempt_count.
+  const wide = d.cpus.some((c) => (c.preemptCount?.length ?? 0) > 10);
+  const ct = wide
+    ? table(['CPU', 'preempt_count', 'decoded', 'SIMD busy', 'current task', 'PC (NT_PRSTATUS)', 'state'], { colWidths: [6, 21, 30, 11, 18, 26, 30] })
+    : table(['CPU', '__preempt_count', 'decoded', 'in_kernel_fpu', 'current task', 'RIP (NT_PRSTATUS)', 'state'], { colWidths: [6, 17, 30, 15, 18, 26, 30] });
   for (const c of d.cpus) {
     const mark = (c.explainsCrash ? '>' : '') + (c.panicked ? '*' : '') || ' ';
     const cells = [
@@ -105,7 +109,7 @@ export function renderDumpMarkdown(d: DumpDiagnosis): string {
   row('symbols', d.symbolSource);
   out.push('');
   out.push('### Per-CPU context');
-  out.push('| CPU | __preempt_count | decoded | in_kernel_fpu | task | RIP | state |');
+  out.push((d.cpus.some((c) => (c.preemptCount?.length ?? 0) > 10) ? '| CPU | preempt_count | decoded | SIMD busy | task | PC | state |' : '| CPU | __preempt_count | decoded | in_kernel_fpu | task | RIP | state |'));
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const c of d.cpus) {
     const b = (x: string) => (c.explainsCrash ? `**${x}**` : x);

@@ -29,7 +29,12 @@ export const arm64Context: PerCpuContext = {
     const btf = p.btf?.();
     const ti = btf?.offsetOf('task_struct', 'thread_info');
     const pc = btf?.offsetOf('thread_info', 'preempt_count');
-    const source = `current task's thread_info.preempt_count (64-bit; need_resched inverted in the upper word), task from __entry_task`;
+    // CONFIG_PREEMPT_COUNT is selected by PREEMPTION (kernel/Kconfig.preempt), which builds
+    // preempt_schedule() (kernel/sched/core.c), and by DEBUG_ATOMIC_SLEEP, which builds
+    // __might_resched() (___might_sleep() before 5.16). Without it preempt_disable() is only a
+    // barrier (include/linux/preempt.h): the count holds the irq/softirq/NMI levels alone.
+    const counted = ['preempt_schedule', '__might_resched', '___might_sleep'].some((n) => p.syms.lookup(n) !== undefined);
+    const source = `current task's thread_info.preempt_count (64-bit; need_resched inverted in the upper word), task from __entry_task${counted ? '' : '; this kernel has no CONFIG_PREEMPT_COUNT (kallsyms has neither preempt_schedule nor __might_resched): preempt_disable() is not counted, only hardirq/softirq/NMI levels'}`;
     return {
       source,
       values: cur.values.map((c) => {
