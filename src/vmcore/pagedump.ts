@@ -74,7 +74,12 @@ export abstract class PageDump implements DumpFile {
       const pfn = a / ps;
       const off = Number(a % ps);
       const n = Math.min(this.pageSize - off, length - done);
-      this.pagesTouched.add(pfn);
+      if (this.pageSize === 4096) this.pagesTouched.add(pfn);
+      else {
+        // In 4 KiB frames whatever the format's unit (QEMU's arm64 kdump files use 64 KiB
+        // blocks): trim writes the 4 KiB pages an analysis read, not whole blocks.
+        for (let f = a >> 12n, last = (a + BigInt(n) - 1n) >> 12n; f <= last; f++) this.pagesTouched.add(f);
+      }
       const p = this.page(pfn);
       if (p.ranges && !p.ranges.some(([s, e]) => s <= off && off + n <= e)) {
         // Find the first missing byte for the message.

@@ -47,7 +47,7 @@ export interface DumpFile {
   /** Read physical memory. Throws DumpReadError for pages not in the dump (excluded/absent). */
   readPhysical(paddr: bigint, length: number): Buffer;
   pageState(paddr: bigint): PageState;
-  /** Physical pages read so far (for `trim` and for the bench's "pages read" figure). */
+  /** Physical 4 KiB page frames read so far, whatever the format's block size (for `trim` and for the bench's "pages read" figure). */
   readonly pagesTouched: Set<bigint>;
   /** How much of what the headers describe the file holds (computed on the first call). */
   completeness(): DumpCompleteness;

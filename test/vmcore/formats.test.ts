@@ -265,6 +265,16 @@ describe('kdump-compressed', () => {
     d.close();
   });
 
+  it('64 KiB blocks (QEMU\'s arm64 kdump files): pages read are counted in 4 KiB frames, so trim keeps only those', () => {
+    const p = f('bs64k.kdump');
+    writeKdump(p, { blockSize: 65536, maxMapnr: 4, pages: [{ pfn: 1, codec: 'zlib', data: patternPage(1, 65536) }] });
+    const d = openDump(p);
+    // 16 bytes straddling the 4 KiB frames 0x1e and 0x1f of block 1 (0x10000-0x1ffff)
+    d.readPhysical(0x1eff8n, 16);
+    expect([...d.pagesTouched].sort()).toEqual([0x1en, 0x1fn]);
+    d.close();
+  });
+
   it('flattened format (makedumpfile -F, QEMU before 8.2) reads the same as the reassembled file', () => {
     const { buf } = buildKdump({ maxMapnr: 64, pages: allCodecs(), notes: NOTES, vmcoreinfoInNotes: true });
     const p = f('codecs.flat');
