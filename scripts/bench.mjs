@@ -12,6 +12,11 @@
 //   triage   `triage` throughput (inputs/s per core) and peak RSS on a batch of >= 200 inputs
 //   crash    crash's time on the same questions, when crash and a debug vmlinux are installed
 //
+// crash reads full dumps only (a trimmed fixture lacks the pages crash's start-up reads): it runs on
+// the fixture dumps it can open plus BENCH_CRASH_DUMPS (colon-separated paths, e.g. the full dumps
+// scripts/fixtures/make-kernels.sh leaves in /tmp/ktriage-fixtures-work), with the vmlinux-<release>
+// found under BENCH_VMLINUX_DIRS (colon-separated; default /usr/lib/debug/boot; fetch-kernel.sh
+// --dbg unpacks them under /tmp/ktriage-kernels/<release>/usr/lib/debug/boot).
 // BENCH_RUNS (default 11 for start-up, 5 otherwise) sets the rounds. BENCH_BASELINE=<checkout> adds
 // the start-up commands of another built checkout (its bin/ktriage.js, its own build cache) to the
 // same rounds: a before/after measured side by side. A script, not a timed test:
@@ -464,27 +469,35 @@ function triageSection() {
 
 function crashSection() {
   const crashBin = ['/usr/bin/crash', '/usr/local/bin/crash'].find((p) => existsSync(p));
-  const vmlinuxDir = '/usr/lib/debug/boot';
-  const vmlinuxes = existsSync(vmlinuxDir) ? readdirSync(vmlinuxDir).filter((f) => f.startsWith('vmlinux-')) : [];
+  const vmlinuxDirs = (process.env.BENCH_VMLINUX_DIRS ?? '/usr/lib/debug/boot').split(':').filter(Boolean);
+  const vmlinuxes = vmlinuxDirs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('vmlinux-')).map((f) => ({ f, path: join(dir, f) })) : []));
+  const vmlinuxDir = vmlinuxDirs.join(':');
   if (!crashBin || vmlinuxes.length === 0) {
-    console.log(`\n## crash: skipped: ${!crashBin ? 'crash is not installed' : `no debug vmlinux under ${vmlinuxDir} (linux-image-*-dbg, ~1 GB, not installed here)`}`);
+    console.log(`\n## crash: skipped: ${!crashBin ? 'crash is not installed' : `no debug vmlinux under ${vmlinuxDir} (linux-image-*-dbg, ~1 GB, not installed here; BENCH_VMLINUX_DIRS)`}`);
     return;
   }
   const runs = runsFor(3);
   const cmdFile = join(work, 'crash-cmds');
   writeFileSync(cmdFile, 'bt\np __preempt_count:a\np in_kernel_fpu:a\nlog\nquit\n');
   const rows = [];
-  for (const d of findDumps()) {
+  const extra = (process.env.BENCH_CRASH_DUMPS ?? '').split(':').filter(Boolean).map((p) => ({ name: p, path: p }));
+  for (const d of [...findDumps(), ...extra]) {
     const info = once(node, [bin, 'info', '--json', d.path]);
     const release = info.status === 0 ? JSON.parse(info.stdout).kernelRelease : null;
-    const v = vmlinuxes.find((f) => release && f === `vmlinux-${release}`);
+    const v = vmlinuxes.find((x) => release && x.f === `vmlinux-${release}`);
     if (!v) {
       rows.push({ dump: d.name, note: `no vmlinux-${release} under ${vmlinuxDir}` });
       continue;
     }
+    // A dump crash refuses (the trimmed fixtures) would time crash's error exit: check first.
+    const probe = once(crashBin, ['-s', '-i', cmdFile, v.path, d.path]);
+    if (probe.status !== 0 || !/PID:/.test(probe.stdout)) {
+      rows.push({ dump: d.name, note: 'crash cannot read this dump (a trimmed fixture: crash needs the full dump)' });
+      continue;
+    }
     const res = interleave(
       [
-        { name: 'crash', cmd: crashBin, args: ['-s', '-i', cmdFile, join(vmlinuxDir, v), d.path] },
+        { name: 'crash', cmd: crashBin, args: ['-s', '-i', cmdFile, v.path, d.path] },
         { name: 'ktriage', cmd: node, args: [bin, 'analyze', d.path] },
       ],
       runs,
