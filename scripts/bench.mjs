@@ -11,6 +11,9 @@
 //   dumps    info, log, percpu, analyze on every fixture dump and on a 64 GiB sparse ELF
 //   triage   `triage` throughput (inputs/s per core) and peak RSS on a batch of >= 200 inputs
 //   crash    crash's time on the same questions, when crash and a debug vmlinux are installed
+//   drgn     drgn's time on them (stack trace, per-CPU values, dmesg), when BENCH_DRGN_CHROOT names
+//            a chroot with drgn (scripts/fixtures/referee-chroot.sh sid: python3-drgn 0.3.0, its
+//            bind mounts in place) and the dumps are under /tmp/ktriage-fixtures-work
 //
 // crash reads full dumps only (a trimmed fixture lacks the pages crash's start-up reads): it runs on
 // the fixture dumps it can open plus BENCH_CRASH_DUMPS (colon-separated paths, e.g. the full dumps
@@ -510,6 +513,55 @@ function crashSection() {
   console.table(rows);
 }
 
+// ---------------------------------------------------------------------------------------------
+// drgn: the same questions through drgn in a chroot of a newer Debian (Debian 12 has no drgn)
+
+function drgnSection() {
+  const chroot = process.env.BENCH_DRGN_CHROOT;
+  const dumps = (process.env.BENCH_CRASH_DUMPS ?? '').split(':').filter((p) => p && !p.endsWith('kdump-zlib'));
+  const vmlinuxDirs = (process.env.BENCH_VMLINUX_DIRS ?? '/usr/lib/debug/boot').split(':').filter(Boolean);
+  if (!chroot || !existsSync(join(chroot, 'usr/bin/drgn')) || dumps.length === 0) {
+    console.log('\n## drgn: skipped: set BENCH_DRGN_CHROOT (a chroot with drgn) and BENCH_CRASH_DUMPS (full ELF dumps; drgn cannot read QEMU kdump-zlib files, whose header names no architecture)');
+    return;
+  }
+  // The script must be inside a path the chroot shares with the host.
+  const script = '/tmp/ktriage-fixtures-work/bench-drgn.py';
+  writeFileSync(script, [
+    'from drgn.helpers.linux.cpumask import for_each_online_cpu',
+    'from drgn.helpers.linux.percpu import per_cpu',
+    'from drgn.helpers.linux.printk import get_dmesg',
+    'print(prog.crashed_thread().stack_trace())',
+    'for cpu in for_each_online_cpu(prog):',
+    "    print(cpu, hex(per_cpu(prog['__preempt_count'], cpu).value_()), bool(per_cpu(prog['in_kernel_fpu'], cpu)))",
+    'print(len(get_dmesg(prog)))',
+    '',
+  ].join('\n'));
+  const runs = runsFor(5);
+  const rows = [];
+  const version = once('chroot', [chroot, 'drgn', '--version']).stdout.split('(')[0].trim();
+  for (const dump of dumps) {
+    const info = once(node, [bin, 'info', '--json', dump]);
+    const release = info.status === 0 ? JSON.parse(info.stdout).kernelRelease : null;
+    const vmlinux = vmlinuxDirs.map((d) => join(d, `vmlinux-${release}`)).find((p) => existsSync(p));
+    if (!vmlinux) {
+      rows.push({ dump, note: `no vmlinux-${release} under ${vmlinuxDirs.join(':')}` });
+      continue;
+    }
+    const res = interleave(
+      [
+        { name: 'drgn', cmd: 'chroot', args: [chroot, 'drgn', '-q', '-c', dump, '-s', vmlinux, script] },
+        { name: 'ktriage', cmd: node, args: [bin, 'analyze', dump] },
+      ],
+      runs,
+    );
+    const d = res.get('drgn');
+    const k = res.get('ktriage');
+    rows.push({ dump, 'drgn s': f3(d.wall), 'ktriage analyze s': f3(k.wall), 'drgn/ktriage': (d.wall / k.wall).toFixed(1) + 'x', 'RSS drgn/ktriage MiB': `${mib(d.rssMiB)}/${mib(k.rssMiB)}`, target: '>= 2x', met: d.wall / k.wall >= 2 ? 'met' : 'NOT met' });
+  }
+  console.log(`\n## drgn (${version}, with the debug vmlinux): crashed thread's stack trace, per-CPU __preempt_count and in_kernel_fpu, dmesg; against ktriage analyze; ${runs} interleaved rounds`);
+  console.table(rows);
+}
+
 header();
 if (!existsSync(join(root, 'dist/bundle/main.js'))) {
   console.log('dist/ is missing: run npm run build first');
@@ -521,5 +573,6 @@ if (want('cache')) cacheSection();
 if (want('dumps')) dumpsSection();
 if (want('triage')) triageSection();
 if (want('crash')) crashSection();
+if (want('drgn')) drgnSection();
 rmSync(cacheDir, { recursive: true, force: true });
 rmSync(rusFile, { force: true });
