@@ -64,6 +64,7 @@ const METHOD_TEXT: Record<UnwinderStatus['method'], string> = {
   orc: 'ORC',
   'frame-pointer': 'frame pointers (kernel built without ORC)',
   'stack-scan': 'stack scanning and frame-pointer guesses, no frame marked reliable',
+  'frame-record': 'frame records (x29/x30; PAC stripped), as arm64 itself unwinds',
 };
 
 /** One line naming the unwinder and the ORC format it applied. */

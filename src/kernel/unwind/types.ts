@@ -110,8 +110,12 @@ export interface Frame {
 
 /** Which unwinder produced the traces, and why not ORC when it did not. */
 export interface UnwinderStatus {
-  /** 'orc': vmlinux's ORC tables; 'frame-pointer': a kernel built without ORC; 'stack-scan': ORC unusable. */
-  method: 'orc' | 'frame-pointer' | 'stack-scan';
+  /**
+   * 'orc': vmlinux's ORC tables; 'frame-pointer': a kernel built without ORC; 'stack-scan': ORC
+   * unusable; 'frame-record': arm64's AAPCS64 frame records (x29/x30), the way the kernel's own
+   * arm64 unwinder walks.
+   */
+  method: 'orc' | 'frame-pointer' | 'stack-scan' | 'frame-record';
   /** The ORC format applied (ORC_FORMATS), null when none could be chosen. */
   orcFormat: string | null;
   /** What the format was chosen from. */

@@ -39,7 +39,7 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
   const stackframeOff = k.btf?.offsetOf('pt_regs', 'stackframe');
   if (stackframeOff === undefined) problems.push(`no BTF for pt_regs.stackframe: exception frames assume 6.1's layout (offset ${STACKFRAME_OFFSET_6_1})`);
   const frameOff = BigInt(stackframeOff ?? STACKFRAME_OFFSET_6_1);
-  const status: UnwinderStatus = { method: 'frame-pointer', orcFormat: null, formatEvidence: null, formatFallback: false, orcUnusable: null, problems };
+  const status: UnwinderStatus = { method: 'frame-record', orcFormat: null, formatEvidence: null, formatFallback: false, orcUnusable: null, problems };
   let current: Map<number, bigint> | undefined;
   const task = (cpu: number): bigint | undefined => {
     if (!current) {
