@@ -1,4 +1,4 @@
-// The kernel layer's public surface (x86_64): see kernel.ts for the entry point.
+// The kernel layer's public surface (x86_64, arm64: src/kernel/arch/): see kernel.ts for the entry point.
 export { openKernel, Kernel, type OpenKernelOptions, type SymbolAttempt, type KernelSummary } from './kernel.js';
 export { parseVmcoreinfo, requireOffset, requireSize, requireSymbol, type VmcoreInfo } from './vmcoreinfo.js';
 export { KernelMemory, TranslationError, START_KERNEL_MAP, MAX_VIRTUAL_READ, type Translation } from './memory.js';
