@@ -58,6 +58,11 @@ export class Kernel {
     return this.core.dump;
   }
 
+  /** The architecture the dump was taken on ('x86_64' or 'arm64'), as explainPreemptCount()'s `arch` names it. */
+  get arch(): 'x86_64' | 'arm64' {
+    return this.core.arch.name;
+  }
+
   /** `uname -r` of the crashed kernel (VMCOREINFO OSRELEASE), e.g. "6.1.0-56-amd64". */
   get release(): string | null {
     return this.core.osrelease ?? null;
@@ -169,14 +174,16 @@ export class Kernel {
   }
 
   /**
-   * preempt_count of a CPU as stored (32 bits, unsigned), wherever this kernel keeps it
-   * (`__preempt_count`, or `pcpu_hot.preempt_count` on 6.2-6.14). Decode it with explainPreemptCount().
+   * preempt_count of a CPU as stored, unsigned, wherever this kernel keeps it: on x86_64 the
+   * 32-bit `__preempt_count` (or `pcpu_hot.preempt_count` on 6.2-6.14); on arm64 the current
+   * task's 64-bit `thread_info.preempt_count` (need_resched, 0 or 1, in the upper word, so the
+   * number is exact). Decode it with explainPreemptCount(value, { arch: kernel.arch }).
    */
   preemptCount(cpu: number): number {
     const v = this.core.percpu.preemptCount()?.values.find((x) => x.cpu === cpu);
     if (!v) throw new LookupError(`no preempt_count for CPU ${cpu} (no __preempt_count or pcpu_hot symbol, or not a possible CPU)`);
     if (v.value === undefined) throw new LookupError(`preempt_count of CPU ${cpu} unreadable: ${v.error ?? 'unknown reason'}`);
-    return v.value;
+    return v.wide !== undefined ? Number(v.wide) : v.value;
   }
 
   /** The task running on a CPU when the dump was taken (per-CPU current_task), or null if unreadable. */

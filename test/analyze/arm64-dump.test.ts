@@ -112,4 +112,19 @@ describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {
     expect(dis.stdout).toMatch(/<sysrq_handle_crash\+0x1c\/0x20>: {2}bl 0xffffdec384ec5cb4 <panic\+0x0\/0x[0-9a-f]+>/);
     expect(dis.stdout).toMatch(/stp x29, x30, \[sp, #-0x10\]!/);
   });
+
+  it('the library: kernel.arch, the 64-bit preempt_count, explainPreemptCount with that arch, stackTrace', async () => {
+    const { openDump, openKernel, explainPreemptCount } = await import('../../src/index.js');
+    const dump = await openDump(ELF);
+    try {
+      const kernel = openKernel(dump);
+      expect(kernel.arch).toBe('arm64');
+      expect(kernel.preemptCount(1)).toBe(0x100010000);
+      expect(explainPreemptCount(kernel.preemptCount(1), { arch: kernel.arch, kernel: kernel.release }).summary).toMatch(/hardirq 1.*no resched pending/);
+      expect(kernel.currentTask(0)).toMatchObject({ pid: 1, comm: 'init' });
+      expect((await kernel.stackTrace(0)).frames.map((f) => f.function).slice(0, 4)).toEqual(['vectors', '__delay', '__const_udelay', 'panic']);
+    } finally {
+      dump.close();
+    }
+  });
 });
