@@ -41,6 +41,8 @@ describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {
     expect(d.pagingLevels).toBe(4);
     expect(d.symbolSource).toMatch(/^kallsyms/);
     expect(d.panicCpu).toBe(referee.panic_cpu.value);
+    // crash's help -m: VA_BITS 48, page_offset ffff000000000000, phys_offset 40000000, kimage_voffset, KERNELPACMASK
+    expect(d).toMatchObject({ arch: 'arm64', vaBits: 48, granule: 4096, pageOffset: '0xffff000000000000', physOffset: '0x0000000040000000', kimageVoffset: referee.globals.kimage_voffset, kernelPacMask: referee.vmcoreinfo['NUMBER(KERNELPACMASK)'] });
   });
 
   it('log: the printk ring ends with the panic message', () => {

@@ -137,6 +137,7 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       info.kaslrOffset = k.kaslrOffset !== undefined ? hex(k.kaslrOffset) : null;
       info.physBase = k.vmcoreinfo.physBase !== undefined ? (k.vmcoreinfo.physBase < 0n ? '-' + hex(-k.vmcoreinfo.physBase) : hex(k.vmcoreinfo.physBase)) : null;
       info.pagingLevels = k.pagingLevels;
+      Object.assign(info, k.arch.layoutFacts(k.memory));
       Object.assign(info, crashTimeFields(k));
       const syms = k.symbolsOrNull();
       info.symbolSource = syms ? `${syms.source}: ${syms.description}` : `none usable: ${k.symbolAttempts.map((a) => `${a.source}: ${a.message}`).join('; ')}`;

@@ -64,6 +64,8 @@ export interface Arch {
   readonly threadSize: bigint;
   /** _stext without KASLR, for the KASLR offset when VMCOREINFO names no _stext. */
   readonly defaultTextBase: bigint;
+  /** The layout translation uses, for `ktriage info` (beyond what every architecture shows); {} when nothing more. */
+  layoutFacts(memory: KernelAddressSpace): Record<string, string | number>;
   /** Kernel virtual memory, from VMCOREINFO. */
   createMemory(dump: DumpFile, vmcoreinfo: VmcoreInfo): KernelAddressSpace;
   /** Once symbols are read: what they add to translation (x86: page_offset_base and the KASLR'd region bases). */

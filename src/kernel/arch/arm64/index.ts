@@ -17,6 +17,21 @@ export const arm64: Arch = {
   threadSize: 16384n,
   // KIMAGE_VADDR (= MODULES_END, 48-bit VA) + the 64 KiB before _stext (arch/arm64/kernel/head.S).
   defaultTextBase: 0xffff800008010000n,
+  layoutFacts(memory) {
+    if (!(memory instanceof Arm64Memory)) return {};
+    const l = memory.layout;
+    const hex = (v: bigint) => '0x' + v.toString(16).padStart(16, '0');
+    return {
+      arch: 'arm64',
+      vaBits: l.vaBits,
+      translatedVaBits: l.translatedBits,
+      granule: 1 << l.pageShift,
+      pageOffset: hex(l.pageOffset),
+      physOffset: hex(l.physOffset),
+      kimageVoffset: hex(l.kimageVoffset),
+      ...(memory.vmcoreinfo.numbers.has('KERNELPACMASK') ? { kernelPacMask: hex(BigInt.asUintN(64, memory.vmcoreinfo.numbers.get('KERNELPACMASK')!)) } : {}),
+    };
+  },
   createMemory: (dump, vmcoreinfo) => new Arm64Memory(dump, vmcoreinfo),
   symbolsLoaded(memory, syms) {
     const text = syms.lookup('_text');

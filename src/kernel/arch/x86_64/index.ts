@@ -18,6 +18,8 @@ export const x86_64: Arch = {
   disasmMode: 'x86_64',
   threadSize: THREAD_SIZE,
   defaultTextBase: DEFAULT_STEXT,
+  // physBase, pagingLevels and the direct map base are in `info` already.
+  layoutFacts: () => ({}),
   createMemory: (dump, vmcoreinfo) => new X86_64Memory(dump, vmcoreinfo),
   symbolsLoaded(memory, syms) {
     if (!(memory instanceof X86_64Memory)) return;
