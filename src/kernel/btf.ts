@@ -83,6 +83,28 @@ export interface BtfMemberInfo {
   size?: number;
 }
 
+/**
+ * Type ids by name: a chained hash of each named type's name bytes (FNV-1a, folded to the table
+ * size). `head[h]` is the lowest id in slot h (0: none), `next[id]` the next id of its chain, in
+ * ascending order. The build cache keeps it with the blob; a lookup compares every candidate's
+ * name, so a damaged index can only miss, never answer a wrong type.
+ */
+export interface BtfNameIndex {
+  head: Int32Array;
+  next: Int32Array;
+}
+
+/** What an earlier parse of the same blob derived (the build cache keeps it): checked, else rebuilt. */
+export interface BtfDerived {
+  typeOffsets?: Uint32Array;
+  nameIndex?: BtfNameIndex;
+  /** Ids of the DATASEC types. */
+  datasecs?: Uint32Array;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 export class Btf implements UnwindTypes {
   private readonly view: DataView;
   /** The blob as 32-bit words (little-endian host; the blob is copied when misaligned). */
@@ -93,7 +115,7 @@ export class Btf implements UnwindTypes {
   private readonly strStart: number;
   private readonly strLen: number;
   private readonly nameCache = new Map<string, number[]>();
-  /** Type ids by name offset, built on the first name lookup: heads per hash slot, chains per id. */
+  /** Type ids by name (BtfNameIndex), built on the first name lookup unless the cache gave it. */
   private byName?: { head: Int32Array; next: Int32Array; shift: number };
   readonly version: number;
   readonly flags: number;
@@ -104,7 +126,7 @@ export class Btf implements UnwindTypes {
    * `typeOffsets`: the record offsets of an earlier scan of the same blob (the build cache keeps
    * them with it); used when they are in bounds and increasing, else the blob is scanned.
    */
-  private constructor(blob: Buffer, typeOffsets?: Uint32Array) {
+  private constructor(blob: Buffer, derived: BtfDerived = {}) {
     if (blob.length < 24) throw new InputError(`BTF blob too short (${blob.length} bytes)`);
     if (blob.length > BTF_MAX_SIZE) throw new InputError(`BTF blob implausibly large (${blob.length} bytes)`);
     let buf = blob;
@@ -136,16 +158,40 @@ export class Btf implements UnwindTypes {
     this.strLen = strLen;
     const start = hdrLen + typeOff;
     const stop = hdrLen + typeOff + typeLen;
+    const { typeOffsets, nameIndex, datasecs } = derived;
     this.typeOffsets = typeOffsets && Btf.plausibleOffsets(typeOffsets, start, stop) ? typeOffsets : this.scan(start, stop);
+    if (nameIndex) this.useNameIndex(nameIndex);
+    if (datasecs) this.useDatasecs(datasecs);
   }
 
-  static parse(buf: Buffer, typeOffsets?: Uint32Array): Btf {
-    return new Btf(buf, typeOffsets);
+  /**
+   * `derived`: what the build cache kept of an earlier parse of the same blob: type record offsets
+   * (used when in bounds and increasing, else the blob is scanned), the name index (used when its
+   * shape fits; lookups compare names) and the DATASEC ids (used when each is one).
+   */
+  static parse(buf: Buffer, derived?: Uint32Array | BtfDerived): Btf {
+    return new Btf(buf, derived instanceof Uint32Array ? { typeOffsets: derived } : derived);
   }
 
   /** The offset of each type's record, index = type id (for the build cache). */
   get typeOffsetTable(): Uint32Array {
     return this.typeOffsets;
+  }
+
+  /** Everything the build cache keeps of this parse (the name index is built if not yet). */
+  derived(): Required<BtfDerived> {
+    return { typeOffsets: this.typeOffsets, nameIndex: this.nameIndex(), datasecs: Uint32Array.from(this.findDatasecs()) };
+  }
+
+  private useNameIndex(ix: BtfNameIndex): void {
+    const n = ix.head.length;
+    if (n < 1024 || (n & (n - 1)) !== 0 || n < this.typeOffsets.length || ix.next.length !== this.typeOffsets.length) return;
+    this.byName = { head: ix.head, next: ix.next, shift: 32 - Math.log2(n) };
+  }
+
+  private useDatasecs(ids: Uint32Array): void {
+    for (const id of ids) if (this.kindOf(id) !== BTF_KIND.DATASEC) return;
+    this.datasecs = Array.from(ids);
   }
 
   private static plausibleOffsets(offs: Uint32Array, start: number, stop: number): boolean {
@@ -322,43 +368,25 @@ export class Btf implements UnwindTypes {
     return t;
   }
 
-  /**
-   * String-section offsets where `name` starts as a whole string. Kernel BTF strings are
-   * deduplicated, so this is usually one offset; found with one indexOf instead of decoding
-   * every type name.
-   */
-  private nameOffsets(name: string): number[] {
-    const needle = Buffer.from('\0' + name + '\0', 'latin1');
-    const out: number[] = [];
-    const end = this.strStart + this.strLen;
-    for (let p = this.buf.indexOf(needle, this.strStart); p >= 0 && p + needle.length <= end; p = this.buf.indexOf(needle, p + 1)) {
-      out.push(p + 1 - this.strStart);
-    }
-    return out;
-  }
-
   /** Type ids with this name, optionally of one kind. */
   findByName(name: string, kind?: number): number[] {
     let ids = this.nameCache.get(name);
     if (!ids) {
-      ids = [];
-      for (const off of this.nameOffsets(name)) if (off !== 0) this.idsNamedAt(off, ids);
-      ids.sort((a, b) => a - b);
+      ids = this.idsNamed(name);
       if (this.nameCache.size > 4096) this.nameCache.clear();
       this.nameCache.set(name, ids);
     }
     return kind === undefined ? ids : ids.filter((id) => this.kindOf(id) === kind);
   }
 
-  /**
-   * Append the ids of the types whose name is at string offset `off`, ascending. The first call
-   * indexes every type by name offset (one pass; a scan of all types per lookup cost ~2-5 ms each,
-   * and an analysis looks up about ten names).
-   */
-  private idsNamedAt(off: number, out: number[]): void {
-    const u32 = this.u32;
-    const to = this.typeOffsets;
+  /** The name index, built in one pass over the type names when neither built nor cached. */
+  private nameIndex(): BtfNameIndex {
     if (!this.byName) {
+      const u32 = this.u32;
+      const buf = this.buf;
+      const to = this.typeOffsets;
+      const strStart = this.strStart;
+      const strLen = this.strLen;
       let bits = 10;
       while (1 << bits < to.length) bits++;
       const head = new Int32Array(1 << bits);
@@ -367,15 +395,61 @@ export class Btf implements UnwindTypes {
       // From the last id down, so each chain runs in ascending id order.
       for (let id = to.length - 1; id >= 1; id--) {
         const no = u32[to[id] >>> 2];
-        if (no === 0) continue;
-        const h = Math.imul(no, 0x9e3779b1) >>> shift;
-        next[id] = head[h];
-        head[h] = id;
+        if (no === 0 || no >= strLen) continue;
+        let h = FNV_OFFSET;
+        for (let p = strStart + no, end = strStart + strLen; p < end; p++) {
+          const c = buf[p];
+          if (c === 0) break;
+          h = Math.imul(h ^ c, FNV_PRIME);
+        }
+        const slot = Math.imul(h, 0x9e3779b1) >>> shift;
+        next[id] = head[slot];
+        head[slot] = id;
       }
       this.byName = { head, next, shift };
     }
-    const { head, next, shift } = this.byName;
-    for (let id = head[Math.imul(off, 0x9e3779b1) >>> shift]; id > 0; id = next[id]) if (u32[to[id] >>> 2] === off) out.push(id);
+    return { head: this.byName.head, next: this.byName.next };
+  }
+
+  /**
+   * Ids of the types named `name`, ascending: one hash slot's chain, each candidate's name
+   * compared byte for byte (a scan of every type per lookup cost ~2-5 ms each, and an indexOf
+   * over the string section per name ~1 ms).
+   */
+  private idsNamed(name: string): number[] {
+    const out: number[] = [];
+    if (name === '') return out;
+    let h = FNV_OFFSET;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0 || c > 0xff) return out; // not a latin1 string without NULs: no BTF name is
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    this.nameIndex();
+    const { head, next, shift } = this.byName!;
+    const u32 = this.u32;
+    const buf = this.buf;
+    const to = this.typeOffsets;
+    const count = to.length;
+    const end = this.strStart + this.strLen;
+    const len = name.length;
+    // A cached chain that loops or leaves the id range ends the walk (a damaged index misses).
+    for (let id = head[Math.imul(h, 0x9e3779b1) >>> shift], steps = 0; id > 0 && id < count && steps < count; id = next[id], steps++) {
+      const no = u32[to[id] >>> 2];
+      const s = this.strStart + no;
+      if (no === 0 || no >= this.strLen || s + len >= end || buf[s + len] !== 0) continue;
+      let i = 0;
+      while (i < len && buf[s + i] === name.charCodeAt(i)) i++;
+      if (i === len) out.push(id);
+    }
+    // A damaged chain may run out of order; a well-formed one is ascending already.
+    for (let i = 1; i < out.length; i++) {
+      if (out[i] <= out[i - 1]) {
+        out.sort((a, b) => a - b);
+        return out.filter((id, j) => j === 0 || id !== out[j - 1]);
+      }
+    }
+    return out;
   }
 
   /** A struct (or union) by name, preferring a complete definition. */

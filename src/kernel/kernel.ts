@@ -310,9 +310,9 @@ export class Kernel {
         }
         try {
           const cached = this.cache?.loadBtf(this.memory, start, stop);
-          if (cached) return Btf.parse(cached.blob, cached.typeOffsets);
+          if (cached) return Btf.parse(cached.blob, cached.derived);
           const b = Btf.fromMemory(this.memory, start, stop);
-          this.cache?.saveBtf(this.memory.readVirtual(start, Number(stop - start)), b.typeOffsetTable);
+          if (this.cache) this.cache.saveBtf(this.memory.readVirtual(start, Number(stop - start)), b.derived());
           return b;
         } catch (e) {
           if (!(e instanceof InputError) && !(e instanceof DumpReadError)) throw e;

@@ -1,11 +1,11 @@
 // The per-build cache on the real 6.1 fixture dump: the second open of a dump of the same build
 // takes kallsyms and BTF from the cache and reads a fraction of the pages; a corrupt, foreign or
 // stale entry is ignored (and rewritten), never trusted.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pack, unpack } from '../../src/kernel/build-cache.js';
 import { openKernel } from '../../src/kernel/kernel.js';
 import { openDump } from '../../src/vmcore/index.js';
 import { FIXTURES } from '../paths.js';
@@ -58,24 +58,12 @@ describe('per-build cache', () => {
   it('a cached name index that is malformed is rebuilt, even with a valid checksum: lookups stay right', () => {
     expect(session(root).message).toMatch(/from the build cache/);
     const f = path.join(dir(), 'kallsyms.bin');
-    const b = fs.readFileSync(f);
-    const jl = b.readUInt32LE(16);
-    const h = JSON.parse(b.toString('utf8', 20, 20 + jl)) as { sections: number[]; sha256: string };
-    let p = 20 + jl;
-    const secs = h.sections.map((n) => {
-      const x = Buffer.from(b.subarray(p, p + n));
-      p += n;
-      return x;
-    });
+    const u = unpack(fs.readFileSync(f))!;
+    const secs = u.sections.map((x) => Buffer.from(x));
     expect(secs).toHaveLength(5); // text, starts, addresses, per-CPU bits, name index
     // Every slot names entry 0: no free slot, so a probe for a missing name would never end.
     new Int32Array(secs[4].buffer, secs[4].byteOffset, secs[4].length / 4).fill(0);
-    const sha = createHash('sha256');
-    for (const x of secs) sha.update(x);
-    const json = Buffer.from(JSON.stringify({ ...h, sha256: sha.digest('hex') }));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(json.length);
-    fs.writeFileSync(f, Buffer.concat([b.subarray(0, 16), len, json, ...secs]));
+    fs.writeFileSync(f, pack(u.header, secs));
     const s = session(root);
     expect(s.message).toMatch(/from the build cache/);
     const ref = session(false);
@@ -86,24 +74,12 @@ describe('per-build cache', () => {
     const ref = session(false);
     expect(session(root).events).toContain('btf: from the cache');
     const f = path.join(dir(), 'btf.bin');
-    const b = fs.readFileSync(f);
-    const jl = b.readUInt32LE(16);
-    const h = JSON.parse(b.toString('utf8', 20, 20 + jl)) as { sections: number[]; sha256: string };
-    let p = 20 + jl;
-    const secs = h.sections.map((n) => {
-      const x = Buffer.from(b.subarray(p, p + n));
-      p += n;
-      return x;
-    });
-    expect(secs).toHaveLength(2); // blob, type record offsets
+    const u = unpack(fs.readFileSync(f))!;
+    const secs = u.sections.map((x) => Buffer.from(x));
+    expect(secs).toHaveLength(5); // blob, type record offsets, name index heads and chains, DATASEC ids
     const offs = new Uint32Array(secs[1].buffer, secs[1].byteOffset, secs[1].length / 4);
     offs[100] = offs[99]; // two types at one place: not a scan's result
-    const sha = createHash('sha256');
-    for (const x of secs) sha.update(x);
-    const json = Buffer.from(JSON.stringify({ ...h, sha256: sha.digest('hex') }));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(json.length);
-    fs.writeFileSync(f, Buffer.concat([b.subarray(0, 16), len, json, ...secs]));
+    fs.writeFileSync(f, pack(u.header, secs));
     const s = session(root);
     expect(s.events).toContain('btf: from the cache');
     expect(s.btf!.count).toBe(ref.btf!.count);
@@ -112,18 +88,50 @@ describe('per-build cache', () => {
     expect(s.pc).toEqual(ref.pc);
   });
 
+  it('a flipped byte in the BTF blob past the page checked against the dump is caught by the checksum', () => {
+    expect(session(root).events).toContain('btf: from the cache');
+    const f = path.join(dir(), 'btf.bin');
+    const b = fs.readFileSync(f);
+    b[b.length >> 1] ^= 0x01;
+    fs.writeFileSync(f, b);
+    const s = session(root);
+    expect(s.events).toEqual(expect.arrayContaining(['btf: cache entry corrupt or of another build: ignored', 'btf: written to the cache']));
+    expect(session(root).events).toContain('btf: from the cache');
+  });
+
+  it('a BTF name index or DATASEC list that does not fit, even with a valid checksum, is rebuilt: lookups stay right', () => {
+    const ref = session(false);
+    const f = path.join(dir(), 'btf.bin');
+    const u = unpack(fs.readFileSync(f))!;
+    expect(u.sections).toHaveLength(5);
+    const secs = u.sections.map((x) => Buffer.from(x));
+    secs[2] = secs[2].subarray(0, secs[2].length / 2); // heads: half the table
+    const ds = new Uint32Array(secs[4].buffer, secs[4].byteOffset, secs[4].length / 4);
+    ds[0] = 1; // not a DATASEC
+    fs.writeFileSync(f, pack(u.header, secs));
+    const s = session(root);
+    expect(s.events).toContain('btf: from the cache');
+    for (const n of ['task_struct', 'pcpu_hot', 'timekeeper', 'no_such_type']) expect(s.btf!.findByName(n), n).toEqual(ref.btf!.findByName(n));
+    expect(s.btf!.findVar('__preempt_count')).toEqual(ref.btf!.findVar('__preempt_count'));
+    expect(s.pc).toEqual(ref.pc);
+  });
+
+  it('an entry of an older format is ignored and rewritten', () => {
+    const f = path.join(dir(), 'btf.bin');
+    const b = fs.readFileSync(f);
+    b.write('KTRIAGE-CACHE-2\n', 0, 'latin1');
+    fs.writeFileSync(f, b);
+    expect(session(root).events).toEqual(expect.arrayContaining(['btf: cache entry corrupt or of another build: ignored', 'btf: written to the cache']));
+    expect(session(root).events).toContain('btf: from the cache');
+  });
+
   it('an entry whose token table the dump does not have is ignored, even with a valid checksum', () => {
     // Same build ID, other contents (a rebuilt kernel that kept its ID, a hand-edited cache):
     // re-pack the entry with a different token-table head and a correct checksum.
     const f = path.join(dir(), 'kallsyms.bin');
-    const b = fs.readFileSync(f);
-    const jl = b.readUInt32LE(16);
-    const h = JSON.parse(b.toString('utf8', 20, 20 + jl)) as { tokenHead: string };
-    const other = { ...h, tokenHead: '00' + h.tokenHead.slice(2) };
-    const json = Buffer.from(JSON.stringify(other));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(json.length);
-    fs.writeFileSync(f, Buffer.concat([b.subarray(0, 16), len, json, b.subarray(20 + jl)]));
+    const u = unpack(fs.readFileSync(f))!;
+    const tokenHead = u.header.tokenHead as string;
+    fs.writeFileSync(f, pack({ ...u.header, tokenHead: '00' + tokenHead.slice(2) }, u.sections));
     const s = session(root);
     expect(s.events).toContain("kallsyms: the dump's token table differs from the cached one: ignored");
     expect(s.message).not.toMatch(/from the build cache/);

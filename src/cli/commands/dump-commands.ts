@@ -119,6 +119,51 @@ function parseIntArg(what: string, text: string | undefined, def: number, min: n
   return n;
 }
 
+const INFO_WIDTHS = [18, 92];
+
+/**
+ * `info`'s two-column table. Uncoloured and of printable ASCII (the usual case), drawn here as
+ * cli-table3 draws it (borders, one space of padding, each line cut at the column width the way
+ * its textWrap cuts: words joined by their whitespace, the whitespace after a cut dropped):
+ * loading and running cli-table3 for it cost ~15 ms of a ~100 ms command. Anything else goes to
+ * cli-table3 itself.
+ */
+export async function infoTable(rows: [string, string][]): Promise<string> {
+  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  if (color || !rows.every((r) => r.every((c) => /^[\x20-\x7e]*$/.test(c)))) {
+    await need('style');
+    const t = table(['', ''], { colWidths: INFO_WIDTHS });
+    for (const r of rows) t.push(r);
+    return t.toString();
+  }
+  const wrap = (max: number, input: string): string[] => {
+    const lines: string[] = [];
+    let line = '';
+    const parts = input.split(/(\s+)/g);
+    for (let i = 0; i < parts.length; i += 2) {
+      const ws = i ? parts[i - 1] : '';
+      if (line.length && ws) line += ws;
+      line += parts[i];
+      while (line.length > max) {
+        lines.push(line.slice(0, max));
+        line = line.slice(max);
+      }
+    }
+    if (line.length) lines.push(line);
+    return lines;
+  };
+  const rule = (l: string, m: string, r: string) => l + INFO_WIDTHS.map((w) => '─'.repeat(w)).join(m) + r;
+  const out = [rule('┌', '┬', '┐')];
+  rows.forEach((row, ri) => {
+    if (ri) out.push(rule('├', '┼', '┤'));
+    const cells = row.map((c, i) => wrap(INFO_WIDTHS[i] - 2, c));
+    const height = Math.max(1, ...cells.map((c) => c.length));
+    for (let l = 0; l < height; l++) out.push('│' + cells.map((c, i) => ' ' + (c[l] ?? '').padEnd(INFO_WIDTHS[i] - 2) + ' ').join('│') + '│');
+  });
+  out.push(rule('└', '┴', '┘'));
+  return out.join('\n');
+}
+
 function symbolOptions(c: Command): Command {
   return c.option('--system-map <file>', 'System.map to use for symbols').option('--vmlinux <file>', 'vmlinux to use for symbols').option('--json', 'print JSON');
 }
@@ -126,8 +171,8 @@ function symbolOptions(c: Command): Command {
 export function registerDumpCommands(program: Command, emit: Emit): void {
   symbolOptions(program.command('info <dump>').description('format, kernel, KASLR, paging, CPUs, crash time, panic CPU, symbol source')).action(async (path: string, o: SymOpts) => {
     let code = 0;
-    await need('crashTime', 'style');
-    const r = await withKernel(path, o, (k, dump) => {
+    await need('crashTime');
+    const r = await withKernel(path, o, async (k, dump) => {
       const c = dump.completeness();
       const info: Record<string, unknown> = { ...dumpSummary(dump) };
       info.incomplete = c.complete ? null : { reason: c.reason, pages: c.pages, missingPages: c.missingPages, fileSize: c.fileSize, expectedSize: c.expectedSize };
@@ -160,10 +205,10 @@ export function registerDumpCommands(program: Command, emit: Emit): void {
       // As analyze: an incomplete dump whose missing part held something asked for is a partial result.
       if (!c.complete && dump.pagesPastEnd.size > 0) code = 4;
       if (o.json) return json(info);
-      const t = table(['', ''], { colWidths: [18, 92] });
-      for (const [key, v] of Object.entries(info)) if (key !== 'incomplete') t.push([key, s(Array.isArray(v) ? v.join(',') : String(v))]);
+      const rows: [string, string][] = [];
+      for (const [key, v] of Object.entries(info)) if (key !== 'incomplete') rows.push([key, s(Array.isArray(v) ? v.join(',') : String(v))]);
       const warn = c.complete ? '' : `ktriage: INCOMPLETE DUMP: ${missingText(c)}; values below that need the missing part are absent or marked unreadable\n`;
-      return warn + t.toString() + '\n';
+      return warn + (await infoTable(rows)) + '\n';
     });
     emit({ text: r, code });
   });
