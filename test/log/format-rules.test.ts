@@ -5,12 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseLog } from '../../src/analyzers/log/index.js';
+import { decodeCodeLine, parseLog } from '../../src/analyzers/log/index.js';
 import { normalizeLog } from '../../src/analyzers/log/normalize.js';
 import { sharedPath } from '../paths.js';
 
 const DIR = fileURLToPath(new URL('./realworld/', import.meta.url));
 const real = (f: string) => parseLog(readFileSync(`${DIR}${f}`, 'latin1')).reports;
+/** The real serial log of the arm64 fixture (Debian 6.1.0-57-arm64, QEMU virt, sysrq-c). */
+const ARM64_SERIAL = fileURLToPath(new URL('../../fixtures/vmcore-debian-6.1.192-arm64-sysrq-2cpu/serial.log', import.meta.url));
+const ctx = (r: { frames: { function: string | null; context: string }[] }) => r.frames.map((f) => `${f.function}:${f.context}`);
 
 /** The log of a syzkaller corpus file (its label header and the blank line after it removed). */
 function syz(n: number) {
@@ -150,5 +153,114 @@ describe('corrupted flag, with its reason', () => {
   });
   it('an intact real-world report is not flagged', () => {
     expect(real('satyr-gitlog-08.log')[0].corrupted).toBe(false);
+  });
+});
+
+// Issue 11: arm64 console logs, each rule on the fixture's serial log or a real arm64 oops.
+describe('arm64 reports (arch/arm64/kernel/traps.c, process.c, stacktrace.c, mm/fault.c, entry-common.c)', () => {
+  it('the fixture\'s sysrq-c panic: its title, no crash address, every frame a task\'s (el0t_64_sync)', () => {
+    const [r] = parseLog(readFileSync(ARM64_SERIAL, 'latin1')).reports;
+    expect(r.title).toBe('kernel panic: sysrq triggered crash');
+    expect(r.guiltyFrame).toBeNull();
+    expect(r).toMatchObject({ arch: 'arm64', cpu: 0, pid: 1, comm: 'init', corrupted: false });
+    expect(r.frames).toHaveLength(18);
+    expect(r.frames.every((f) => f.context === 'TASK')).toBe(true);
+  });
+  it('"Unable to handle kernel <msg>": die_kernel_fault()\'s messages, with die()\'s "Internal error: Oops:" 15 lines later as part of it', () => {
+    const rs = real('arm64-lkft-dragonboard-ret-to-kernel-oops.log');
+    expect(rs).toHaveLength(1);
+    expect(rs[0].title).toBe('BUG: unable to handle kernel write to read-only memory in ret_to_kernel');
+    expect(rs[0].kind).toBe('Oops');
+  });
+  it('"pc : fn+0x../0x.." is the crash address; "lr :" is a register, never a frame; x29..x0 are registers', () => {
+    const [r] = real('arm64-sched-ttwu-warn-ipi.log');
+    expect(r.rip?.function).toBe('__task_rq_lock');
+    expect(r.frames[0].function).toBe('__task_rq_lock');
+    expect(r.frames.filter((f) => f.function === '__task_rq_lock')).toHaveLength(1);
+    const [q] = real('arm64-am69-serror-nvme-quoted.log');
+    expect(q.rip).toMatchObject({ function: 'nvme_pci_enable', module: 'nvme' });
+    expect(q.registers).toMatchObject({ x29: 'ffff80008130baf0', x0: '0000000000000000', sp: 'ffff80008130bad0' });
+    expect(q.frames.map((f) => f.function)).not.toContain('x29');
+  });
+  it('Call trace frames without addresses, with `[module]` and the 6.13+ `(C)`/`(P)` tags', () => {
+    const [r] = real('arm64-mtk-star-spinlock-recursion.log');
+    expect(r.frames[0]).toMatchObject({ function: 'show_stack', offset: 0x18, size: 0x24, address: null });
+    expect(r.frames.find((f) => f.function === 'mtk_star_handle_irq')?.module).toBe('mtk_star_emac');
+    expect(r.frames.find((f) => f.function === 'cpuidle_enter_state')?.unreliable).toBe(false);
+  });
+  it('frame contexts from the entry frames: IRQ vector, softirq under it, the idle task below', () => {
+    const [r] = real('arm64-mtk-star-spinlock-recursion.log');
+    const c = ctx(r);
+    expect(c).toContain('mtk_star_handle_irq:IRQ');
+    expect(c).toContain('gic_handle_irq:IRQ');
+    expect(c).toContain('mtk_star_rx_poll:SOFTIRQ');
+    expect(c).toContain('____do_softirq:SOFTIRQ');
+    expect(c).toContain('cpuidle_enter_state:TASK');
+    expect(c).not.toContain('unknown');
+  });
+  it('call_on_irq_stack: hard IRQ above it (an IPI), softirq when ____do_softirq follows', () => {
+    expect(ctx(real('arm64-sched-ttwu-warn-ipi.log')[0]).every((x) => x.endsWith(':IRQ'))).toBe(true);
+    const c = ctx(real('arm64-qcom-lpg-sleeping-in-softirq.log')[0]);
+    expect(c).toContain('lpg_brightness_single_set:SOFTIRQ');
+    expect(c).toContain('call_on_irq_stack:SOFTIRQ');
+    expect(c).toContain('el1_interrupt:IRQ');
+  });
+  it('an SError taken in an interrupt taken after a fault: NMI, then IRQ, then the syscall\'s task', () => {
+    const c = ctx(real('arm64-adreno-serror-panic-quoted.log')[0]);
+    expect(c).toContain('arm64_serror_panic:NMI');
+    expect(c).toContain('el1_interrupt:IRQ');
+    expect(c).toContain('a6xx_gmu_set_oob:TASK');
+  });
+  it('a synchronous exception keeps its context; frames nothing speaks for stay unknown', () => {
+    expect(ctx(real('arm64-kasan-kmemleak-scan-block.log')[0])).toContain('scan_block:TASK');
+    const c = ctx(real('arm64-rb3gen2-serror-panic-trace.log')[0]);
+    expect(c).toContain('el1h_64_error:NMI');
+    expect(c).toContain('arm_smmu_write_s2cr:unknown');
+  });
+  it('preempt_count in the header names the innermost frames\' context when no entry frame does', () => {
+    const log = ['BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580',
+      'in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 0, name: swapper/0', 'preempt_count: 101, expected: 0',
+      'CPU: 0 PID: 0 Comm: swapper/0 Not tainted 6.1.0 #85', 'Call trace:', ' dump_backtrace+0xe4/0xf0', ' __might_resched+0x170/0x254',
+      ' lpg_brightness_single_set+0x40/0x90', ' el1h_64_sync+0x64/0x68'].join('\n');
+    expect(ctx(parseLog(log).reports[0])).toContain('lpg_brightness_single_set:SOFTIRQ');
+  });
+  it('"SError Interrupt on CPU%d": titled from `pc :`, with nmi_panic()\'s panic as part of it', () => {
+    const rs = real('arm64-rk3328-serror-vpu-quoted.log');
+    expect(rs).toHaveLength(1);
+    expect(rs[0]).toMatchObject({ title: 'SError Interrupt in rockchip_vpu2_jpeg_enc_run', kind: 'Oops', corrupted: false, panic: 'Kernel panic - not syncing: Asynchronous SError Interrupt' });
+  });
+  it('an SError panic without its header: the frame after the SError vector is where the CPU was', () => {
+    const [r] = real('arm64-rpi5-serror-panic-pinctrl.log');
+    expect(r.title).toBe('SError Interrupt in bcm2712_pull_config_set');
+    expect(r.rip?.function).toBe('bcm2712_pull_config_set');
+    expect(r.corruptedReason).toMatch(/header was lost/);
+  });
+  it('"Unhandled 64-bit el1h sync exception": __panic_unhandled()\'s header and panic', () => {
+    const [r] = real('arm64-lkft-qemu-unhandled-el1h-sync.log');
+    expect(r.title).toBe('Unhandled exception in start_kernel');
+    expect(r.panic).toBe('Kernel panic - not syncing: Unhandled exception');
+  });
+  it('a KASAN tag-check fault without `pc :`: the faulting frame after el1h_64_sync', () => {
+    const [r] = real('arm64-typec-pin-assignment-kasan.log');
+    expect(r.rip?.function).toBe('pin_assignment_show');
+    expect(r.title).toBe('KASAN: use-after-free in pin_assignment_show');
+  });
+  it('`Code:` words with the faulting one in parentheses, decoded as A64 little-endian words', async () => {
+    const [r] = real('arm64-lkft-dragonboard-ret-to-kernel-oops.log');
+    expect(r.code?.raw).toBe('944fdb51 d5184035 d5184016 a94007e0 (a800ada6)');
+    const d = await decodeCodeLine(r.code!.raw, 'arm64');
+    expect(d.instructions.map((i) => i.text)).toEqual(['bl 0x13f6d44', 'msr elr_el1, x21', 'msr spsr_el1, x22', 'ldp x0, x1, [sp]', 'stnp x6, x11, [x13, #8]']);
+    expect(d.faultingInstruction).toBe('stnp x6, x11, [x13, #8]');
+    // arm's and powerpc's words are kept as printed, not read as A64
+    expect((await decodeCodeLine('Code: e5933000 (e5933000)')).instructions).toEqual([]);
+  });
+  it('a log quoted without timestamps (`>> > `) is read through its quoting', () => {
+    const [r] = real('arm64-rk3328-serror-vpu-quoted.log');
+    expect(r.frames).toHaveLength(26);
+  });
+  it('a WARNING header wrapped by a mailer: its `fn+0x../0x..` tail is not a frame', () => {
+    const [r] = real('lkml-arm64-gpio-refcount-quoted.log');
+    expect(r.rip?.function).toBe('refcount_warn_saturate');
+    expect(r.frames.filter((f) => f.function === 'refcount_warn_saturate')).toHaveLength(1);
   });
 });

@@ -8,12 +8,37 @@ import type { CodeDecode, DecodedInstruction } from '../report-model.js';
 import { disassemble, formatInsn, type Insn } from '../../util/disasm.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 
-export interface ParsedCode { bytes: Uint8Array; mark: number; raw: string }
+export interface ParsedCode {
+  bytes: Uint8Array;
+  mark: number;
+  raw: string;
+  /** 4 when the line prints 32-bit instruction words (arm64, arm, powerpc), 1 for bytes (x86). */
+  unit: 1 | 4;
+}
 
-/** Parse the hex bytes of a `Code:` line (with or without the `Code:` prefix). */
+/**
+ * Parse the hex bytes of a `Code:` line (with or without the `Code:` prefix). x86 prints bytes with
+ * the faulting one in `<..>`; arm64 prints instruction words, `Code: 944fdb51 d5184035 (a800ada6)`,
+ * the faulting one in parentheses (arch/arm64/kernel/traps.c dump_kernel_instr(): "%08x" and
+ * "(%08x)", each word read with aarch64_insn_read(), i.e. the instruction's value): they are kept as
+ * little-endian bytes, the order an arm64 kernel's text holds them in.
+ */
 export function parseCodeBytes(line: string): ParsedCode | null {
   const raw = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
   const toks = raw.split(/\s+/).filter(Boolean);
+  const words = toks.filter((t) => /^[<(]?[0-9a-fA-F]{8}[>)]?$/.test(t));
+  if (words.length && words.length >= toks.length - 1) {
+    const bytes: number[] = [];
+    let mark = -1;
+    for (const tok of words) {
+      const m = /^([<(]?)([0-9a-fA-F]{8})([>)]?)$/.exec(tok)!;
+      if (m[1] && mark < 0) mark = bytes.length;
+      const v = parseInt(m[2], 16);
+      bytes.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+      if (bytes.length >= 256) break;
+    }
+    return { bytes: Uint8Array.from(bytes), mark: mark < 0 ? 0 : mark, raw, unit: 4 };
+  }
   const bytes: number[] = [];
   let mark = -1;
   for (const tok of toks) {
@@ -27,7 +52,7 @@ export function parseCodeBytes(line: string): ParsedCode | null {
     if (bytes.length >= 256) break;
   }
   if (!bytes.length) return null;
-  return { bytes: Uint8Array.from(bytes), mark: mark < 0 ? 0 : mark, raw };
+  return { bytes: Uint8Array.from(bytes), mark: mark < 0 ? 0 : mark, raw, unit: 1 };
 }
 
 /**
@@ -72,13 +97,17 @@ function copyDecode(d: CodeDecode): CodeDecode {
   return { ...d, instructions: d.instructions.map((i) => ({ ...i })) };
 }
 
-/** Decode a `Code:` line; the faulting instruction is the one at the marked byte. */
-export async function decodeCodeLine(line: string): Promise<CodeDecode> {
-  const key = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
+/**
+ * Decode a `Code:` line; the faulting instruction is the one at the marked byte. `arch` is the
+ * report's (CrashReport.arch): instruction words are decoded only as arm64's, and only when the
+ * report is arm64's (arm and powerpc print words too, which capstone is not set up for here).
+ */
+export async function decodeCodeLine(line: string, arch?: string): Promise<CodeDecode> {
+  const key = (arch === 'arm64' ? 'arm64:' : '') + sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
   let p = memo.get(key);
   if (!p) {
     if (memo.size >= MEMO_MAX) memo.clear();
-    p = decodeUncached(line);
+    p = decodeUncached(line, arch === 'arm64');
     memo.set(key, p);
     // a failed decode is not remembered
     p.catch(() => memo.delete(key));
@@ -86,10 +115,18 @@ export async function decodeCodeLine(line: string): Promise<CodeDecode> {
   return copyDecode(await p);
 }
 
-async function decodeUncached(line: string): Promise<CodeDecode> {
+async function decodeUncached(line: string, arm64: boolean): Promise<CodeDecode> {
   const raw = sanitizeLine(line).replace(/^.*?Code:\s*/, '').trim().slice(0, 2048);
   const p = parseCodeBytes(line);
   if (!p) return { raw, instructions: [], faultingInstruction: null, isUd2: false, note: 'no code bytes' };
+  if (p.unit === 4) {
+    if (!arm64) return { raw, instructions: [], faultingInstruction: null, isUd2: false, note: 'instruction words of an architecture not disassembled here: kept as printed' };
+    // Fixed-size A64 instructions: every word is its own instruction, the marked one faulting.
+    const ins = await disassemble(p.bytes, 0n, 64, 'arm64');
+    const out = ins.map((i) => toDecoded(i, 0, i.offset === p.mark));
+    const fault = out.find((x) => x.faulting) ?? null;
+    return { raw, instructions: out, faultingInstruction: fault ? fault.text : null, isUd2: false };
+  }
   const { bytes, mark } = p;
   const out: DecodedInstruction[] = [];
   let note: string | undefined;

@@ -54,6 +54,8 @@ export interface OopsFormat {
   skipExtra?: string[];
   /** Ids (prefixes) of the formats whose reports print this line as part of themselves. */
   partOf?: string[];
+  /** `partOf` holds only this many lines after that report's header (default: the whole body). */
+  partOfWithin?: number;
   /** A line that looks like a report but is not one (ignored). */
   suppress?: boolean;
   /**
@@ -65,6 +67,12 @@ export interface OopsFormat {
 
 const PC_IS_AT = /^\s*PC is at ([A-Za-z_$][\w.$]*)\+0x/;
 const CALL_TRACE = /^\s*(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|\[<[0-9a-f]+>\] )/;
+
+// What arm64 runs between the exception and the report: the SError and unhandled-exception
+// paths (arch/arm64/kernel/traps.c arm64_serror_panic(), do_serror(); entry-common.c
+// __panic_unhandled()), and the noreturn calls whose return address falls on the next symbol
+// (`add_taint+0x0/..`, `abort+0x0/..` after vpanic(); %pS, not %pB, in dump_backtrace_entry()).
+const SERROR_PATH = ['arm64_serror_panic', 'arm64_is_fatal_ras_serror', 'do_serror', 'vpanic', 'nmi_panic', 'add_taint', 'abort', '__panic_unhandled', 'local_daif_.*', 'el0t_.*'];
 
 const RIP_STACK: FrameStep[][] = [
   [{ crash: true }, { fn: PC_IS_AT }, { stack: true }],
@@ -236,9 +244,22 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'ppc-data-access', kind: 'BUG', header: /BUG: Unable to handle kernel (?:data|instruction) access/, title: 'BUG: unable to handle kernel paging request in {FUNC}', frame: RIP_STACK },
   { id: 'kernel-bug-ppc', kind: 'BUG', header: /Kernel BUG at ([0-9a-f]+)/, title: 'kernel BUG in {FUNC}', frame: RIP_STACK },
   { id: 'unhandled-fault', kind: 'Oops', header: /Unhandled fault: /, title: 'Unhandled fault in {FUNC}', frame: [[{ fn: PC_IS_AT }, { crash: true }, { stack: true }]] },
-  { id: 'unable-to-handle', kind: 'Oops', header: /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory|execute from non-executable memory|read from unreadable memory)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]] },
-  { id: 'internal-error', kind: 'Oops', header: /Internal error: /, title: 'Internal error in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]] },
+  // arm64 (arch/arm64/mm/fault.c __do_kernel_fault() -> die_kernel_fault(): "Unable to handle
+  // kernel %s at virtual address %016lx", %s one of the messages below; arm's __do_kernel_fault()
+  // prints the first two). The `Internal error: Oops:` line die() prints next is part of it.
+  { id: 'unable-to-handle', kind: 'Oops', header: /Unable to handle kernel (paging request|NULL pointer dereference|access to user memory|execute from non-executable memory|read from unreadable memory|write to read-only memory)/, title: 'BUG: unable to handle kernel {1} in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]] },
+  // die("Oops") after die_kernel_fault() prints the fault's "Mem abort info:", ESR fields and
+  // show_pte() first (arch/arm64/mm/fault.c): up to ~20 lines after "Unable to handle".
+  { id: 'internal-error', kind: 'Oops', header: /Internal error: /, title: 'Internal error in {FUNC}', frame: [[{ crash: true }, { fn: PC_IS_AT }, { stack: true }]], partOf: ['unable-to-handle'], partOfWithin: 40 },
   { id: 'oops', kind: 'Oops', header: /^\s*Oops(?: - [a-z ]+)?: [0-9a-f]{4}/, title: 'Oops in {FUNC}', frame: RIP_STACK },
+  // arm64 arch/arm64/kernel/traps.c arm64_serror_panic(): "SError Interrupt on CPU%d, code 0x%016lx
+  // -- %s", then __show_regs() (the `pc :` where the SError was taken) and nmi_panic("Asynchronous
+  // SError Interrupt"), whose stack passes through the SError vector. 4.x-5.x printed the same
+  // line; bad_mode() printed "Bad mode in %s handler detected on CPU%d, code 0x%08x -- %s".
+  { id: 'arm64-serror', kind: 'Oops', header: /SError Interrupt on CPU\d+, code (?:0x)?[0-9a-f]+/, title: 'SError Interrupt in {FUNC}', frame: [[{ crash: true }], [{ at: TRACE_HEADER }, { stack: true }]], skipExtra: SERROR_PATH },
+  // arch/arm64/kernel/entry-common.c __panic_unhandled(): "Unhandled %s exception on CPU%d, ESR
+  // 0x%016lx -- %s", __show_regs(), panic("Unhandled exception"); bad_mode() before 5.x.
+  { id: 'arm64-unhandled', kind: 'Oops', header: /Unhandled (?:\d+-bit )?(?:el[0-3][ht]?|EL[0-3]) (?:sync|irq|fiq|error|SError) exception on CPU\d+|Bad mode in (?:Synchronous Abort|IRQ|FIQ|Error) handler detected/, title: 'Unhandled exception in {FUNC}', frame: [[{ crash: true }], [{ at: TRACE_HEADER }, { stack: true }]], skipExtra: SERROR_PATH },
 
   // ---- kprobes, watchdogs ----
   { id: 'kprobe-unrecoverable', kind: 'kprobe', header: /Unrecoverable kprobe detected/, title: 'Unrecoverable kprobe detected in {FUNC}', frame: RIP_STACK },
@@ -261,9 +282,13 @@ export const OOPS_FORMATS: readonly OopsFormat[] = [
   { id: 'panic-n-tty', kind: 'panic', header: /Kernel panic - not syncing: Couldn't open N_TTY ldisc/, title: "kernel panic: Couldn't open N_TTY ldisc" },
   { id: 'panic-fatal-exc', kind: 'panic', header: /Kernel panic - not syncing: (?:.*: )?Fatal exception/, title: 'kernel panic: Fatal exception', tail: true },
   // kernel/hung_task.c check_hung_task(): the panic after the "INFO: task ... blocked" report.
+  // The panics of the two arm64 reports above, printed after their header and registers: a log
+  // that starts at one lost them.
+  { id: 'panic-serror', kind: 'panic', header: /Kernel panic - not syncing: Asynchronous SError Interrupt/, title: 'SError Interrupt in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }]], skipExtra: SERROR_PATH, tail: true },
+  { id: 'panic-unhandled', kind: 'panic', header: /Kernel panic - not syncing: Unhandled exception$/, title: 'Unhandled exception in {FUNC}', frame: [[{ at: TRACE_HEADER }, { stack: true }]], skipExtra: SERROR_PATH, tail: true },
   { id: 'panic-hung-task', kind: 'panic', header: /Kernel panic - not syncing: hung_task: blocked tasks/, title: 'kernel panic: hung_task: blocked tasks', tail: true },
   { id: 'panic', kind: 'panic', header: /Kernel panic - not syncing: (.*?)(?:\s*\.\.\.)?\s*$/, title: 'kernel panic: {1}' },
 ];
 
 /** Cheap pre-filter: a line that can start a report contains one of these. */
-export const HEADER_HINT = /BUG|WARNING|INFO:|KASAN|KMSAN|KCSAN|UBSAN|panic|PANIC|fault|error:|Oops|kprobe|LOCKUP|unregister_netdevice|VFS:|Internal error|Unable to handle|stack segment|stack overflow|Booting the kernel|Decompressing Linux/;
+export const HEADER_HINT = /BUG|WARNING|INFO:|KASAN|KMSAN|KCSAN|UBSAN|panic|PANIC|fault|error:|Oops|kprobe|LOCKUP|unregister_netdevice|VFS:|Internal error|Unable to handle|SError Interrupt|Unhandled |Bad mode in |stack segment|stack overflow|Booting the kernel|Decompressing Linux/;

@@ -10,8 +10,9 @@
 //   enrichWithCode(analysis)     async: disassembles every report's and exception block's `Code:`
 //                                with capstone (which loads asynchronously), in place; returns it.
 //   analyzeLog(text, opts?)      async: parseLog + enrichWithCode.
-//   decodeCodeLine(line)         async: decode one `Code:` line; the `<..>` byte is the faulting
-//                                instruction.
+//   decodeCodeLine(line, arch?)  async: decode one `Code:` line; the `<..>` byte is the faulting
+//                                instruction; arm64's words (`(a800ada6)` faulting) when arch is
+//                                'arm64'.
 //
 // Bounded work on hostile input: lines are cut at 4 KiB for parsing, at most `maxReports` (1000)
 // reports are kept (a note says how many were dropped), and frames/exceptions per report are capped.
@@ -34,9 +35,9 @@ const MAX_DECODES = 200;
 async function enrichWithCode(analysis: LogAnalysis): Promise<LogAnalysis> {
   let budget = MAX_DECODES;
   for (const r of analysis.reports) {
-    if (r.code && budget-- > 0) r.code = await decodeCodeLine(r.code.raw);
+    if (r.code && budget-- > 0) r.code = await decodeCodeLine(r.code.raw, r.arch);
     for (const e of r.exceptions) {
-      if (e.code && budget-- > 0) e.code = await decodeCodeLine(e.code.raw);
+      if (e.code && budget-- > 0) e.code = await decodeCodeLine(e.code.raw, r.arch);
     }
   }
   return analysis;

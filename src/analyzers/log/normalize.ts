@@ -32,6 +32,9 @@ const DROPPED = /^\*\* \d+ printk messages dropped \*\* ?/;
 const LOGIN = /^\S{1,64} login: (?=\[\s*\d{1,8}[.,]\d{1,9}\])/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
 const QUOTE = /^(?:> ?){1,8}(?=\[\s*\d{1,8}[.,]\d{1,9}\]|<\d{1,2}>)/;
+// Quoted without timestamps (`>> > pc : func+0x..`): levels of `>` each followed by a space, so a
+// KASAN shadow row marked `>ffff0000c0074e00:` keeps its mark.
+const QUOTE_BARE = /^(?:>{1,4} ){1,8}(?=\S)/;
 const JOURNAL_SHORT = /^\S+ kernel: (?=\[)/;
 // Records glued onto one line by a paste: split before each timestamp that is not at the start.
 const MID_TS = /(?<=\S)\s*(?=\[\s*\d{1,8}\.\d{6}\])/g;
@@ -59,7 +62,7 @@ export function stripPrefixes(line: string): { text: string; kernel: boolean; ca
     }
     // A log quoted in a mail reply: `> [   10.49] ...` (one `>` per quoting level).
     if (s.charCodeAt(0) === 62 /* > */) {
-      m = QUOTE.exec(s);
+      m = QUOTE.exec(s) ?? QUOTE_BARE.exec(s);
       if (m) { s = s.slice(m[0].length); }
     }
     // kernel/printk/printk.c (3.x-4.x) console_unlock(): "** %u printk messages dropped ** " is

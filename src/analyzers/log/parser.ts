@@ -2,8 +2,8 @@
 import type { CrashReport, ExceptionBlock, Frame, FrameContext, LogAnalysis, Registers } from '../report-model.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import { HEADER_HINT, OOPS_FORMATS, type OopsFormat } from './formats.js';
-import { isRegisterOnlyLine, matchCrashAddress } from './arch.js';
-import { parseCrashExceptionRip, parseCrashFrameLine, parseFrameLine, parseRipValue } from './frames.js';
+import { ARM64_FRAME, assignArm64Contexts, contextFromPreemptCount, isRegisterOnlyLine, matchCrashAddress } from './arch.js';
+import { baseFunctionName, parseCrashExceptionRip, parseCrashFrameLine, parseFrameLine, parseRipValue } from './frames.js';
 import { findGuilty, STACK_END } from './guilty.js';
 import { normalizeLog, type LogLine } from './normalize.js';
 import { normalizeTitle, titleFunction } from './title.js';
@@ -159,7 +159,7 @@ function segmentReports(lines: LogLine[], own: boolean[], known: Set<string>, li
   let dropped = 0;
   let cur: Segment | null = null;
   for (const hit of hits) {
-    if (cur && hit.fmt.partOf && hit.i - cur.hit.i < MAX_BODY && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
+    if (cur && hit.fmt.partOf && hit.i - cur.hit.i < (hit.fmt.partOfWithin ?? MAX_BODY) && hit.fmt.partOf.some((p) => cur!.hit.fmt.id.startsWith(p)) && !endsBetween(texts, cur.hit.i, hit.i)) continue;
     if (cur) {
       if (cur.panic) {
         // printed by the dying kernel, unless (records without caller ids) it is another CPU's report
@@ -504,6 +504,9 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
     if (k > 0 && STACK_END.test(t) && !/^\s*(?:Code: |CPU: |Hardware name:|Modules linked in)/.test(t) && inTrace && !/^-{10,}/.test(t)) {
       if (/^\s*(?:NMI backtrace|Showing all locks|Kernel panic|---\[ end)/.test(t)) break;
     }
+    // A header cut by a mailer's line wrap: `WARNING: CPU: 2 PID: 291 at lib/refcount.c:28` then
+    // `refcount_warn_saturate+0xf4/0x144`, the rest of __warn()'s "at %pS": not a frame.
+    if (k === 1 && /\bat \S+:\d+\s*$/.test(body[0]) && /^\s*[A-Za-z_$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+\s*$/.test(t)) continue;
     let opened = false;
     for (const o of STACK_OPENERS) {
       const m = o.re.exec(t);
@@ -626,6 +629,50 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
     if (!r.frames.length || r.frames.every((f) => f.exceptionRip)) r.frames = primary.frames.slice(0, 1000);
   }
   if (stacks.length > 1 || stacks.some((x) => !x.primary)) r.stacks = stacks.filter((x) => x.frames.length).slice(0, 50);
+  // arm64 prints no context markers: the entry frames of each trace say it (arch.ts ARM64_CONTEXT).
+  if (!r.arch && stacks.some((x) => x.frames.some((f) => f.function && ARM64_FRAME.test(baseFunctionName(f.function))))) r.arch = 'arm64';
+  if (r.arch === 'arm64') {
+    const hint = preemptCountHint(body);
+    for (const x of stacks) assignArm64Contexts(x.frames, baseFunctionName, x.primary ? hint : null);
+    if (!r.rip && primary) {
+      const pc = arm64ExceptionPc(primary.frames);
+      if (pc) { r.rip = { ...pc }; r.ripRaw = clean(`${pc.function}+0x${(pc.offset ?? 0).toString(16)}/0x${(pc.size ?? 0).toString(16)}${pc.module ? ` [${pc.module}]` : ''}`); }
+    }
+  }
+}
+
+// arm64 exception vectors whose pt_regs->pc the unwinder prints as the next frame (arch/arm64/
+// kernel/stacktrace.c: the frame after an exception boundary, `(P)` since 6.13): a synchronous
+// exception (a fault, BUG()/WARN()'s BRK) or an SError. An interrupt vector is not where the
+// report was raised, so it is not one of them.
+const ARM64_FAULT_VECTOR = /^(?:el1h_64_sync|el1h_64_error|el1_sync|el1_error)$/;
+
+/** Where the CPU was, from the innermost fault vector of an arm64 trace printed without `pc :`. */
+function arm64ExceptionPc(frames: Frame[]): Frame | null {
+  for (let i = 0; i + 1 < frames.length; i++) {
+    const f = frames[i];
+    if (!f.function) continue;
+    const b = baseFunctionName(f.function);
+    if (/^(?:el1h_64_(?:irq|fiq)|el1_irq|el1_fiq)$/.test(b)) return null;
+    if (ARM64_FAULT_VECTOR.test(b)) {
+      const next = frames[i + 1];
+      return next.function && next.offset !== null ? next : null;
+    }
+  }
+  return null;
+}
+
+/**
+ * The context a report's header names through preempt_count: kernel/sched/core.c
+ * __might_resched() "preempt_count: %x, expected: %x", __schedule_bug() "BUG: scheduling while
+ * atomic: %s/%d/0x%08x".
+ */
+function preemptCountHint(body: string[]): FrameContext | null {
+  for (const t of body.slice(0, 40)) {
+    const m = /\bpreempt_count: ([0-9a-f]{1,8}), expected: /.exec(t) ?? /BUG: scheduling while atomic: .*\/0x([0-9a-f]{8})\s*$/.exec(t);
+    if (m) return contextFromPreemptCount(parseInt(m[1], 16));
+  }
+  return null;
 }
 
 /** `crash` utility backtraces (`PID: 33 TASK: ... CPU: 3 COMMAND: "bash"`, `#0 [sp] func at addr`). */
