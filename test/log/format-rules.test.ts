@@ -258,6 +258,17 @@ describe('arm64 reports (arch/arm64/kernel/traps.c, process.c, stacktrace.c, mm/
     const [r] = real('arm64-rk3328-serror-vpu-quoted.log');
     expect(r.frames).toHaveLength(26);
   });
+  it('"kernel BUG at" with die()\'s "Internal error: Oops - BUG:" (BRK #0x800), quoted `>>  `', () => {
+    const [r] = real('arm64-page-table-check-bug-quoted.log');
+    expect(r).toMatchObject({ title: 'kernel BUG in page_table_check_set', kind: 'BUG', location: 'mm/page_table_check.c:119' });
+    expect(r.frames).toHaveLength(15);
+  });
+  it('a NULL dereference in a module: `pc : fn [module]`, and the faulting word decodes to the store', async () => {
+    const [r] = real('arm64-aeld-faulty-null-deref.log');
+    expect(r.title).toBe('BUG: unable to handle kernel NULL pointer dereference in faulty_write');
+    expect(r.rip).toMatchObject({ function: 'faulty_write', module: 'faulty' });
+    expect((await decodeCodeLine(r.code!.raw, 'arm64')).faultingInstruction).toBe('str wzr, [x1]');
+  });
   it('a WARNING header wrapped by a mailer: its `fn+0x../0x..` tail is not a frame', () => {
     const [r] = real('lkml-arm64-gpio-refcount-quoted.log');
     expect(r.rip?.function).toBe('refcount_warn_saturate');

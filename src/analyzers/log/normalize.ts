@@ -32,9 +32,9 @@ const DROPPED = /^\*\* \d+ printk messages dropped \*\* ?/;
 const LOGIN = /^\S{1,64} login: (?=\[\s*\d{1,8}[.,]\d{1,9}\])/;
 const SYSLOG = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
 const QUOTE = /^(?:> ?){1,8}(?=\[\s*\d{1,8}[.,]\d{1,9}\]|<\d{1,2}>)/;
-// Quoted without timestamps (`>> > pc : func+0x..`): levels of `>` each followed by a space, so a
-// KASAN shadow row marked `>ffff0000c0074e00:` keeps its mark.
-const QUOTE_BARE = /^(?:>{1,4} ){1,8}(?=\S)/;
+// Quoted without timestamps (`>> > pc : func+0x..`, `>>  kernel BUG at`): levels of `>` ending in
+// `> `, so a KASAN shadow row marked `>ffff0000c0074e00:` keeps its mark.
+const QUOTE_BARE = /^(?:>{1,4} ?){0,7}>{1,4} /;
 const JOURNAL_SHORT = /^\S+ kernel: (?=\[)/;
 // Records glued onto one line by a paste: split before each timestamp that is not at the start.
 const MID_TS = /(?<=\S)\s*(?=\[\s*\d{1,8}\.\d{6}\])/g;
