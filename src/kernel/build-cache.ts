@@ -48,7 +48,7 @@ export interface MemoryReader {
 }
 
 interface Header {
-  kind: 'kallsyms' | 'btf';
+  kind: 'kallsyms' | 'btf' | 'facts';
   buildId: string;
   release: string;
   /** 'crc32:<8 hex digits>' of everything after the header. */
@@ -297,6 +297,55 @@ export class BuildCache {
   saveBtf(blob: Buffer, derived?: Required<BtfDerived>): void {
     const d = derived;
     this.write('btf', {}, d ? [blob, bytes(d.typeOffsets), bytes(d.nameIndex.head), bytes(d.nameIndex.next), bytes(d.datasecs)] : [blob]);
+  }
+
+  /**
+   * Answers computed from this build's BTF (Kernel.btfFact), when the entry was made from a .BTF
+   * of this size whose first page equals the dump's own at `start` (the check loadBtf makes);
+   * else none, and the entry is rewritten as answers come. Throws DumpReadError when the dump's
+   * .BTF is unreadable.
+   */
+  btfFacts(mem: MemoryReader, start: bigint, stop: bigint): BtfFacts {
+    const size = Number(stop - start);
+    const first = mem.readVirtual(start, Math.min(BTF_CHECK_BYTES, size));
+    const map = new Map<string, unknown>();
+    const u = this.read('facts');
+    if (u) {
+      const [head, json] = u.sections;
+      let answers: unknown;
+      try {
+        answers = head && json && u.header.btfSize === size && head.equals(first) ? JSON.parse(json.toString('utf8')) : undefined;
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+      }
+      if (answers && typeof answers === 'object' && !Array.isArray(answers)) {
+        // Each answer is [value], or [] for undefined.
+        for (const [k, v] of Object.entries(answers)) if (Array.isArray(v) && v.length <= 1) map.set(k, v[0]);
+        this.events.push('facts: from the cache');
+      } else this.events.push('facts: of another .BTF or malformed: ignored');
+    }
+    return new BtfFacts((m) => this.write('facts', { btfSize: size }, [first, Buffer.from(JSON.stringify(Object.fromEntries([...m].map(([k, v]) => [k, v === undefined ? [] : [v]]))), 'utf8')]), map);
+  }
+}
+
+/** BTF answers of one build (see BuildCache.btfFacts): a new answer rewrites the entry. */
+export class BtfFacts {
+  constructor(
+    private readonly save: (m: Map<string, unknown>) => void,
+    private readonly map: Map<string, unknown>,
+  ) {}
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  get(key: string): unknown {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.map.set(key, value);
+    this.save(this.map);
   }
 }
 

@@ -37,7 +37,7 @@ export interface CrashTimeInputs {
   crashTime?: number;
   headerTimestamp?: number;
   syms?: SymbolTable | null;
-  btf?: () => Btf | undefined;
+  btf?: () => BtfAnswers | undefined;
   readU64?: (addr: bigint) => bigint | undefined;
   log?: () => KernelLog | undefined;
 }
@@ -55,8 +55,11 @@ export function crashStyleDate(seconds: number): string {
 // A date a kernel could plausibly have: after 2000, before 2200. Outside, the field is garbage.
 const plausible = (s: number | undefined): s is number => s !== undefined && Number.isFinite(s) && s > 946684800 && s < 7258118400;
 
+/** The BTF questions the crash time asks: a Btf, or answers kept in the build cache (Kernel.btfFact). */
+export type BtfAnswers = Pick<Btf, 'offsetOf' | 'sizeOf'>;
+
 /** timekeeper.xtime_sec through BTF; undefined when any piece is missing. */
-export function readXtimeSec(syms: SymbolTable, btf: Btf | undefined, readU64: (a: bigint) => bigint | undefined): { seconds: number; how: string } | undefined {
+export function readXtimeSec(syms: SymbolTable, btf: BtfAnswers | undefined, readU64: (a: bigint) => bigint | undefined): { seconds: number; how: string } | undefined {
   if (!btf) return undefined;
   const xtime = btf.offsetOf('timekeeper', 'xtime_sec');
   if (xtime === undefined) return undefined;
@@ -138,7 +141,11 @@ export function crashTimeOfKernel(k: Kernel): CrashTime | undefined {
     crashTime: k.vmcoreinfo.crashTime,
     headerTimestamp: typeof ts === 'number' ? ts : undefined,
     syms: k.symbolsOrNull(),
-    btf: () => k.btf,
+    // Through the build cache's BTF answers: a warm `info` then does not read the BTF blob.
+    btf: () => ({
+      offsetOf: (struct: string, member: string) => k.btfFact(`offsetOf ${struct} ${member}`, (b) => b.offsetOf(struct, member)),
+      sizeOf: (name: string) => k.btfFact(`sizeOf ${name}`, (b) => b.sizeOf(name)),
+    }),
     readU64: (a) => k.memory.tryU64(a),
     log: () => k.log,
   });

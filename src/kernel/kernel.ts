@@ -8,7 +8,7 @@ import type { DumpFile } from '../vmcore/types.js';
 import { Btf } from './btf.js';
 import { kallsymsTablesFromVmcoreinfo, readKallsyms, readKallsymsCandidates, type KallsymsEncoding } from './kallsyms.js';
 import { locateKallsyms } from './kallsyms-locate.js';
-import { BuildCache, cacheRoot } from './build-cache.js';
+import { BuildCache, cacheRoot, type BtfFacts } from './build-cache.js';
 import type { KallsymsTable } from './kallsyms.js';
 import { DumpReadError } from '../vmcore/types.js';
 import type { KernelAddressSpace } from './address-space.js';
@@ -291,23 +291,31 @@ export class Kernel {
     return k.table;
   }
 
+  /** Where .BTF is in memory: __start_BTF..__stop_BTF, else found by its header after _etext; or why not. */
+  private btfBounds(): { start: bigint; stop: bigint } | string {
+    const s = this.symbolsOrNull();
+    let start = s?.lookup('__start_BTF');
+    let stop = s?.lookup('__stop_BTF');
+    const etext = s?.lookup('_etext');
+    if ((start === undefined || stop === undefined) && etext !== undefined) {
+      // kallsyms without data symbols (no CONFIG_KALLSYMS_ALL): find the section by its header.
+      const found = locateBtf(this.memory, etext);
+      if (found) ({ start, stop } = found);
+    }
+    if (start === undefined || stop === undefined) return s ? 'no __start_BTF/__stop_BTF symbols (CONFIG_DEBUG_INFO_BTF off?)' : 'no symbols';
+    return { start, stop };
+  }
+
   /** Kernel BTF from __start_BTF..__stop_BTF, or undefined (see btfError). */
   get btf(): Btf | undefined {
     if (this._btf === undefined) {
       this._btf = this.time('btf', () => {
-        const s = this.symbolsOrNull();
-        let start = s?.lookup('__start_BTF');
-        let stop = s?.lookup('__stop_BTF');
-        const etext = s?.lookup('_etext');
-        if ((start === undefined || stop === undefined) && etext !== undefined) {
-          // kallsyms without data symbols (no CONFIG_KALLSYMS_ALL): find the section by its header.
-          const found = locateBtf(this.memory, etext);
-          if (found) ({ start, stop } = found);
-        }
-        if (start === undefined || stop === undefined) {
-          this._btfError = s ? 'no __start_BTF/__stop_BTF symbols (CONFIG_DEBUG_INFO_BTF off?)' : 'no symbols';
+        const bounds = this.btfBounds();
+        if (typeof bounds === 'string') {
+          this._btfError = bounds;
           return null;
         }
+        const { start, stop } = bounds;
         try {
           const cached = this.cache?.loadBtf(this.memory, start, stop);
           if (cached) return Btf.parse(cached.blob, cached.derived);
@@ -322,6 +330,42 @@ export class Kernel {
       });
     }
     return this._btf ?? undefined;
+  }
+
+  private _facts?: BtfFacts | null;
+
+  /**
+   * An answer computed from BTF, kept per build in the cache (BuildCache.loadFacts): a command
+   * that asks a few questions answered before (`info`'s crash time, `percpu`'s variable type)
+   * then neither reads nor parses the 5 MB blob. `key` must name the question whole; the answer
+   * must survive JSON. Undefined when the kernel has no usable BTF.
+   */
+  btfFact<T>(key: string, compute: (btf: Btf) => T): T | undefined {
+    if (this._btf === undefined) {
+      const f = this.btfFacts();
+      if (f?.has(key)) return f.get(key) as T;
+    }
+    const btf = this.btf;
+    if (!btf) return undefined;
+    const v = compute(btf);
+    const f = this.btfFacts();
+    if (f && !f.has(key)) f.set(key, v);
+    return v;
+  }
+
+  private btfFacts(): BtfFacts | undefined {
+    if (this._facts === undefined) {
+      this._facts = null;
+      const b = this.cache ? this.btfBounds() : 'no cache';
+      if (this.cache && typeof b !== 'string') {
+        try {
+          this._facts = this.cache.btfFacts(this.memory, b.start, b.stop) ?? null;
+        } catch (e) {
+          onlyDumpData(e);
+        }
+      }
+    }
+    return this._facts ?? undefined;
   }
 
   get btfError(): string | undefined {

@@ -125,6 +125,39 @@ describe('per-build cache', () => {
     expect(session(root).events).toContain('btf: from the cache');
   });
 
+  it('BTF answers are kept per build: a later session answers them without reading BTF; a foreign or damaged entry is ignored', () => {
+    const ask = (k: ReturnType<typeof openKernel>) => ({
+      xtime: k.btfFact('offsetOf timekeeper xtime_sec', (b) => b.offsetOf('timekeeper', 'xtime_sec')),
+      seq: k.btfFact('sizeOf seqcount_raw_spinlock_t', (b) => b.sizeOf('seqcount_raw_spinlock_t')),
+      none: k.btfFact('sizeOf no_such_type', (b) => b.sizeOf('no_such_type')),
+    });
+    const ref = ask(openKernel(openDump(DUMP), { cache: false }));
+    expect(ref.xtime).toBeGreaterThan(0);
+    expect(ref.none).toBeUndefined();
+    expect(ask(openKernel(openDump(DUMP), { cache: root }))).toEqual(ref); // learns them
+    const warm = openKernel(openDump(DUMP), { cache: root });
+    expect(ask(warm)).toEqual(ref);
+    expect(warm.cache!.events).toContain('facts: from the cache');
+    expect(warm.loadedBtf()).toBeUndefined();
+    // Made from another .BTF (its first page differs), with a valid checksum: ignored, BTF read.
+    const f = path.join(dir(), 'facts.bin');
+    const u = unpack(fs.readFileSync(f))!;
+    const head = Buffer.from(u.sections[0]);
+    head[100] ^= 0xff;
+    fs.writeFileSync(f, pack(u.header, [head, Buffer.from(JSON.stringify({ 'offsetOf timekeeper xtime_sec': [12345] }))]));
+    const foreign = openKernel(openDump(DUMP), { cache: root });
+    expect(ask(foreign)).toEqual(ref);
+    expect(foreign.cache!.events).toContain('facts: of another .BTF or malformed: ignored');
+    expect(foreign.loadedBtf()).toBeDefined();
+    // Damaged: the checksum fails.
+    const b = fs.readFileSync(f);
+    b[b.length - 3] ^= 0x01;
+    fs.writeFileSync(f, b);
+    const damaged = openKernel(openDump(DUMP), { cache: root });
+    expect(ask(damaged)).toEqual(ref);
+    expect(damaged.cache!.events).toContain('facts: cache entry corrupt or of another build: ignored');
+  });
+
   it('an entry whose token table the dump does not have is ignored, even with a valid checksum', () => {
     // Same build ID, other contents (a rebuilt kernel that kept its ID, a hand-edited cache):
     // re-pack the entry with a different token-table head and a correct checksum.

@@ -23,10 +23,15 @@ export function percpuText(k: Kernel, what: string, o: { type?: string; json?: b
   }
   // Through BTF: a member path, or a whole variable whose type is not a plain 32-bit int when no
   // --type was asked for (the 32-bit int keeps its "0x80110003 (-2146369533)" form).
-  const btf = k.btf;
-  const varType = btf ? perCpuVarType(btf, symbol) : undefined;
-  const plainInt = varType !== undefined && btf!.type(btf!.resolve(varType))?.kind === BTF_KIND.INT && btf!.sizeOfId(varType) === 4;
-  if (o.type === undefined && (path || (varType !== undefined && !plainInt))) return typedText(k, what, o.json);
+  // The variable's BTF type: none, a 32-bit int, or other; an answer the build cache keeps
+  // (Kernel.btfFact), so a repeated question does not read the BTF blob.
+  const varKind =
+    k.btfFact(`percpu var kind ${symbol}`, (btf) => {
+      const t = perCpuVarType(btf, symbol);
+      if (t === undefined) return 'none';
+      return btf.type(btf.resolve(t))?.kind === BTF_KIND.INT && btf.sizeOfId(t) === 4 ? 'int32' : 'other';
+    }) ?? 'none';
+  if (o.type === undefined && (path || varKind === 'other')) return typedText(k, what, o.json);
   if (path) throw new InputError(`--type cannot be combined with a member path (${s(what)}): the member's BTF type is used`);
   return rawText(k, symbol, sym.address, o.type ?? 'int', o.json);
 }
