@@ -211,6 +211,10 @@ describe('arm64 reports (arch/arm64/kernel/traps.c, process.c, stacktrace.c, mm/
     expect(c).toContain('el1_interrupt:IRQ');
     expect(c).toContain('a6xx_gmu_set_oob:TASK');
   });
+  it('before 5.14: el0_irq_naked and __handle_domain_irq() enter the IRQ, a timer softirq runs above', () => {
+    const c = ctx(real('lkml-arm64-stmmac-watchdog-warn.log')[0]);
+    expect(c).toEqual(['dev_watchdog:SOFTIRQ', 'call_timer_fn:SOFTIRQ', 'expire_timers:SOFTIRQ', '__run_timers:SOFTIRQ', 'run_timer_softirq:SOFTIRQ', '__do_softirq:SOFTIRQ', 'irq_exit:IRQ', '__handle_domain_irq:IRQ', 'gic_handle_irq:IRQ', 'el0_irq_naked:IRQ']);
+  });
   it('a synchronous exception keeps its context; frames nothing speaks for stay unknown', () => {
     expect(ctx(real('arm64-kasan-kmemleak-scan-block.log')[0])).toContain('scan_block:TASK');
     const c = ctx(real('arm64-rb3gen2-serror-panic-trace.log')[0]);

@@ -77,7 +77,7 @@ describe('real-world oops corpus (test/log/realworld)', () => {
     expect(new Set(arm.map(([, l]) => l.half)).size).toBe(2);
   });
   // arm64 subset (17 arm64-* and 2 lkml-arm64-* logs): 18/18 and 17/17 (before the arm64 rules:
-  // 8/18 and 13/17). Frames with a context other than "unknown": 319/350 (0 before); the rest are
+  // 8/18 and 13/17). Frames with a context other than "unknown": 320/350 (0 before); the rest are
   // frames below an SError or IRQ vector in traces cut before their task's entry, where nothing in
   // the log tells.
   it('arm64 subset: crash function, frame lists and frame contexts', () => {

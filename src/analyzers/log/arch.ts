@@ -95,9 +95,9 @@ export const ARM64_CONTEXT: readonly Arm64ContextRow[] = [
   { role: 'task', re: /^(?:el0t_(?:64|32)_(?:sync|error)(?:_handler)?|el0_(?:sync|svc|da|ia|undef|fpsimd_acc|sve_acc|sys|sp|pc|bti|dbg|brk64|inv|svc_compat|sync_compat)\w*|do_el0_svc\w*|ret_from_fork|kthread|__primary_switched|start_kernel|rest_init|secondary_start_kernel|cpu_startup_entry|do_idle)$/, source: 'arch/arm64/kernel/entry-common.c el0t_64_sync_handler(); entry.S ret_from_fork; head.S __primary_switched; smp.c secondary_start_kernel()' },
   // Hard interrupts: the IRQ/FIQ vectors from EL1 and EL0, their C handlers, the root irqchip
   // handler, and IPIs. irq_enter_rcu() runs in __el1_irq()/__el0_irq_common() before
-  // do_interrupt_handler(); older kernels (before 5.14) entered through el1_irq/el0_irq and
-  // handle_domain_irq().
-  { role: 'IRQ', re: /^(?:el1h_64_(?:irq|fiq)(?:_handler)?|el0t_(?:64|32)_(?:irq|fiq)(?:_handler)?|el1_interrupt|el0_interrupt|__el1_irq|__el0_irq_common|el1_irq|el0_irq|el1_fiq|el0_fiq|irq_handler|do_interrupt_handler|handle_arch_irq|generic_handle_arch_irq|gic_handle_irq|handle_IPI|do_handle_IPI|ipi_handler)$/, source: 'arch/arm64/kernel/entry-common.c el1_interrupt(), __el1_irq() irq_enter_rcu(); arch/arm64/kernel/irq.c do_interrupt_handler(); drivers/irqchip/irq-gic*.c gic_handle_irq(); arch/arm64/kernel/smp.c ipi_handler()' },
+  // do_interrupt_handler(); older kernels (before 5.14) entered through entry.S el1_irq/el0_irq
+  // (el0_irq_naked) and kernel/irq/irqdesc.c __handle_domain_irq(), which called irq_enter().
+  { role: 'IRQ', re: /^(?:el1h_64_(?:irq|fiq)(?:_handler)?|el0t_(?:64|32)_(?:irq|fiq)(?:_handler)?|el1_interrupt|el0_interrupt|__el1_irq|__el0_irq_common|el1_irq|el0_irq|el0_irq_naked|el1_fiq|el0_fiq|irq_handler|__handle_domain_irq|handle_domain_irq|do_interrupt_handler|handle_arch_irq|generic_handle_arch_irq|gic_handle_irq|handle_IPI|do_handle_IPI|ipi_handler)$/, source: 'arch/arm64/kernel/entry-common.c el1_interrupt(), __el1_irq() irq_enter_rcu(); arch/arm64/kernel/irq.c do_interrupt_handler(); drivers/irqchip/irq-gic*.c gic_handle_irq(); arch/arm64/kernel/smp.c ipi_handler()' },
   // call_on_irq_stack() switches to the per-CPU IRQ stack for do_interrupt_handler() and for
   // do_softirq_own_stack(): the frames above it are hard IRQ unless a softirq entry follows.
   { role: 'irq-stack', re: /^call_on_irq_stack$/, source: 'arch/arm64/kernel/entry.S call_on_irq_stack; arch/arm64/kernel/irq.c do_softirq_own_stack()' },
