@@ -76,17 +76,19 @@ function checksum(data: Buffer): string {
 
 /** An entry's bytes (exported for the tests, which re-pack tampered entries). */
 export function pack(header: Record<string, unknown>, sections: Buffer[]): Buffer {
+  // One copy of the payload (the concat below); the CRC runs over the pieces in order.
   const body: Buffer[] = [];
+  let crc = 0;
   for (const s of sections) {
     body.push(s);
     if (pad(s.length)) body.push(Buffer.alloc(pad(s.length)));
   }
-  const payload = Buffer.concat(body);
-  const text = JSON.stringify({ ...header, checksum: checksum(payload), sections: sections.map((s) => s.length) });
+  for (const b of body) crc = zlib.crc32(b, crc);
+  const text = JSON.stringify({ ...header, checksum: `crc32:${crc.toString(16).padStart(8, '0')}`, sections: sections.map((s) => s.length) });
   const json = Buffer.from(text + ' '.repeat(pad(MAGIC.length + 4 + Buffer.byteLength(text))), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length, 0);
-  return Buffer.concat([MAGIC, len, json, payload]);
+  return Buffer.concat([MAGIC, len, json, ...body]);
 }
 
 /**
