@@ -5,7 +5,7 @@
 //   npm run build && node scripts/vmcore/measure.mjs [dump ...]
 //   (KTRIAGE_VMCORE_MODULE=path/to/vmcore/index.js to use another build)
 //
-// With no arguments: every dump in /work/dumps, plus sparse ELF and kdump-compressed dumps of
+// With no arguments: every uncompressed dump under the repo's fixtures/ (vmcore.* but .xz), plus sparse ELF and kdump-compressed dumps of
 // 512 MiB and 64 GiB of RAM written to a temporary directory (sparse: a few MB on disk).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -103,8 +103,13 @@ const randomPresent = (d, maxPfn) => {
 };
 
 const args = process.argv.slice(2);
-const dumps = args.length ? args : fs.existsSync('/work/dumps') ? fs.readdirSync('/work/dumps').filter((n) => !/\.(txt|log)$/.test(n)).map((n) => path.join('/work/dumps', n)) : [];
-for (const f of dumps) measure(path.basename(f), f, (d) => randomPresent(d, 1 << 16));
+const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
+const dumps = args.length
+  ? args
+  : fs.readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) =>
+      fs.readdirSync(path.join(fixtures, d.name)).filter((n) => /^vmcore\./.test(n) && !n.endsWith('.xz')).map((n) => path.join(fixtures, d.name, n)),
+    );
+for (const f of dumps) measure(path.relative(fixtures, f), f, (d) => randomPresent(d, 1 << 16));
 
 if (!args.length) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ktriage-measure-'));

@@ -67,7 +67,7 @@ export interface IncompleteDump {
   pagesNeededPastEnd: number;
   /** What the analysis could not read, e.g. "kernel log", "symbols (kallsyms)". */
   unreadable: string[];
-  /** What it could, e.g. "kernel release 6.1.0-56-amd64", "registers of 2 CPUs". */
+  /** What it could, e.g. "kernel release <OSRELEASE>", "registers of 2 CPUs". */
   readable: string[];
 }
 

@@ -63,7 +63,7 @@ export class Kernel {
     return this.core.arch.name;
   }
 
-  /** `uname -r` of the crashed kernel (VMCOREINFO OSRELEASE), e.g. "6.1.0-56-amd64". */
+  /** `uname -r` of the crashed kernel (VMCOREINFO OSRELEASE), e.g. Debian's "6.1.0-<abi>-amd64". */
   get release(): string | null {
     return this.core.osrelease ?? null;
   }

@@ -13,7 +13,7 @@
 //                        R13 7, PREV_SP 8, SP_INDIRECT 9, BP_INDIRECT 10)
 //
 // (arch/x86/include/asm/orc_types.h of each version; v1 also checked against the .orc_unwind
-// section of Debian's 6.1.0-56 vmlinux: flag high bytes are only 0x00, 0x01, 0x02 and 0x04.)
+// section of Debian 12's 6.1.192 vmlinux: flag high bytes are only 0x00, 0x01, 0x02 and 0x04.)
 // v1..v3 share one register numbering, which stable kernels extended with AX = 10 (the Clang
 // RAX-DRAP fix, upstream 96f3b16a9de5, queued for 6.12..7.0 stable): decoded entries always
 // carry registers in that numbering, v4's raw numbers are translated.
@@ -112,7 +112,7 @@ export class OrcFormatError extends InputError {
   }
 }
 
-/** Choose the ORC layout from the kernel release string (e.g. `6.1.0-56-amd64`). */
+/** Choose the ORC layout from the kernel release string (e.g. Debian's `6.1.0-<abi>-amd64`). */
 export function orcVersionForRelease(release: string): OrcVersion {
   const m = /^(\d+)\.(\d+)/.exec(release);
   if (!m) throw new OrcFormatError(`cannot tell the ORC format from kernel release '${release}'`);
