@@ -33,6 +33,38 @@ export interface Translation {
   pageSize: bigint;
 }
 
+/**
+ * Page-table walks by page, failures included: an analysis translates the same stack and
+ * per-CPU pages many times, and an unmapped page fails the same way each time. Cleared whole
+ * when full (bounded memory, no LRU bookkeeping on this hot path).
+ */
+export class TranslationCache {
+  private readonly map = new Map<bigint, { base: bigint; pageSize: bigint } | TranslationError>();
+  constructor(private readonly entries: number) {}
+
+  /** The walk of `vaddr` (in the page starting at `page`), from the cache or `walkUncached`. */
+  walk(vaddr: bigint, page: bigint, walkUncached: (vaddr: bigint) => Translation): Translation {
+    const cached = this.map.get(page);
+    if (cached !== undefined) {
+      if (cached instanceof TranslationError) throw cached;
+      return { paddr: cached.base + (vaddr - page), via: 'page-table', pageSize: cached.pageSize };
+    }
+    try {
+      const t = walkUncached(vaddr);
+      this.put(page, { base: t.paddr - (vaddr - page), pageSize: t.pageSize });
+      return t;
+    } catch (e) {
+      if (e instanceof TranslationError) this.put(page, e);
+      throw e;
+    }
+  }
+
+  private put(page: bigint, v: { base: bigint; pageSize: bigint } | TranslationError): void {
+    if (this.map.size >= this.entries) this.map.clear();
+    this.map.set(page, v);
+  }
+}
+
 export interface KernelMemoryOptions {
   /** Override page table root (physical address of the top level table). */
   pgdPhys?: bigint;

@@ -21,7 +21,7 @@
 import type { DumpFile } from '../../../vmcore/types.js';
 import type { VmcoreInfo } from '../../vmcoreinfo.js';
 import { onlyDumpData } from '../../../util/errors.js';
-import { hex, KernelAddressSpace, TranslationError, type KernelMemoryOptions, type Translation } from '../../address-space.js';
+import { hex, KernelAddressSpace, TranslationCache, TranslationError, type KernelMemoryOptions, type Translation } from '../../address-space.js';
 
 export interface Arm64Layout {
   vaBits: number;
@@ -75,14 +75,13 @@ export class Arm64Memory extends KernelAddressSpace {
   readonly pgdPhys?: bigint;
   private imageStart: bigint;
   private imageEnd: bigint;
-  private readonly tcache = new Map<bigint, { base: bigint; pageSize: bigint } | TranslationError>();
-  private readonly cacheEntries: number;
+  private readonly tcache: TranslationCache;
 
   constructor(dump: DumpFile, vmcoreinfo: VmcoreInfo, opts: KernelMemoryOptions = {}) {
     super(dump, vmcoreinfo);
     this.layout = arm64Layout(vmcoreinfo);
     this.levels = this.layout.levels;
-    this.cacheEntries = opts.cacheEntries ?? 65536;
+    this.tcache = new TranslationCache(opts.cacheEntries ?? 65536);
     // The image's symbols VMCOREINFO names bound it until _end is known: all lie above the
     // linear map's end (the image is mapped in the vmalloc area).
     const image = [...vmcoreinfo.symbols.values()].map((v) => BigInt.asUintN(64, v)).filter((v) => v >= this.layout.pageEnd);
@@ -146,24 +145,7 @@ export class Arm64Memory extends KernelAddressSpace {
   walk(vaddr: bigint): Translation {
     vaddr = BigInt.asUintN(64, vaddr);
     const page = vaddr & ~mask(this.layout.pageShift);
-    const cached = this.tcache.get(page);
-    if (cached !== undefined) {
-      if (cached instanceof TranslationError) throw cached;
-      return { paddr: cached.base + (vaddr - page), via: 'page-table', pageSize: cached.pageSize };
-    }
-    try {
-      const t = this.walkUncached(vaddr);
-      this.cachePut(page, { base: t.paddr - (vaddr - page), pageSize: t.pageSize });
-      return t;
-    } catch (e) {
-      if (e instanceof TranslationError) this.cachePut(page, e);
-      throw e;
-    }
-  }
-
-  private cachePut(page: bigint, v: { base: bigint; pageSize: bigint } | TranslationError): void {
-    if (this.tcache.size >= this.cacheEntries) this.tcache.clear();
-    this.tcache.set(page, v);
+    return this.tcache.walk(vaddr, page, (v) => this.walkUncached(v));
   }
 
   private outputAddress(desc: bigint, shift: number): bigint {

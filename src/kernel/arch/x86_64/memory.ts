@@ -15,7 +15,7 @@
 import type { DumpFile } from '../../../vmcore/types.js';
 import type { VmcoreInfo } from '../../vmcoreinfo.js';
 import { onlyDumpData } from '../../../util/errors.js';
-import { hex, KernelAddressSpace, TranslationError, type KernelMemoryOptions, type Translation } from '../../address-space.js';
+import { hex, KernelAddressSpace, TranslationCache, TranslationError, type KernelMemoryOptions, type Translation } from '../../address-space.js';
 
 export const START_KERNEL_MAP = 0xffffffff80000000n;
 const DEFAULT_KERNEL_IMAGE_SIZE = 1n << 30n;
@@ -34,8 +34,7 @@ export class X86_64Memory extends KernelAddressSpace {
   private directMapEnd?: bigint;
   /** Region bases read from the kernel (vmalloc_base, vmemmap_base), for bounds and messages. */
   private readonly regionBases = new Map<string, bigint>();
-  private readonly tcache = new Map<bigint, { base: bigint; pageSize: bigint } | TranslationError>();
-  private readonly cacheEntries: number;
+  private readonly tcache: TranslationCache;
 
   constructor(dump: DumpFile, vmcoreinfo: VmcoreInfo, opts: KernelMemoryOptions = {}) {
     super(dump, vmcoreinfo);
@@ -44,7 +43,7 @@ export class X86_64Memory extends KernelAddressSpace {
     const ksize = vmcoreinfo.numbers.get('KERNEL_IMAGE_SIZE');
     this.imageSize = ksize !== undefined && ksize > 0n && ksize <= 1n << 31n ? ksize : DEFAULT_KERNEL_IMAGE_SIZE;
     this.smeMask = BigInt.asUintN(64, vmcoreinfo.numbers.get('sme_mask') ?? 0n);
-    this.cacheEntries = opts.cacheEntries ?? 65536;
+    this.tcache = new TranslationCache(opts.cacheEntries ?? 65536);
     if (opts.pgdPhys !== undefined) this.pgdPhys = opts.pgdPhys;
     else {
       // init_top_pgt since 4.13; init_level4_pgt before (same table); swapper_pg_dir as a last resort.
@@ -132,24 +131,7 @@ export class X86_64Memory extends KernelAddressSpace {
   walk(vaddr: bigint): Translation {
     vaddr = BigInt.asUintN(64, vaddr);
     const page = vaddr & ~(PAGE - 1n);
-    const cached = this.tcache.get(page);
-    if (cached !== undefined) {
-      if (cached instanceof TranslationError) throw cached;
-      return { paddr: cached.base + (vaddr - page), via: 'page-table', pageSize: cached.pageSize };
-    }
-    try {
-      const t = this.walkUncached(vaddr);
-      this.cachePut(page, { base: t.paddr - (vaddr - page), pageSize: t.pageSize });
-      return t;
-    } catch (e) {
-      if (e instanceof TranslationError) this.cachePut(page, e);
-      throw e;
-    }
-  }
-
-  private cachePut(page: bigint, v: { base: bigint; pageSize: bigint } | TranslationError): void {
-    if (this.tcache.size >= this.cacheEntries) this.tcache.clear();
-    this.tcache.set(page, v);
+    return this.tcache.walk(vaddr, page, (v) => this.walkUncached(v));
   }
 
   private walkUncached(vaddr: bigint): Translation {
