@@ -1,6 +1,6 @@
 #!/bin/bash
 # Time to panic of mode=buggy over several runs (no dumps).
-#   bench-buggy.sh RUNS CPUS [OUTDIR]
+#   [RECLAIM_MS=N] bench-buggy.sh RUNS CPUS [OUTDIR]
 # Prints one line per run and min/median/max of the guest time from
 # WORKLOAD START to the WARN.
 set -euo pipefail
@@ -12,7 +12,7 @@ mkdir -p "$out"
 times=()
 for i in $(seq 1 "$runs"); do
 	d=$out/run$i-${cpus}cpu
-	if "$here/run.py" --mode buggy --cpus "$cpus" --out "$d" > "$d.log" 2>&1; then
+	if "$here/run.py" --mode buggy --cpus "$cpus" --out "$d" ${RECLAIM_MS:+--reclaim-ms "$RECLAIM_MS"} > "$d.log" 2>&1; then
 		t=$(python3 -c "import json; r = json.load(open('$d/result.json')); print(r['guest_secs_to_warn'], r['host_secs_workload'], r['warn_cpu'])")
 		echo "run $i: guest_secs_to_warn host_secs warn_cpu = $t"
 		times+=("${t%% *}")

@@ -134,6 +134,9 @@ def main():
     ap.add_argument("--secs", type=int, default=180, help="workload duration for the fixed modes")
     ap.add_argument("--timeout", type=int, default=300, help="bound on the whole guest run after boot (s)")
     ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--reclaim-ms", type=int, default=None,
+                    help="the module's reclaim_ms (default: the module's own, 200); a shorter period makes the "
+                         "kprobe path allocate new slabs more often, so it wins a CRNG reseed sooner")
     ap.add_argument("--fs", default="tmpfs", choices=["tmpfs", "ramfs"],
                     help="filesystem of the read files: tmpfs (shmem_file_read_iter) or ramfs (filemap_read, "
                     "the incident's caller)")
@@ -196,6 +199,8 @@ def main():
     else:
         append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
                   f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers} hz_fs={a.fs}")
+        if a.reclaim_ms is not None:
+            append += f" hz_reclaim_ms={a.reclaim_ms}"
     if a.kdump:
         append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump} hz_via={a.kdump_via}"
     if a.extra_append:
