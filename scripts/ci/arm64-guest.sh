@@ -1,0 +1,70 @@
+#!/bin/bash
+# CI: boot Debian's current arm64 kernel once in qemu-system-aarch64 (TCG), panic it with sysrq-c,
+# dump it through QMP (ELF and kdump-zlib), and check `ktriage analyze` on both dumps against what
+# the same boot's kernel printed on its serial console (scripts/ci/check-arm64-dump.mjs).
+#
+#   scripts/ci/arm64-guest.sh [WORKDIR]
+#
+# Needs root and Debian's apt (adds the foreign architecture arm64 for `apt-get download` only:
+# no arm64 package is installed). Downloads linux-image-<abi>-arm64 (the ABI the metapackage
+# linux-image-arm64:arm64 points at today, never pinned) and busybox-static:arm64 into WORKDIR
+# (default: a fresh mktemp directory, removed at the end unless KEEP=1). Prints timings.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+arm=$top/scripts/fixtures/arm64
+WORK=${1:-$(mktemp -d /tmp/ktriage-arm64-ci.XXXXXX)}
+mkdir -p "$WORK"
+t_start=$(date +%s)
+say() { echo "[arm64 +$(( $(date +%s) - t_start )) s] $*"; }
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+fi
+if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_binary-arm64_Packages'; then
+	apt-get update -qq
+fi
+if ! dpkg-query -W -f '${Status}' qemu-system-arm 2>/dev/null | grep -q 'ok installed'; then
+	apt-get install -y -qq --no-install-recommends qemu-system-arm cpio >/dev/null
+fi
+say "apt ready ($(qemu-system-aarch64 --version | head -1))"
+
+rel=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
+[ -n "$rel" ] || { echo "cannot resolve linux-image-arm64:arm64" >&2; exit 1; }
+mkdir -p "$WORK/debs" "$WORK/root"
+chown _apt "$WORK/debs" 2>/dev/null || true
+(cd "$WORK/debs" && apt-get download -qq "linux-image-$rel:arm64" busybox-static:arm64)
+for d in "$WORK"/debs/*.deb; do dpkg -x "$d" "$WORK/root"; done
+kernel=$WORK/root/boot/vmlinuz-$rel
+[ -e "$kernel" ] || { echo "no $kernel in linux-image-$rel:arm64" >&2; exit 1; }
+say "kernel linux-image-$rel:arm64 $(dpkg-deb -f "$WORK"/debs/linux-image-*.deb Version) downloaded"
+
+ird=$WORK/initrd
+mkdir -p "$ird"/{bin,proc,sys,dev}
+install -m 0755 "$WORK/root/bin/busybox" "$ird/bin/busybox"
+install -m 0755 "$arm/guest-init" "$ird/init"
+fwcfg=$(find "$WORK/root/lib/modules/$rel" -name 'qemu_fw_cfg.ko*' | head -1)
+case $fwcfg in
+*.xz) xz -dc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;
+*.zst) zstd -qdc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;
+*.ko) install -m 0644 "$fwcfg" "$ird/qemu_fw_cfg.ko" ;;
+*) echo "no qemu_fw_cfg module for $rel" >&2; exit 1 ;;
+esac
+(cd "$ird" && find . | sort | cpio -o -H newc --quiet | gzip -9n > "$WORK/initrd.cpio.gz")
+
+t0=$(date +%s)
+ok=0
+for attempt in 1 2; do
+	if "$arm/boot-dump.py" --kernel "$kernel" --initrd "$WORK/initrd.cpio.gz" --out "$WORK/run" --cpus 2 \
+		--mem 512M --timeout 240 > "$WORK/boot-dump.log" 2>&1; then
+		ok=1; break
+	fi
+	say "boot attempt $attempt failed:"; tail -5 "$WORK/boot-dump.log"
+done
+[ $ok = 1 ] || { tail -40 "$WORK/run/serial.log" 2>/dev/null; echo "arm64 guest: no dump" >&2; exit 1; }
+say "booted, panicked and dumped in $(( $(date +%s) - t0 )) s: $(ls -s --block-size=M "$WORK/run"/vmcore.* | tr '\n' ' ')"
+
+node "$here/check-arm64-dump.mjs" "$WORK/run/serial.log" "$WORK/run/vmcore.kdump-zlib" "$WORK/run/vmcore.elf"
+say "done"
