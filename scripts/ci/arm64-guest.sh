@@ -8,7 +8,8 @@
 # Needs root and Debian's apt (adds the foreign architecture arm64 for `apt-get download` only:
 # no arm64 package is installed). Downloads linux-image-<abi>-arm64 (the ABI the metapackage
 # linux-image-arm64:arm64 points at today, never pinned) and busybox-static:arm64 into WORKDIR
-# (default: a fresh mktemp directory, removed at the end unless KEEP=1). Prints timings.
+# (default: a fresh mktemp directory, removed at the end unless KEEP=1). IMAGE picks another
+# metapackage (e.g. linux-image-6.12-arm64-16k). Prints timings.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -31,8 +32,9 @@ if ! dpkg-query -W -f '${Status}' qemu-system-arm 2>/dev/null | grep -q 'ok inst
 fi
 say "apt ready ($(qemu-system-aarch64 --version | head -1))"
 
-rel=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
-[ -n "$rel" ] || { echo "cannot resolve linux-image-arm64:arm64" >&2; exit 1; }
+IMAGE=${IMAGE:-linux-image-arm64} # or e.g. linux-image-6.12-arm64-16k (bookworm-security, 16K pages)
+rel=$(apt-cache depends "$IMAGE:arm64" | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
+[ -n "$rel" ] || { echo "cannot resolve $IMAGE:arm64" >&2; exit 1; }
 mkdir -p "$WORK/debs" "$WORK/root"
 chown _apt "$WORK/debs" 2>/dev/null || true
 (cd "$WORK/debs" && apt-get download -qq "linux-image-$rel:arm64" busybox-static:arm64)

@@ -27,7 +27,7 @@ const release = lines.map((l) => /^KERNEL (\S+) aarch64$/.exec(l)?.[1]).find(Boo
 const panicAt = lines.findIndex((l) => l.startsWith('Kernel panic - not syncing: '));
 if (!release || panicAt < 0) throw new Error(`${serialPath}: no KERNEL line or no panic line`);
 const panicMessage = lines[panicAt].trim();
-const who = lines.slice(panicAt, panicAt + 3).map((l) => /^CPU: (\d+) PID: (\d+) Comm: (\S+)/.exec(l)).find(Boolean);
+const who = lines.slice(panicAt, panicAt + 3).map((l) => /^CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/.exec(l)).find(Boolean);
 if (!who) throw new Error(`${serialPath}: no "CPU: N PID: P Comm: C" line after the panic`);
 const traceAt = lines.indexOf('Call trace:', panicAt);
 const serialFrames = [];
