@@ -9,9 +9,14 @@
 //                  that "preempt_count == 0" alone means "preemptible and should reschedule");
 //   FPU/SIMD:      per-CPU bool fpsimd_context_busy (arch/arm64/kernel/fpsimd.c, 5.6-6.x:
 //                  get_cpu_fpsimd_context() sets it around kernel_neon_begin()/end()), or
-//                  kernel_neon_busy before 5.6.
+//                  kernel_neon_busy before 5.6. From 6.8 neither exists: kernel-mode NEON is a
+//                  per-task thread flag, TIF_KERNEL_FPSTATE ("arm64: fpsimd: Preserve/restore
+//                  kernel mode NEON at context switch"), whose bit number has moved between
+//                  releases (29, then 26 with the generic TIF bits) and is in no BTF or
+//                  VMCOREINFO; a guessed bit would pass for a fact, so it is reported as not read.
 // thread_info is task_struct's first member (CONFIG_THREAD_INFO_IN_TASK); its offsets come
 // from BTF.
+import { LookupError } from '../../object.js';
 import type { PerCpu, PerCpuValue } from '../../percpu.js';
 import type { PerCpuContext } from '../types.js';
 
@@ -57,6 +62,9 @@ export const arm64Context: PerCpuContext = {
         inverted: false,
         values: p.readAll(a, 1).map((r) => ({ cpu: r.cpu, address: r.address, error: r.error, raw: r.value?.[0], value: r.value === undefined ? undefined : r.value[0] !== 0 })),
       };
+    }
+    if (p.syms.lookup('kernel_neon_begin') !== undefined) {
+      throw new LookupError('not read: this kernel has neither fpsimd_context_busy nor kernel_neon_busy; since 6.8 arm64 marks kernel-mode NEON in the task (thread flag TIF_KERNEL_FPSTATE), whose bit number is not recorded in the dump');
     }
     return undefined;
   },
