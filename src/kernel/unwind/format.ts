@@ -22,6 +22,9 @@ const STACK_NAMES: Partial<Record<StackKind, string>> = {
   'exception:#VC': 'VC exception stack',
   'exception:#VC2': 'VC2 exception stack',
   entry: 'ENTRY TRAMPOLINE stack',
+  'exception:overflow': 'OVERFLOW stack',
+  'exception:sdei-normal': 'SDEI (normal) stack',
+  'exception:sdei-critical': 'SDEI (critical) stack',
 };
 
 export function crashFrameLine(f: Frame): string {

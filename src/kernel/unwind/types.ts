@@ -58,6 +58,8 @@ export type StackKind =
   | 'exception:#VC'
   | 'exception:#VC2'
   | 'exception:overflow'
+  | 'exception:sdei-normal'
+  | 'exception:sdei-critical'
   | 'entry'
   | 'unknown';
 

@@ -5,7 +5,7 @@ import type { Arch } from '../types.js';
 import { arm64Context } from './context.js';
 import { Arm64Memory } from './memory.js';
 import { recoverPerCpuSymbols } from './percpu-locate.js';
-import { irqStackRegion, overflowStackRegion } from './stacks.js';
+import { irqStackRegion, overflowStackRegion, sdeiStackRegions, threadSizeFor } from './stacks.js';
 
 export const arm64: Arch = {
   name: 'arm64',
@@ -38,10 +38,11 @@ export const arm64: Arch = {
     const end = syms.lookup('_end');
     if (memory instanceof Arm64Memory && text !== undefined && end !== undefined) memory.setImageBounds(text, end);
   },
-  irqStack: irqStackRegion,
+  irqStack: (ctx, cpu) => irqStackRegion(ctx, cpu, threadSizeFor(ctx.mem instanceof Arm64Memory ? 1 << ctx.mem.layout.pageShift : undefined)),
   exceptionStacks: (ctx, cpu) => {
+    const size = threadSizeFor(ctx.mem instanceof Arm64Memory ? 1 << ctx.mem.layout.pageShift : undefined);
     const o = overflowStackRegion(ctx, cpu);
-    return o ? [o] : [];
+    return [...(o ? [o] : []), ...sdeiStackRegions(ctx, cpu, size)];
   },
   // A CPU stopped by the panicking one runs the stop IPI on its IRQ stack, which its own
   // registers already show (local_cpu_stop): no other stack keeps evidence.

@@ -20,9 +20,8 @@ import type { KernelForUnwind } from '../../unwind/kernel-adapter.js';
 import type { Backtrace, ExceptionInfo, Frame, StackKind, StackRegion, UnwinderStatus } from '../../unwind/types.js';
 import type { KernelUnwinder } from '../types.js';
 import { AARCH64_PT_REGS } from './registers.js';
-import { irqStackRegion, overflowStackRegion } from './stacks.js';
+import { irqStackRegion, overflowStackRegion, sdeiStackRegions, threadSizeFor } from './stacks.js';
 
-const THREAD_SIZE = 16384n;
 const MAX_FRAMES = 128;
 /** pt_regs.stackframe in 6.1 (arch/arm64/include/asm/ptrace.h): user_pt_regs (272), orig_x0, syscallno + unused2, sdei_ttbr1, pmr_save. */
 const STACKFRAME_OFFSET_6_1 = 304;
@@ -33,7 +32,8 @@ const hex = (v: bigint) => '0x' + v.toString(16);
 /** A stack; `inferred` when only its alignment placed it. */
 type Region = StackRegion & { inferred?: boolean };
 
-export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { numbers: Map<string, bigint> } }): KernelUnwinder {
+export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { numbers: Map<string, bigint>; pageSize?: number } }): KernelUnwinder {
+  const THREAD_SIZE = threadSizeFor(k.vmcoreinfo?.pageSize);
   const pacMask = BigInt.asUintN(64, k.vmcoreinfo?.numbers.get('KERNELPACMASK') ?? 0n);
   const problems: string[] = [];
   const stackframeOff = k.btf?.offsetOf('pt_regs', 'stackframe');
@@ -76,10 +76,11 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
     const off = k.btf?.offsetOf('task_struct', 'stack');
     const base = t !== undefined && off !== undefined ? tryU64(t + BigInt(off)) : undefined;
     if (base) out.push({ kind: 'task', begin: base, end: base + THREAD_SIZE });
-    const irq = irqStackRegion(ctx, cpu);
+    const irq = irqStackRegion(ctx, cpu, THREAD_SIZE);
     if (irq) out.push(irq);
     const ovf = overflowStackRegion(ctx, cpu);
     if (ovf) out.push(ovf);
+    out.push(...sdeiStackRegions(ctx, cpu, THREAD_SIZE));
     return out;
   }
 
