@@ -23,7 +23,10 @@ export async function runTrim(input: string, out: string): Promise<{ text: strin
       onlyDumpData(e);
       // a CPU that cannot be unwound only means its pages are not needed
     }
-    const pageSize = k.vmcoreinfo.pageSize;
+    // pagesTouched counts 4 KiB frames whatever the kernel's page size or the format's block
+    // (src/vmcore/pagedump.ts), so the trimmed file is written in 4 KiB pages; VMCOREINFO keeps
+    // the kernel's PAGESIZE, from which translation takes the granule.
+    const pageSize = 4096;
     const kdump = /\.kdump(-zlib)?$/.test(out);
     const r = kdump
       ? writeTrimmedKdump(dump, dump.pagesTouched, out, pageSize, {
