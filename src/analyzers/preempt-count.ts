@@ -204,7 +204,10 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
     name: 'NMI',
     bits: bitsLabel(nLo, nHi),
     value: nmi,
-    meaning: nmi ? `in_nmi() true: ${nmi} NMI level(s) (nmi_enter(); on x86 also every kernel-mode int3, i.e. int3-based kprobe handlers)` : 'not in NMI',
+    meaning:
+      arch === 'arm64'
+        ? nmi ? `in_nmi() true: ${nmi} NMI level(s) (nmi_enter(): on arm64 pseudo-NMI, SDEI and SError handlers; a kprobe BRK handler never sets it)` : 'not in NMI (arm64 kprobe BRK handlers do not set it)'
+        : nmi ? `in_nmi() true: ${nmi} NMI level(s) (nmi_enter(); on x86 also every kernel-mode int3, i.e. int3-based kprobe handlers)` : 'not in NMI',
   });
   fields.push({
     name: 'HARDIRQ',
@@ -258,9 +261,11 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
   const preemptible = count === 0n;
   if (unused) notes.push(`bits ${bitsLabel(topUsed + 1, unusedHi)} are non-zero (${unused}): a counter overflowed or the value is not a preempt_count`);
   if (inNmi && !inHardirq) notes.push('NMI set without HARDIRQ: nmi_enter() always adds both; the value may be corrupted');
-  if (preemptible) notes.push('preemptible() also needs IRQs enabled, which the count does not record (check EFLAGS.IF / irqs_disabled())');
+  if (preemptible) notes.push(arch === 'arm64' ? 'preemptible() also needs IRQs enabled, which the count does not record (check irqs_disabled(); in a "pstate:" line a capital I in DAIF means IRQs masked)' : 'preemptible() also needs IRQs enabled, which the count does not record (check EFLAGS.IF / irqs_disabled())');
+  if (arch === 'arm64') notes.push(...arm64KprobeNotes(kernel));
 
-  const forbids = rt ? forbiddenInRt({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic }) : forbiddenIn({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic, preemptDepth });
+  const forbidsX86 = rt ? forbiddenInRt({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic }) : forbiddenIn({ inNmi, inHardirq, inServingSoftirq, softirqDisabled, inAtomic, preemptDepth });
+  const forbids = arch === 'arm64' ? forbidsX86.map((f) => ARM64_FORBIDS[f] ?? f) : forbidsX86;
   const parts: string[] = [];
   if (inNmi) parts.push(`NMI (nesting ${nmi})`);
   if (inHardirq) parts.push(`hardirq ${hardirq}`);
@@ -289,6 +294,36 @@ export function decodePreemptCount(raw: bigint, arch: Arch = 'x86_64', kernelRel
     forbids,
     notes,
   };
+}
+
+// arm64 has no kernel_fpu_begin()/irq_fpu_usable(): kernel-mode SIMD is kernel_neon_begin(), which
+// does BUG_ON(!may_use_simd()) (arch/arm64/kernel/fpsimd.c), and may_use_simd() is false in hardirq
+// and NMI (arch/arm64/include/asm/simd.h, 6.1 and 7.x). Its BLAKE2s is generic C (no
+// CRYPTO_ARCH_HAVE_LIB_BLAKE2S on arm64), so the CRNG never reaches NEON. docs/arm64-kprobe-context.md.
+const ARM64_NEON_BUG = 'kernel_neon_begin(): may_use_simd() is false here and kernel_neon_begin() does BUG_ON(!may_use_simd()) (an Oops, not a WARN); check may_use_simd() and take a scalar path';
+const ARM64_FORBIDS: Record<string, string> = {
+  'any allocation, GFP_ATOMIC included: kmalloc(), kmem_cache_alloc(), alloc_pages(), vmalloc() take locks that the interrupted code may hold; allocating a new slab can reach get_random_u32() -> CRNG reseed -> BLAKE2s -> kernel_fpu_begin()':
+    'any allocation, GFP_ATOMIC included: kmalloc(), kmem_cache_alloc(), alloc_pages(), vmalloc() take locks that the interrupted code may hold (a new slab\'s get_random_u32() -> CRNG reseed runs generic C BLAKE2s on arm64: no NEON, the locks are the danger)',
+  'kernel_fpu_begin(): irq_fpu_usable() returns false and WARN_ON_ONCE(in_nmi()) fires (5.18+ and backports such as RHEL 9); with panic_on_warn the machine panics': ARM64_NEON_BUG,
+  'get_random_*(): may reseed the CRNG inline (kernels before 6.2) and use the FPU': 'get_random_*(): takes the CRNG locks and may reseed inline (kernels before 6.2; generic C BLAKE2s on arm64, no NEON)',
+  'kernel_fpu_begin() only when no softirq is being served or disabled on this CPU (irq_fpu_usable() returns !softirq_count())': ARM64_NEON_BUG,
+  'kernel_fpu_begin(): irq_fpu_usable() returns false and WARN_ON_ONCE(in_nmi()) fires': ARM64_NEON_BUG,
+  "kernel_fpu_begin() when the interrupted task had bottom halves disabled (irq_fpu_usable() returns !softirq_count(), the task's softirq_disable_cnt on RT)": ARM64_NEON_BUG,
+};
+
+/**
+ * What an arm64 count means for kprobe handlers (docs/arm64-kprobe-context.md): a kprobe is a BRK
+ * exception, entered through arm64_enter_el1_dbg() (ct_nmi_enter() for RCU, no __nmi_enter()),
+ * with DAIF masked and preemption disabled by debug_exception_enter().
+ */
+function arm64KprobeNotes(kernel: KernelVersion | null): string[] {
+  const out = [
+    'arm64 kprobes are BRK exceptions: a value read inside a kprobe handler gets no NMI or HARDIRQ bits from the kprobe (arm64_enter_el1_dbg() tells RCU with ct_nmi_enter() but does not call __nmi_enter()), it shows the context the BRK interrupted; NMI bits come from pseudo-NMI, SDEI or SError handlers. The handler runs with IRQs masked (DAIF), which the count does not record.',
+    "debug_exception_enter() disables preemption around every BRK handler, as spin_lock() does, but the PREEMPT byte counts either only with CONFIG_PREEMPT_COUNT: Debian 12's arm64 6.1 (PREEMPT_VOLUNTARY) has none, so there a depth of 0 does not mean preemptible or outside a kprobe handler.",
+  ];
+  if (kernel && versionAtLeast(kernel, 6, 19)) out.push('kernel-mode NEON on 6.19+: may_use_simd() is !in_hardirq() && !in_nmi() ("arm64/fpsimd: Permit kernel mode NEON with IRQs off"), so a kprobe handler may call kernel_neon_begin() when the BRK did not hit hard IRQ or NMI code, unless the probe sat inside another kernel-mode NEON section (then BUG).');
+  else out.push(`kernel-mode NEON${kernel ? '' : ' before 6.19'}: may_use_simd() also requires IRQs enabled, so kernel_neon_begin() in any kprobe (BRK) handler hits BUG_ON(!may_use_simd()), whatever this count says${kernel ? '' : ' (6.19+ dropped the IRQ test)'}.`);
+  return out;
 }
 
 function forbiddenIn(c: { inNmi: boolean; inHardirq: boolean; inServingSoftirq: boolean; softirqDisabled: boolean; inAtomic: boolean; preemptDepth: number }): string[] {

@@ -93,6 +93,19 @@ function findInOrder(groups: FrameGroup[], frames: Frame[], allowUnreliable: boo
 
 const INT3_FRAMES = ['exc_int3', 'do_int3', 'asm_exc_int3', 'kprobe_int3_handler', 'kprobe_post_process', 'aggr_post_handler'];
 const NMI_FRAMES = [...INT3_FRAMES, 'nmi_handle', 'default_do_nmi', 'exc_nmi', 'asm_exc_nmi', 'do_nmi'];
+// arm64 BRK kprobe dispatch (docs/arm64-kprobe-context.md): the break hooks of
+// arch/arm64/kernel/probes/kprobes.c, 6.1 kprobe_breakpoint_handler()/kprobe_breakpoint_ss_handler()
+// (registered break_hooks), 6.17+ kprobe_brk_handler()/kprobe_ss_brk_handler()/
+// kretprobe_brk_handler() (called from debug-monitors.c call_el1_break_hook()).
+const BRK_KPROBE_FRAMES = ['kprobe_breakpoint_handler', 'kprobe_breakpoint_ss_handler', 'kprobe_brk_handler', 'kprobe_ss_brk_handler', 'kretprobe_brk_handler'];
+// The arm64 debug-exception entry around them; kprobe_handler() alone (a static function several
+// architectures have) counts only next to one of these.
+const ARM64_DBG_ENTRY_FRAMES = ['el1_dbg', 'el1_brk64', 'do_el1_brk64', 'do_debug_exception', 'brk_handler', 'call_break_hook', 'call_el1_break_hook'];
+
+/** The architecture the report is from: the dump's when there is one, else what the log showed. */
+export function reportArch(input: HazardInput): string | null {
+  return input.memory?.preempt.arch ?? input.report.arch ?? null;
+}
 
 interface ContextResult { ok: boolean; evidence: string[]; fromMemory: boolean; contradiction?: string }
 
@@ -103,7 +116,7 @@ function checkContext(need: string, input: HazardInput, frames: Frame[]): Contex
   const mem = input.memory;
   let fromMemory = false;
   let contradiction: string | undefined;
-  if (mem) {
+  if (mem && need !== 'brk-kprobe') {
     const p = mem.preempt.predicates;
     const line = `${mem.source} = ${mem.preempt.value} (${mem.preempt.summary})`;
     if ((need === 'nmi' || need === 'int3-kprobe') && p.inNmi) {
@@ -119,6 +132,28 @@ function checkContext(need: string, input: HazardInput, frames: Frame[]): Contex
       contradiction = `memory: ${line} does not show the expected ${need} context`;
     }
     if (mem.inKernelFpu !== null) evidence.push(`memory: in_kernel_fpu on CPU ${mem.cpu} = ${mem.inKernelFpu ? 1 : 0}${mem.inKernelFpu ? ' (FPU already in use)' : ' (FPU not in use: the refusal came from the context, not from nesting)'}`);
+  }
+  if (need === 'brk-kprobe') {
+    const named = (list: string[]) => frames.filter((f) => f.function && list.includes(baseFunctionName(f.function)) && !f.unreliable);
+    const dispatch = named(BRK_KPROBE_FRAMES);
+    const entry = named(ARM64_DBG_ENTRY_FRAMES);
+    const generic = entry.length ? named(['kprobe_handler']) : [];
+    const brk = [...dispatch, ...generic, ...entry];
+    if (brk.length) evidence.push(`trace: entered through an arm64 BRK exception: ${brk.map((f) => f.function).join(', ')} (IRQs masked; arm64_enter_el1_dbg() does not call __nmi_enter(), so in_nmi() is false)`);
+    // Memory cannot show the BRK; it can show that the context is the one the rule describes (no
+    // NMI bits). NMI bits mean the BRK hit inside an NMI handler (pseudo-NMI, SDEI, SError).
+    let consistent = false;
+    if (mem) {
+      const p = mem.preempt.predicates;
+      const line = `${mem.source} = ${mem.preempt.value} (${mem.preempt.summary})`;
+      if (p.inNmi) contradiction = `memory: ${line}: in_nmi() is true, so this BRK was taken inside an NMI-like handler and the NMI rules apply as well`;
+      else {
+        evidence.push(`memory: ${line}: in_nmi() false, as expected in an arm64 BRK handler`);
+        consistent = true;
+      }
+      if (mem.inKernelFpu !== null) evidence.push(`memory: fpsimd_context_busy on CPU ${mem.cpu} = ${mem.inKernelFpu ? 1 : 0}`);
+    }
+    return { ok: dispatch.length > 0 || generic.length > 0, evidence, fromMemory: consistent, contradiction };
   }
   if (need === 'int3-kprobe') {
     if (int3.length) evidence.push(`trace: entered through int3: ${int3.map((f) => f.function).join(' <- ')} (kernel-mode int3 runs under irqentry_nmi_enter)`);
@@ -148,6 +183,8 @@ function matchRule(rule: HazardRule, input: HazardInput): HazardMatch | null {
   const why: string[] = [];
   let score = 2; // 2 high, 1 medium, 0 low
 
+  const arch = reportArch(input);
+  if (rule.arch && arch && !(rule.arch as string[]).includes(arch)) return null;
   if (m.kinds && !m.kinds.includes(r.kind)) return null;
   if (m.headline) {
     const hit = m.headline.find((re) => re.test(r.headline) || re.test(r.title));
@@ -197,6 +234,9 @@ function matchRule(rule: HazardRule, input: HazardInput): HazardMatch | null {
     score = Math.min(score, 1);
     why.push('matched on the log text and frames only');
   }
+  // Rules of other architectures than x86 say which architecture they were matched for (x86
+  // output stays as it was before rules had an architecture).
+  if (rule.arch && !rule.arch.includes('x86_64')) evidence.push(arch ? `architecture: ${arch} (${input.memory ? 'the dump' : 'the log'})` : `architecture: not shown by the report; the rule is for ${rule.arch.join('/')}`);
   const range = kernelInRange(rule, r.kernelRelease);
   if (range) {
     score = Math.min(score, 0);

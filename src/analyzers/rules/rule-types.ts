@@ -8,13 +8,27 @@ export interface FrameGroup {
   any: string[];
 }
 
-export type ContextNeed = 'nmi' | 'atomic' | 'hardirq' | 'int3-kprobe';
+/**
+ * - `int3-kprobe`: an x86 int3 kprobe handler (exc_int3 -> irqentry_nmi_enter: in_nmi() true).
+ * - `brk-kprobe`: an arm64 BRK kprobe handler (el1_dbg/el1_brk64 -> arm64_enter_el1_dbg: IRQs
+ *   masked, RCU told via ct_nmi_enter(), but no __nmi_enter(): in_nmi() false).
+ */
+export type ContextNeed = 'nmi' | 'atomic' | 'hardirq' | 'int3-kprobe' | 'brk-kprobe';
+
+/** Architectures as CrashReport.arch (log) and the dump's PreemptDecode.arch name them. */
+export type RuleArch = 'x86_64' | 'i686' | 'x86' | 'arm' | 'arm64' | 'powerpc' | 's390' | 'riscv';
 
 export interface HazardRule {
   id: string;
   title: string;
   /** Kernel versions where the hazard exists, in words and as a check. */
   kernels: { text: string; min?: [number, number]; max?: [number, number] };
+  /**
+   * Architectures the hazard's mechanism exists on (omit: any). A report whose architecture is
+   * known (the dump's, else the log's crash-address line or arm64 entry frames) and not listed
+   * is not matched; a report of unknown architecture is matched on its frames as before.
+   */
+  arch?: RuleArch[];
   match: {
     /** Any of these report kinds (omit: any kind). */
     kinds?: ReportKind[];
