@@ -13,6 +13,10 @@
  * ftrace-based probe that runs in the caller's context).  On x86 a
  * kernel-mode int3 is handled by exc_int3() between irqentry_nmi_enter() and
  * irqentry_nmi_exit(): the handler runs in NMI context (in_nmi() is true).
+ * On arm64 the probe is a BRK instruction; el1_dbg() -> arm64_enter_el1_dbg()
+ * (6.1) does rcu_nmi_enter() but not __nmi_enter(): the handler runs with
+ * interrupts masked, preempt_count unchanged, in_nmi() false.  The debugfs
+ * stats (handler_context) show what the handler saw the first time it ran.
  *
  * mode=buggy     kmem_cache_alloc(GFP_ATOMIC) in the post handler, as the
  *                incident did.  When the allocation needs a new slab,
@@ -46,12 +50,17 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
+#ifdef CONFIG_ARM64
+#include <asm/simd.h>
+#endif
 
 #define HAZARD_PROBE_SYMBOL	"copy_page_to_iter"
 #define HAZARD_MAX_OFFSET	64
@@ -255,13 +264,60 @@ static void record_event(unsigned long ino, dev_t dev)
 	irq_work_queue(this_cpu_ptr(&drain_irq_work));
 }
 
+/*
+ * What the handler saw the first time it ran: the evidence of its context on
+ * this architecture (x86: int3 -> exc_int3() -> irqentry_nmi_enter(); arm64:
+ * BRK -> el1_dbg() -> arm64_enter_el1_dbg()).  Recorded once, cheaply.
+ */
+static atomic_t ctx_state = ATOMIC_INIT(0);	/* 0 none, 1 writing, 2 recorded */
+static struct {
+	unsigned int preempt_count;
+	int cpu;
+	pid_t pid;
+	bool in_nmi, in_hardirq, in_serving_softirq, irqs_disabled;
+	int may_use_simd;	/* -1: not asked (x86: irq_fpu_usable() WARNs in NMI) */
+	char comm[TASK_COMM_LEN];
+} ctx;
+
+static void record_context(void)
+{
+	if (atomic_read(&ctx_state) || atomic_cmpxchg(&ctx_state, 0, 1) != 0)
+		return;
+	ctx.preempt_count = preempt_count();
+	ctx.cpu = smp_processor_id();
+	ctx.pid = current->pid;
+	memcpy(ctx.comm, current->comm, TASK_COMM_LEN);
+	ctx.comm[TASK_COMM_LEN - 1] = 0;
+	ctx.in_nmi = in_nmi();
+	ctx.in_hardirq = in_hardirq();
+	ctx.in_serving_softirq = in_serving_softirq();
+	ctx.irqs_disabled = irqs_disabled();
+#ifdef CONFIG_ARM64
+	/* arm64: !in_hardirq && !irqs_disabled && !in_nmi && !fpsimd_context_busy. */
+	ctx.may_use_simd = may_use_simd() ? 1 : 0;
+#else
+	ctx.may_use_simd = -1;
+#endif
+	atomic_set_release(&ctx_state, 2);
+	/* In NMI context printk() stores the line and defers the console. */
+	pr_info("handler context: preempt_count=0x%x in_nmi=%d in_hardirq=%d in_serving_softirq=%d irqs_disabled=%d may_use_simd=%d cpu=%d pid=%d comm=%s\n",
+		ctx.preempt_count, ctx.in_nmi, ctx.in_hardirq,
+		ctx.in_serving_softirq, ctx.irqs_disabled, ctx.may_use_simd,
+		ctx.cpu, ctx.pid, ctx.comm);
+}
+
 static void post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
 {
-	/* The probe is after the prologue's pushes; %rdi is still @page. */
-	struct page *page = (struct page *)regs->di;
+	/*
+	 * The probe is early in the function, before the first argument
+	 * register is reused: %rdi on x86 (after the prologue's pushes), x0
+	 * on arm64 (after paciasp/stp/mov x29, sp) still hold @page.
+	 */
+	struct page *page = (struct page *)regs_get_kernel_argument(regs, 0);
 	unsigned long ino;
 	dev_t dev;
 
+	record_context();
 	if (!page_file_id(page, &ino, &dev))
 		return;
 	atomic64_inc(&nr_events);
@@ -386,6 +442,13 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "probe: %pS (offset %u) ftrace=%d nmissed=%lu\n",
 		   kp.addr, probe_offset, kprobe_ftrace(&kp) ? 1 : 0, kp.nmissed);
 	seq_printf(m, "random_seq_destroyed: %d\n", seq_destroy_fn ? 1 : 0);
+	if (atomic_read_acquire(&ctx_state) == 2)
+		seq_printf(m, "handler_context: preempt_count=0x%x in_nmi=%d in_hardirq=%d in_serving_softirq=%d irqs_disabled=%d may_use_simd=%d cpu=%d pid=%d comm=%s\n",
+			   ctx.preempt_count, ctx.in_nmi, ctx.in_hardirq,
+			   ctx.in_serving_softirq, ctx.irqs_disabled,
+			   ctx.may_use_simd, ctx.cpu, ctx.pid, ctx.comm);
+	else
+		seq_puts(m, "handler_context: none yet\n");
 	seq_printf(m, "events: %lld\n", (long long)atomic64_read(&nr_events));
 	seq_printf(m, "dropped: %lld\n", (long long)atomic64_read(&nr_dropped));
 	seq_printf(m, "drained: %lld\n", (long long)atomic64_read(&nr_drained));
@@ -438,10 +501,13 @@ static int register_probe(void)
 	 * KPROBES_ON_FTRACE a probe there is ftrace-based and runs in the
 	 * caller's context, not in NMI context.  Start past it (min_offset)
 	 * and walk forward to the first instruction boundary that gives an
-	 * int3 probe; register_kprobe() rejects offsets that are not
+	 * int3 (x86) or BRK (arm64) probe; register_kprobe() rejects offsets that are not
 	 * instruction boundaries (-EILSEQ), and we check the ftrace flag.
 	 */
 	for (off = min_offset; off < HAZARD_MAX_OFFSET; off++) {
+		/* arm64: fixed 4-byte instructions; arch_prepare_kprobe() says -EINVAL. */
+		if (IS_ENABLED(CONFIG_ARM64) && (off & 3))
+			continue;
 		memset(&kp, 0, sizeof(kp));
 		kp.symbol_name = HAZARD_PROBE_SYMBOL;
 		kp.offset = off;
@@ -461,7 +527,7 @@ static int register_probe(void)
 			kprobe_ftrace(&kp) ? 1 : 0);
 		return 0;
 	}
-	pr_err("no int3 probe point in %s+%u..%u (last error %d)\n",
+	pr_err("no breakpoint probe point in %s+%u..%u (last error %d)\n",
 	       HAZARD_PROBE_SYMBOL, min_offset, HAZARD_MAX_OFFSET - 1, ret);
 	return ret;
 }

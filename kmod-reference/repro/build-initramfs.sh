@@ -9,6 +9,8 @@
 # image also carries kexec, the kernel to use as capture kernel, and a
 # capture initramfs with makedumpfile.  Modules shipped compressed (.ko.xz,
 # .ko.zst) are decompressed; modules built into the kernel are skipped.
+# BUSYBOX: a static busybox for the guest's architecture (default the host's
+# /bin/busybox; run.py --arch arm64 passes busybox-static:arm64's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "$1")
@@ -17,6 +19,7 @@ kdump=0
 KROOT=${KROOT:-/}
 KROOT=${KROOT%/}
 KVER=${KVER:-$(ls "$KROOT/lib/modules" | sort -V | tail -1)}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
 mods=$KROOT/lib/modules/$KVER
 HAZARD_KO=${HAZARD_KO:-$here/../hazard.ko}
 if [ "$HAZARD_KO" != none ]; then
@@ -59,7 +62,7 @@ copy_bin_with_libs() { # root binary...
 base_tree() { # root
 	local root=$1
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,data,lib/modules,boot}
-	install -m 0755 /bin/busybox "$root/bin/busybox"
+	install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 	ln -sf busybox "$root/bin/sh"
 }
 

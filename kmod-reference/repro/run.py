@@ -20,6 +20,14 @@ lib/modules/<rel>/) and other triggers:
 sysrq: the guest's init writes `c` to /proc/sysrq-trigger (no module); softirq-oops: it loads
 the given module (kmod-reference/softirq-oops, built for that kernel) whose timer callback
 writes through NULL holding a spin lock, with oops=panic.  Both expect a panic.
+
+arm64 (Debian's arm64 kernel under qemu-system-aarch64 -M virt, TCG), after
+repro/arm64/build-arm64.sh [DIR] (default /tmp/hazard-arm64) cross-built the modules and
+fetched the kernel and a static arm64 busybox (DIR/build.json):
+  run.py --arch arm64 --mode buggy --reclaim-ms 20 --secs 120 --out /tmp/a64-buggy
+  run.py --arch arm64 --mode softirq-oops --out /tmp/a64-oops --dump elf
+On arm64 the kprobe handler does not run in NMI context and buggy is expected to survive
+(--expect survive is the default there; --expect warn asks for the x86 outcome).
 """
 import argparse
 import glob
@@ -125,12 +133,36 @@ def crash_facts(result, text, mode, start):
         result["ok"] = p is not None and m is not None and "softirq_oops_store" in t
 
 
+def handler_context(text):
+    """The module's one-time record of the kprobe handler's context (console or debugfs)."""
+    m = re.search(r"handler[ _]context: (preempt_count=\S+[^\r\n]*)", text)
+    if not m:
+        return None
+    ctx = {}
+    for k, v in re.findall(r"(\w+)=(\S+)", m.group(1)):
+        ctx[k] = v if k in ("preempt_count", "comm") else int(v)
+    return ctx
+
+
+def stats_counters(stats):
+    return {k: int(v) for k, v in re.findall(r"^(\w+): (-?\d+)$", stats, re.M)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", default="buggy", choices=["buggy", "seed-fix", "deferred", "sysrq", "softirq-oops"])
+    ap.add_argument("--arch", default="x86_64", choices=["x86_64", "arm64"],
+                    help="x86_64: qemu-system-x86_64 with the host's kernel (default); arm64: "
+                    "qemu-system-aarch64 -M virt with what repro/arm64/build-arm64.sh fetched and built")
+    ap.add_argument("--arm64-build", default=os.environ.get("HAZARD_ARM64_BUILD", "/tmp/hazard-arm64"),
+                    help="output directory of repro/arm64/build-arm64.sh (its build.json names the kernel root, "
+                    "busybox and modules; default $HAZARD_ARM64_BUILD or /tmp/hazard-arm64)")
+    ap.add_argument("--expect", default=None, choices=["warn", "survive"],
+                    help="what buggy must do for the run to pass: warn (the irq_fpu_usable WARN and panic; "
+                    "default on x86_64) or survive (default on arm64, where the handler is not in NMI context)")
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--mem", default=None, help="guest RAM (default 256M, 384M with --kdump: kexec_load "
-                    "refuses a capture image bigger than half of the first kernel's free RAM)")
+                    "refuses a capture image bigger than half of the first kernel's free RAM; arm64: 512M)")
     ap.add_argument("--secs", type=int, default=180, help="workload duration for the fixed modes")
     ap.add_argument("--timeout", type=int, default=300, help="bound on the whole guest run after boot (s)")
     ap.add_argument("--files", type=int, default=300)
@@ -151,8 +183,9 @@ def main():
                     help="9p: files on a virtio-9p share; serial: first format as makedumpfile -F on ttyS1, "
                     "rebuilt on the host with makedumpfile -R")
     ap.add_argument("--crashkernel", default="128M")
-    ap.add_argument("--kroot", default=os.environ.get("KROOT", "/"),
-                    help="root with boot/vmlinuz-<kver> and lib/modules/<kver>/ (default $KROOT or /)")
+    ap.add_argument("--kroot", default=None,
+                    help="root with boot/vmlinuz-<kver> and lib/modules/<kver>/ (default $KROOT or /; arm64: "
+                    "the one in build.json)")
     ap.add_argument("--kver", default=None, help="kernel release (default: newest in <kroot>/lib/modules)")
     ap.add_argument("--ko", default=None, help="module to load: hazard.ko for the hazard modes (default "
                     "kmod-reference/hazard.ko), the softirq_oops.ko built for the kernel for softirq-oops")
@@ -162,6 +195,24 @@ def main():
                     help="restart the guest this many times if it hangs while booting (seen with TCG, 4 vCPUs)")
     a = ap.parse_args()
 
+    arm64 = a.arch == "arm64"
+    busybox = "/bin/busybox"
+    if arm64:
+        bj = os.path.join(a.arm64_build, "build.json")
+        if not os.path.exists(bj):
+            ap.error(f"--arch arm64 needs {bj}: run kmod-reference/repro/arm64/build-arm64.sh {a.arm64_build}")
+        build = json.load(open(bj))
+        if a.kdump:
+            ap.error("--kdump is x86_64 only (the image carries the host's kexec and makedumpfile)")
+        if a.kroot is None:
+            a.kroot = build["kroot"]
+            a.kver = a.kver or build["release"]
+        busybox = build["busybox"]
+        if a.ko is None:
+            a.ko = build["softirq_oops_ko"] if a.mode == "softirq-oops" else build["hazard_ko"]
+    elif a.kroot is None:
+        a.kroot = os.environ.get("KROOT", "/")
+    expect = a.expect or ("survive" if arm64 else "warn")
     kver = a.kver or kver_default(a.kroot)
     kroot = os.path.abspath(a.kroot)
     crash_modes = ("sysrq", "softirq-oops")  # modes that must panic, without the hazard module
@@ -170,13 +221,13 @@ def main():
     if a.mode == "softirq-oops" and not a.ko:
         ap.error("--mode softirq-oops needs --ko (softirq_oops.ko built for the kernel)")
     if a.mem is None:
-        a.mem = "384M" if a.kdump else "256M"
+        a.mem = "512M" if arm64 else "384M" if a.kdump else "256M"
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
     name = a.name or f"{a.mode}-{a.cpus}cpu"
     readers = a.readers or a.cpus
     initrd = os.path.join(out, "initramfs.cpio.gz")
-    env = dict(os.environ, KVER=kver, KROOT=kroot)
+    env = dict(os.environ, KVER=kver, KROOT=kroot, BUSYBOX=busybox)
     if a.mode in crash_modes:
         env["HAZARD_KO"] = "none"
         env["EXTRA_KO"] = os.path.abspath(a.ko) if a.mode == "softirq-oops" else ""
@@ -192,12 +243,13 @@ def main():
         if os.path.exists(p):
             os.unlink(p)
 
+    console = "ttyAMA0" if arm64 else "ttyS0"
     if a.mode in crash_modes:
-        append = f"console=ttyS0 panic=0 loglevel=7 hz_mode={a.mode}"
+        append = f"console={console} panic=0 loglevel=7 hz_mode={a.mode}"
         if a.mode == "softirq-oops":
             append += " oops=panic"
     else:
-        append = (f"console=ttyS0 panic=0 panic_on_warn=1 loglevel=7 "
+        append = (f"console={console} panic=0 panic_on_warn=1 loglevel=7 "
                   f"hz_mode={a.mode} hz_secs={a.secs} hz_files={a.files} hz_readers={readers} hz_fs={a.fs}")
         if a.reclaim_ms is not None:
             append += f" hz_reclaim_ms={a.reclaim_ms}"
@@ -205,9 +257,14 @@ def main():
         append += f" crashkernel={a.crashkernel} hz_kdump=1 hz_dumpfmt={a.kdump} hz_via={a.kdump_via}"
     if a.extra_append:
         append += " " + a.extra_append
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", str(a.cpus), "-m", a.mem,
+    if arm64:
+        # As scripts/fixtures/arm64/boot-dump.py: PL011 console, fw_cfg on the virt board.
+        machine = ["qemu-system-aarch64", "-M", "virt", "-accel", "tcg", "-cpu", "max,pauth-impdef=on"]
+    else:
+        machine = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"]
+    cmd = machine + ["-smp", str(a.cpus), "-m", a.mem,
            "-kernel", os.path.join(kroot, f"boot/vmlinuz-{kver}"), "-initrd", initrd, "-append", append,
-           "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
+           "-display", "none"] + ([] if arm64 else ["-vga", "none"]) + ["-no-reboot", "-nodefaults",
            "-device", "vmcoreinfo",
            "-chardev", f"file,id=s0,path={serial}", "-serial", "chardev:s0",
            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
@@ -220,12 +277,18 @@ def main():
         cmd += ["-virtfs", f"local,path={share},mount_tag=dumps,security_model=none,id=dumps"]
     with open(os.path.join(out, "qemu-cmdline.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
-    log(f"booting {kver} mode={a.mode} cpus={a.cpus} mem={a.mem} kdump={a.kdump or 'no'} -> {out}")
+    log(f"booting {kver} ({a.arch}) mode={a.mode} cpus={a.cpus} mem={a.mem} kdump={a.kdump or 'no'} -> {out}")
     t_boot = time.time()
     qemu = subprocess.Popen(cmd, stdout=open(os.path.join(out, "qemu.out"), "w"), stderr=subprocess.STDOUT)
     qmp = QMP(qmp_path)
 
-    result = {"mode": a.mode, "cpus": a.cpus, "mem": a.mem, "kver": kver, "kroot": kroot, "ok": False}
+    result = {"mode": a.mode, "arch": a.arch, "cpus": a.cpus, "mem": a.mem, "kver": kver, "kroot": kroot,
+              "ok": False}
+    if a.mode not in crash_modes:
+        result["reclaim_ms"] = a.reclaim_ms
+        result["secs"] = a.secs
+        if a.mode == "buggy":
+            result["expect"] = expect
     if a.extra_append:
         result["extra_append"] = a.extra_append
     t_work = None
@@ -289,29 +352,46 @@ def main():
     probe = re.search(r"hazard: kprobe at (\S+) \(offset (\d+)\) ftrace=(\d)", text)
     if probe:
         result["probe"] = probe.group(0)
+    ctx = handler_context(text)
+    if ctx:
+        result["handler_context"] = ctx
+    # The kprobe dispatch frames in a WARN's trace: int3 on x86, BRK (+ the single-step BRK
+    # whose handler calls the post handler) on arm64.
+    kp_frame = "kprobe_breakpoint" if arm64 else "kprobe_int3_handler"
 
     if state == "panic" and a.mode in crash_modes:
         crash_facts(result, text, a.mode, start)
         result["host_secs_boot_to_panic"] = round(t_end - t_boot, 1)
     elif state in ("panic", "kdump"):
         trace = text[warn.start():] if warn else ""
-        kp_path = all(s in trace for s in ("irq_fpu_usable", "kmem_cache_alloc", "post+", "[hazard]",
-                                           "kprobe_int3_handler", "copy_page_to_iter"))
+        # irq_fpu_usable is x86's; on arm64 any WARN from the handler's allocation counts as the path.
+        kp_path = all(s in trace for s in ("kmem_cache_alloc", "post+", "[hazard]", kp_frame,
+                                           "copy_page_to_iter") + (() if arm64 else ("irq_fpu_usable",)))
         result["warn_from_kprobe_path"] = kp_path
         result["panic_on_warn"] = "panic_on_warn set" in text or state == "kdump"
-        result["ok"] = a.mode == "buggy" and bool(warn) and "irq_fpu_usable" in (result.get("warn_at") or "")
+        result["ok"] = (a.mode == "buggy" and expect == "warn" and bool(warn)
+                        and "irq_fpu_usable" in (result.get("warn_at") or ""))
+        if arm64 and a.mode == "buggy" and expect == "warn":
+            result["ok"] = bool(warn) and kp_path
         if state == "kdump":
             result["ok"] = a.mode == "buggy"  # checked against the dump's own log below
     elif state == "result":
         m = re.search(r"HAZARD-RESULT [^\r\n]*", text)
         result["guest_result"] = m.group(0) if m else ""
         kv = dict(re.findall(r"(\w+)=(\S+)", result["guest_result"]))
-        result["ok"] = (a.mode != "buggy" and kv.get("status") == "survived" and kv.get("rmmod") == "0"
-                        and kv.get("warnings") == "0" and kv.get("leaked") == "0"
+        result["ok"] = ((a.mode != "buggy" or expect == "survive") and kv.get("status") == "survived"
+                        and kv.get("rmmod") == "0" and kv.get("warnings") == "0" and kv.get("leaked") == "0"
                         and kv.get("events", "0").isdigit() and int(kv["events"]) > 0)
-        st = re.search(r"---- /sys/kernel/debug/hazard/stats\n(.*?)\n----", text, re.S)
+        st = re.search(r"---- /sys/kernel/debug/hazard/stats\n(.*?)\n----", text.replace("\r", ""), re.S)
         if st:
-            result["stats"] = st.group(1).replace("\r", "")
+            result["stats"] = st.group(1)
+            result["counters"] = stats_counters(st.group(1))
+        rs = re.search(r"---- reseeds\n(.*?)\n----", text.replace("\r", ""), re.S)
+        if rs:
+            result["reseeds_traced"] = len(re.findall(r"reseed: \(crng_reseed", rs.group(1)))
+        kpp = re.search(r"---- kprobe_profile\n.*?\breseed\s+(\d+)\s+(\d+)", text.replace("\r", ""), re.S)
+        if kpp:  # misses: reseeds reached inside another kprobe (the hazard handler)
+            result["reseed_probe_hits"], result["reseed_probe_misses"] = int(kpp.group(1)), int(kpp.group(2))
 
     dumps = {}
     if state == "panic" and a.dump:
@@ -402,7 +482,7 @@ def main():
     result["dumps"] = dumps
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
-    for k in ("state", "probe", "warn_at", "warn_cpu", "guest_secs_to_warn", "host_secs_workload",
+    for k in ("state", "probe", "handler_context", "warn_at", "warn_cpu", "guest_secs_to_warn", "host_secs_workload",
               "warn_from_kprobe_path", "guest_result", "fw_cfg", "oops", "panic_message", "report_cpu",
               "report_comm", "guest_secs_to_panic", "host_secs_boot_to_panic"):
         if k in result:
