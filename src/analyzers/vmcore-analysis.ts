@@ -261,6 +261,12 @@ export async function analyzeOpenDump(dump: DumpFile, input: string, opts: DumpA
     const hit = needed > 0 ? `; the analysis needed ${needed} of them` : '';
     const summary = `INCOMPLETE DUMP (${verdict}): ${lost}${hit}; unreadable: ${unreadable.join(', ') || 'nothing'}; read: ${readable.join(', ') || 'nothing'}`;
     incomplete = { summary, reason: c.reason ?? 'incomplete', pages: c.pages, missingPages: c.missingPages, fileSize: c.fileSize, expectedSize: c.expectedSize, pagesNeededPastEnd: needed, unreadable, readable };
+  } else if (log === undefined && bt === undefined && !cpus.some((x) => x.preemptCount !== null)) {
+    // A whole file can still lack every page the analysis needs (filtered with the wrong dump
+    // level, trimmed for another command, garbled): "no crash report found" would read as a
+    // finding, so it is exit 2, as `triage` counts it a failed input.
+    result = 'unusable';
+    notes.unshift('nothing usable for a diagnosis: the kernel log, the backtrace and every CPU\'s context are unreadable although the file is whole (the pages they live in are absent or garbled; the notes below say which)');
   }
   return {
     source: 'vmcore',

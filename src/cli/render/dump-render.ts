@@ -19,6 +19,7 @@ function taskText(c: CpuContext): string {
 export function renderDumpText(d: DumpDiagnosis): string {
   const out: string[] = [];
   if (d.incomplete) out.push(paint(`ktriage: ${s(d.incomplete.summary)}`, 'red'));
+  else if (d.result === 'unusable') out.push(paint('ktriage: NOTHING USABLE for a diagnosis: kernel log, backtrace and per-CPU context all unreadable (see the notes)', 'red'));
   out.push(paint(`ktriage: ${s(d.verdict)}`, 'bold'));
   for (const n of d.unwinderNotice) out.push(paint(`backtrace: ${s(n)}`, 'red'));
   out.push('');
@@ -92,6 +93,7 @@ export function renderDumpText(d: DumpDiagnosis): string {
 export function renderDumpMarkdown(d: DumpDiagnosis): string {
   const out: string[] = [];
   if (d.incomplete) out.push(`> **ktriage: ${prose(d.incomplete.summary)}**`, '');
+  else if (d.result === 'unusable') out.push('> **ktriage: NOTHING USABLE for a diagnosis: kernel log, backtrace and per-CPU context all unreadable (see the notes)**', '');
   out.push(`## ktriage: ${prose(d.verdict)}`);
   for (const n of d.unwinderNotice) out.push('', `**backtrace:** ${prose(n)}`);
   out.push('');
