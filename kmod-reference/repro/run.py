@@ -115,7 +115,9 @@ def crash_facts(result, text, mode, start):
     c = re.search(r"CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)", t)
     if c:
         result["report_cpu"], result["report_pid"], result["report_comm"] = int(c.group(1)), int(c.group(2)), c.group(3)
-    o = re.search(r"^\[\s*\d+\.\d+\] (BUG: [^\n]*|Oops: [^\n]*)$", t, re.M)
+    # x86: "BUG: kernel NULL pointer dereference..."; arm64: "Unable to handle kernel NULL pointer
+    # dereference at virtual address ...", then "Internal error: Oops: ...".
+    o = re.search(r"^\[\s*\d+\.\d+\] (BUG: [^\n]*|Oops: [^\n]*|Unable to handle kernel [^\n]*)$", t, re.M)
     if o:
         result["oops"] = o.group(1).strip()
     fw = re.search(r"^fw_cfg (loaded|built-in|MISSING)", t, re.M)
