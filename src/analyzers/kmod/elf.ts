@@ -1,4 +1,4 @@
-// A small ELF64 little-endian relocatable (ET_REL) reader for kernel modules (.ko).
+// A small ELF64 little-endian relocatable (ET_REL) reader for kernel modules (.ko), x86_64 or AArch64.
 //
 // Why not elfy: it reads ELF64 sh_entsize/sh_addralign at the wrong offsets, turns 64-bit fields
 // into rounded JS numbers, throws plain Errors (not one-line InputErrors) on truncated input, and
@@ -26,6 +26,31 @@ export const SHN_UNDEF = 0;
 export const R_X86_64_PC32 = 2;
 export const R_X86_64_PLT32 = 4;
 export const R_X86_64_32S = 11;
+
+// AArch64 relocation types used by kernel modules (ELF for the Arm 64-bit Architecture, 5.7).
+export const R_AARCH64_ABS64 = 257;
+export const R_AARCH64_PREL32 = 261;
+export const R_AARCH64_ADR_PREL_PG_HI21 = 275;
+export const R_AARCH64_ADR_PREL_PG_HI21_NC = 276;
+export const R_AARCH64_ADD_ABS_LO12_NC = 277;
+export const R_AARCH64_LDST8_ABS_LO12_NC = 278;
+export const R_AARCH64_JUMP26 = 282;
+export const R_AARCH64_CALL26 = 283;
+export const R_AARCH64_LDST16_ABS_LO12_NC = 284;
+export const R_AARCH64_LDST32_ABS_LO12_NC = 285;
+export const R_AARCH64_LDST64_ABS_LO12_NC = 286;
+export const R_AARCH64_LDST128_ABS_LO12_NC = 299;
+
+/** ELF e_machine values lint-kmod reads, and names for the ones it does not (for the error line). */
+export const EM_X86_64 = 62;
+export const EM_AARCH64 = 183;
+const MACHINE_NAMES: Record<number, string> = {
+  3: 'i386', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 22: 'S/390', 40: 'ARM (32-bit)', 43: 'SPARC V9', 50: 'IA-64',
+  62: 'x86_64', 183: 'AArch64', 243: 'RISC-V', 258: 'LoongArch',
+};
+export function machineName(machine: number): string {
+  return MACHINE_NAMES[machine] ?? 'unknown';
+}
 
 export interface Section {
   index: number;
@@ -64,6 +89,8 @@ export interface ElfModule {
   symbols: ElfSymbol[];
   /** Relocations by the index of the section they apply to. */
   relocs: Map<number, Relocation[]>;
+  /** ELF e_machine: EM_X86_64 or EM_AARCH64. */
+  machine: number;
   sectionByName(name: string): Section | undefined;
   /** A section's file bytes; empty for a missing section (a hostile st_shndx, SHN_ABS...). */
   sectionBytes(s: Section | undefined): Uint8Array;
@@ -87,12 +114,12 @@ export function parseElfModule(bytes: Uint8Array, what: string): ElfModule {
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     throw new InputError(`${what}: not an ELF file (no \\x7fELF magic)`);
   if (bytes.length < 64) throw new InputError(`${what}: truncated ELF header (${bytes.length} bytes)`);
-  if (bytes[4] !== 2) throw new InputError(`${what}: 32-bit ELF; only x86_64 (ELF64) kernel modules are supported`);
-  if (bytes[5] !== 1) throw new InputError(`${what}: big-endian ELF; only x86_64 kernel modules are supported`);
+  if (bytes[4] !== 2) throw new InputError(`${what}: 32-bit ELF; only x86_64 and AArch64 (ELF64) kernel modules are supported`);
+  if (bytes[5] !== 1) throw new InputError(`${what}: big-endian ELF; only little-endian x86_64 and AArch64 kernel modules are supported`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
-  if (machine !== 62) throw new InputError(`${what}: ELF machine ${machine} is not x86_64 (62); only x86_64 kernel modules are supported`);
+  if (machine !== EM_X86_64 && machine !== EM_AARCH64) throw new InputError(`${what}: ELF machine ${machine} (${machineName(machine)}) is not supported; only x86_64 (62) and AArch64 (183) kernel modules are`);
   if (type !== 1) {
     const names: Record<number, string> = { 2: 'an executable (ET_EXEC)', 3: 'a shared object or PIE (ET_DYN)', 4: 'a core dump (ET_CORE)' };
     throw new InputError(`${what}: ELF is ${names[type] ?? `type ${type}`}, not a relocatable kernel module (ET_REL)`);
@@ -177,6 +204,7 @@ export function parseElfModule(bytes: Uint8Array, what: string): ElfModule {
     sections,
     symbols,
     relocs,
+    machine,
     sectionByName: (name) => sections.find((s) => s.name === name),
     sectionBytes,
   };

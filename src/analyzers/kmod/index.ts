@@ -1,4 +1,4 @@
-// lint-kmod: static check of an x86_64 kernel module (.ko) for calls that are unsafe in the context
+// lint-kmod: static check of an x86_64 or AArch64 kernel module (.ko) for calls that are unsafe in the context
 // its probe/NMI/ftrace handlers run in. For the CLI:
 //   const r = await lintKmod(path, { assume });   // throws InputError (one line) on bad input
 //   --json: JSON.stringify(r)   text: renderLintText(r)   --sarif: JSON.stringify(renderLintSarif(r))

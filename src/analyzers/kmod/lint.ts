@@ -7,7 +7,7 @@ import { readInlineInfo, type InlineInfo } from './dwarf.js';
 import { modinfo, parseElfModule, readCString } from './elf.js';
 import type { LintFinding, LintResult, LintVariant, Mitigation } from './model.js';
 import { findHandlers, type Handler } from './probes.js';
-import { ARG_REGS, Program, type Assumptions, type CallSite, type Func, type Guard } from './program.js';
+import { Program, type Assumptions, type CallSite, type Func, type Guard } from './program.js';
 
 export interface LintOptions {
   /** Assume these module globals hold these values (e.g. a mode parameter: { hmode: 2 }). */
@@ -23,7 +23,7 @@ const maxSev = (a: Severity, b: Severity): Severity => (SEV_ORDER.indexOf(a) >= 
 
 const SEED_FIX_SYMBOL = 'cache_random_seq_destroy';
 
-/** Lint a .ko file. Throws InputError (one line) for unreadable, non-ELF, non-x86_64 or non-relocatable input. */
+/** Lint a .ko file. Throws InputError (one line) for unreadable, non-ELF, non-x86_64/AArch64 or non-relocatable input. */
 export async function lintKmod(path: string, options: LintOptions = {}): Promise<LintResult> {
   let bytes: Uint8Array;
   try {
@@ -81,8 +81,8 @@ export async function lintKmodBytes(bytes: Uint8Array, name: string, options: Li
   const findings = run.findings;
   return {
     file: name,
-    module: { name: info.name ?? null, vermagic, kernel },
-    layoutNote: layoutNote(version),
+    module: { name: info.name ?? null, vermagic, kernel, arch: prog.arch.name },
+    layoutNote: layoutNote(prog.arch.layoutBase, version),
     assumptions: assume,
     handlers: scan.handlers,
     findings,
@@ -108,8 +108,7 @@ function parseVersion(kernel: string): [number, number] | null {
   return m ? [Number(m[1]), Number(m[2])] : null;
 }
 
-function layoutNote(v: [number, number] | null): string {
-  const base = 'Struct offsets (kprobe pre/post_handler 64/72, symbol_name 48, offset 56; kretprobe handler 128; fprobe entry/exit 224/232; nmiaction.handler 16) and gfp bits are those of x86_64 Linux 6.1.';
+function layoutNote(base: string, v: [number, number] | null): string {
   if (!v) return `${base} The module's kernel version is unknown (no vermagic).`;
   const [maj, min] = v;
   if (maj === 6 && min <= 2) return `${base} They match this module's kernel.`;
@@ -194,7 +193,7 @@ function analyse(p: Program, handlers: Handler[], assume: Assumptions, version: 
   return { findings, mitigations, limits, guardsSeen };
 }
 
-function contextSeverity(h: Handler, entry: (typeof UNSAFE_CALLS)[number], gfp: number | null, version: [number, number] | null): { sev: Severity; whyCtx: string } {
+function contextSeverity(p: Program, h: Handler, entry: (typeof UNSAFE_CALLS)[number], gfp: number | null, version: [number, number] | null): { sev: Severity; whyCtx: string; debugAlloc?: boolean } {
   let nmi = entry.severity.nmi;
   if (entry.olderKernels && version && (version[0] < entry.olderKernels.before[0] || (version[0] === entry.olderKernels.before[0] && version[1] < entry.olderKernels.before[1]))) nmi = entry.olderKernels.nmi;
   let atomic = entry.severity.atomic;
@@ -210,6 +209,15 @@ function contextSeverity(h: Handler, entry: (typeof UNSAFE_CALLS)[number], gfp: 
   }
   if (h.context === 'nmi') return { sev: nmi, whyCtx: entry.why };
   if (h.context === 'atomic') return { sev: atomic, whyCtx: whyAtomic };
+  const ex = p.arch.debugException;
+  if (h.context === 'debug-exception' && ex) {
+    // Not NMI: the caller's rules (atomic) hold, IRQs off; an allocation that does not sleep is
+    // still an allocator reentered from an exception at an arbitrary instruction.
+    if (entry.category === 'allocation' && atomic !== 'error' && gfp !== null) {
+      return { sev: ex.allocation.severity, whyCtx: ex.allocation.why(` here (${gfpName(gfp)})`), debugAlloc: true };
+    }
+    return { sev: atomic, whyCtx: `${ex.context} ${whyAtomic}` };
+  }
   // Either: an int3 probe (NMI) or an ftrace-based one (caller's context).
   const sev = atomic === 'error' ? 'error' : nmi === 'error' ? 'warning' : maxSev(nmi, atomic);
   return { sev, whyCtx: `If the probe is int3-based (NMI context): ${entry.why} If it is ftrace-based: ${whyAtomic}` };
@@ -222,19 +230,23 @@ function makeFinding(
 ): LintFinding | null {
   let gfp: number | null = null;
   if (gfpArg !== undefined) {
-    const v = p.track(f, c.index, ARG_REGS[gfpArg]);
+    const v = p.arg(f, c.index, gfpArg);
     if (v.kind === 'imm') gfp = Number(BigInt.asUintN(32, v.value));
   }
-  const { sev, whyCtx } = contextSeverity(h, entry, gfp, version);
+  const { sev, whyCtx, debugAlloc } = contextSeverity(p, h, entry, gfp, version);
   if (sev === 'none') return null;
   // Outside NMI, the problem with a direct-reclaim allocation is that it may sleep: report it
   // under the sleeping rule, with that rule's fix.
   let ruleId = entry.id;
   let fix = entry.fix;
-  if (h.context === 'atomic' && entry.category === 'allocation' && gfp !== null && gfpMaySleep(gfp)) {
+  if ((h.context === 'atomic' || h.context === 'debug-exception') && entry.category === 'allocation' && gfp !== null && gfpMaySleep(gfp)) {
     const sleeping = UNSAFE_CALLS.find((u) => u.category === 'sleeping')!;
     ruleId = sleeping.id;
     fix = `Use GFP_ATOMIC (or GFP_NOWAIT) here, or preallocate / move the allocation to process context. ${sleeping.fix}`;
+  }
+  if (debugAlloc && p.arch.debugException) {
+    ruleId = p.arch.debugException.allocation.id;
+    fix = p.arch.debugException.allocation.fix;
   }
   const conditions: string[] = [];
   for (let k = 0; k < stack.length; k++) {
@@ -251,7 +263,10 @@ function makeFinding(
   }
   sourcePath.push(callee);
   const insn = f.insns[c.index];
-  const ctxWord = h.context === 'nmi' ? `NMI context (${h.mechanism})` : h.context === 'atomic' ? `caller's context (${h.mechanism}), not NMI` : `NMI context if int3-based, caller's context if ftrace-based`;
+  const ctxWord = h.context === 'nmi' ? `NMI context (${h.mechanism})`
+    : h.context === 'atomic' ? `caller's context (${h.mechanism}), not NMI`
+      : h.context === 'debug-exception' ? `debug exception (${h.mechanism}), IRQs masked, not NMI`
+        : `NMI context if int3-based, caller's context if ftrace-based`;
   let status: LintFinding['status'] = sev === 'note' ? 'note' : 'hazard';
   let mitigation: LintFinding['mitigation'] = null;
   const seedFix = mitigations.find((m) => m.kind === 'slab-freelist-random-disabled');
@@ -263,7 +278,7 @@ function makeFinding(
       const when = seedFix.conditions.length ? `, only when ${seedFix.conditions.join(' and ')}` : '';
       mitigation = { summary: `${seedFix.evidence} (${seedFix.site}${when})`, mitigates: seedFix.mitigates, doesNotMitigate: seedFix.doesNotMitigate };
     } else {
-      mitigation = { summary: `${seedFix.evidence}: does not cover ${callee}()`, mitigates: 'nothing on this path', doesNotMitigate: `${callee}() allocates from the kernel's shared kmalloc caches, whose freelists are still randomized; and the allocation still runs in NMI context.` };
+      mitigation = { summary: `${seedFix.evidence}: does not cover ${callee}()`, mitigates: 'nothing on this path', doesNotMitigate: p.arch.seedFix.otherCallee(callee) };
     }
   }
   const gfpText = gfp !== null ? ` with ${gfpName(gfp)}` : '';
@@ -319,9 +334,8 @@ function findSeedFix(p: Program, assume: Assumptions, live: (f: Func) => Uint8Ar
         const s = r.symbol;
         let hit = s.name === SEED_FIX_SYMBOL && s.shndx === 0;
         if (!hit && s.shndx !== 0 && !p.isText({ kind: 'local', shndx: s.shndx, offset: 0 })) {
-          const end = i.secOff + i.size;
-          const off = s.value + r.addend + (r.type === 2 || r.type === 4 ? end - r.offset : 0);
-          hit = readCString(p.elf, s.shndx, off) === SEED_FIX_SYMBOL;
+          const t = p.relocTarget(r, i);
+          hit = t.kind === 'local' && readCString(p.elf, t.shndx, t.offset) === SEED_FIX_SYMBOL;
         }
         if (!hit) continue;
         if (!live(f)[k] || (init && !parent.has(f))) continue;
@@ -333,8 +347,8 @@ function findSeedFix(p: Program, assume: Assumptions, live: (f: Func) => Uint8Ar
           evidence: `the module looks up ${SEED_FIX_SYMBOL}() (kallsyms) to disable freelist randomization on its slab cache`,
           site: `${f.name}+0x${(i.secOff - f.start).toString(16)}`,
           conditions: [...new Set(conditions)],
-          mitigates: 'On the cache it is applied to, shuffle_freelist() returns early, so a new slab no longer asks get_random_u32(): the RNG -> CRNG reseed -> BLAKE2s -> kernel_fpu_begin() -> irq_fpu_usable() WARN path from kmem_cache_alloc() on that cache is gone.',
-          doesNotMitigate: 'The allocation still runs in NMI context (slab locks taken with IRQs off do not stop an NMI; the page allocator behind a new slab is not NMI-safe). Any other allocation from the handler, e.g. kmalloc(), uses the kernel\'s shared kmalloc caches, which are still shuffled. It relies on a non-exported internal found through kallsyms. Fix: do not allocate in the handler (deferred design) or hook without int3.',
+          mitigates: p.arch.seedFix.mitigates,
+          doesNotMitigate: p.arch.seedFix.doesNotMitigate,
         });
       }
     });

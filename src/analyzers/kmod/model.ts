@@ -1,13 +1,17 @@
 // Output model of `lint-kmod` (JSON-able: field names are the JSON output's).
 import type { Severity, UnsafeCategory } from '../unsafe-calls.js';
 import type { Handler, HandlerContext, HandlerKind } from './probes.js';
+import type { KmodArchName } from './arch/types.js';
 
 export type { Handler, HandlerContext, HandlerKind };
 
 export type FindingSeverity = Exclude<Severity, 'none'>;
 
 export interface LintFinding {
-  /** Rule id shared with the runtime hazard rules (src/analyzers/rules/table.ts). */
+  /**
+   * Rule id shared with the runtime hazard rules (src/analyzers/rules/table.ts), or one of the
+   * module's architecture (`arm64-kprobe-brk-alloc`: an allocation in an arm64 BRK kprobe handler).
+   */
   ruleId: string;
   category: UnsafeCategory;
   /** One line: what and where. */
@@ -59,8 +63,9 @@ export interface LintVariant {
 
 export interface LintResult {
   file: string;
-  module: { name: string | null; vermagic: string | null; kernel: string | null };
-  /** Struct layouts and gfp values used (x86_64 6.1) and whether they fit the module's kernel. */
+  /** `arch`: the instruction set, from the ELF header (e_machine 62 x86_64, 183 AArch64). */
+  module: { name: string | null; vermagic: string | null; kernel: string | null; arch: KmodArchName };
+  /** Struct layouts and gfp values used (6.1's, for the module's architecture) and whether they fit the module's kernel. */
   layoutNote: string;
   assumptions: Record<string, number>;
   handlers: Handler[];

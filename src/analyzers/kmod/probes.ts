@@ -1,6 +1,7 @@
 // Probe registrations and their handlers, and the context each handler runs in.
 //
-// Struct layouts are x86_64 Linux 6.1, read from /usr/src/linux-headers-6.1.0-*-common:
+// Struct layouts are x86_64 Linux 6.1 (the generic ones, kprobe/kretprobe/notifier_block, are the
+// same on arm64: arch/arm64.ts), read from /usr/src/linux-headers-6.1.0-*-common:
 //   include/linux/kprobes.h   struct kprobe { hlist 0, list 16, nmissed 32, addr 40, symbol_name 48,
 //                             offset 56 (u32), pre_handler 64, post_handler 72, ... } (128 bytes);
 //                             struct kretprobe { kp 0, handler 128, entry_handler 136, ... }
@@ -12,24 +13,29 @@
 // version: before 5.14 struct kprobe had fault_handler after post_handler (pre/post keep 64/72, but
 // kretprobe.handler moves), before 4.18 also break_handler; fprobe exists since 5.18 and its
 // layout changed again in 6.x. Modules for other versions get the same offsets, with a caveat in
-// the result.
+// the result. The context a handler runs in depends on the architecture (p.arch): on x86 an
+// int3 kprobe runs in NMI context, on arm64 every kprobe is a BRK in a debug exception.
 import { readCString } from './elf.js';
+import type { KprobeFacts } from './arch/types.js';
 import type { Func, Program, Ref, TrackedValue } from './program.js';
-import { operands, canonReg } from './program.js';
 
 export type HandlerKind =
   | 'kprobe-pre' | 'kprobe-post' | 'kretprobe-entry' | 'kretprobe-return' | 'nmi' | 'ftrace' | 'fprobe-entry' | 'fprobe-exit'
   | 'perf-overflow' | 'hw-breakpoint' | 'die-notifier' | 'tracepoint';
 
-/** nmi: in_nmi() is true. atomic: caller's context, preemption disabled. nmi-or-atomic: depends on the kernel config or run-time values. */
-export type HandlerContext = 'nmi' | 'atomic' | 'nmi-or-atomic';
+/**
+ * nmi: in_nmi() is true. atomic: caller's context, preemption disabled. nmi-or-atomic: depends on
+ * the kernel config or run-time values. debug-exception: an arm64 BRK (kprobe) or hardware
+ * breakpoint exception: IRQs masked, RCU in NMI mode, in_nmi() false.
+ */
+export type HandlerContext = 'nmi' | 'atomic' | 'nmi-or-atomic' | 'debug-exception';
 
 export interface Handler {
   /** The handler function's symbol name. */
   function: string;
   kind: HandlerKind;
   context: HandlerContext;
-  /** How the kernel enters the handler: `int3`, `ftrace`, `int3 or ftrace`, `NMI`, `#DB`... */
+  /** How the kernel enters the handler: `int3`, `ftrace`, `int3 or ftrace`, `NMI`, `#DB`, `BRK` (arm64)... */
   mechanism: string;
   /** Why we think so, in one or two sentences. */
   why: string;
@@ -101,33 +107,16 @@ interface Store {
   value: TrackedValue;
 }
 
-/** Every `mov [mem], src` in the module whose destination we can name. */
+/** Every store in the module whose destination we can name (the architecture decodes them). */
 function collectStores(p: Program): Store[] {
   const out: Store[] = [];
   for (const f of p.funcs) {
-    f.insns.forEach((i, k) => {
-      if (i.mnemonic !== 'mov') return;
-      const ops = operands(i.opStr);
-      if (ops.length !== 2 || !ops[0].includes('[')) return;
-      let dest: Obj | null = null;
-      const m = /\[rsp(?: \+ (0x[0-9a-f]+|\d+))?\]$/.exec(ops[0]);
-      if (m) dest = { kind: 'stack', fn: f, frame: Number(m[1] ?? 0) - f.depth[k] };
-      else {
-        const r = p.memRef(i, ops[0]);
-        if (r && r.kind === 'local') dest = { kind: 'data', shndx: r.shndx, offset: r.offset };
+    for (let k = 0; k < f.insns.length; k++) {
+      for (const st of p.arch.storesAt(p, f, k)) {
+        const dest: Obj = st.dest.kind === 'stack' ? { kind: 'stack', fn: f, frame: st.dest.frame } : st.dest;
+        out.push({ fn: f, index: k, dest, value: st.value });
       }
-      if (!dest) return;
-      let value: TrackedValue;
-      const reg = canonReg(ops[1]);
-      if (reg) value = p.track(f, k, reg);
-      else {
-        const ref = p.immRef(i);
-        if (ref) value = { kind: 'ref', ref };
-        else if (/^-?(0x[0-9a-f]+|\d+)$/i.test(ops[1])) value = { kind: 'imm', value: ops[1].startsWith('-') ? -BigInt(ops[1].slice(1)) : BigInt(ops[1]) };
-        else value = { kind: 'unknown', why: ops[1] };
-      }
-      out.push({ fn: f, index: k, dest, value });
-    });
+    }
   }
   return out;
 }
@@ -207,6 +196,13 @@ function describeKprobe(p: Program, stores: Store[], obj: Obj, hasPost: boolean)
   const runtime = offs.filter((v) => v.value.kind !== 'imm');
   const addrSet = addrVals.some((v) => v.value.kind !== 'imm' || v.value.value !== 0n);
   const sym = [...names].join('|') || null;
+  if (!p.arch.kprobesOnFtrace && p.arch.kprobeBreakpoint) {
+    // Every kprobe is a breakpoint here: the offset only names the target.
+    const offsets = [...new Set(consts.map((c) => Number(c)))];
+    const target = !sym ? null : runtime.length ? `${sym}+?` : offsets.map((o) => (o ? `${sym}+0x${o.toString(16)}` : sym)).join(', ') || sym;
+    const facts: KprobeFacts = { sym, addrSet, offsets, runtimeSites: runtime.map((v) => v.from), rejectsFtrace: rejectsFtrace(p, obj), hasPost };
+    return { ...p.arch.kprobeBreakpoint(facts, target), target };
+  }
   const post = hasPost
     ? ' A post handler does not decide the mechanism (x86 kprobe_ftrace_handler() calls post handlers too); on an int3 probe it runs after the single-step, still in the int3 exception (NMI context).'
     : '';
@@ -260,17 +256,11 @@ function rejectsFtrace(p: Program, obj: Obj): { test: string; unregister: string
   return null;
 }
 
-const DIRECT_CONTEXT: Record<string, { context: HandlerContext; mechanism: string; why: string }> = {
-  nmi: { context: 'nmi', mechanism: 'NMI', why: 'Registered with register_nmi_handler(): called from the NMI handler (nmi_handle()), in NMI context.' },
-  'perf-overflow': { context: 'nmi', mechanism: 'PMU interrupt (NMI on x86)', why: 'Overflow handler of a perf_event_create_kernel_counter() event: for hardware counters the x86 PMU interrupt is an NMI, so it runs in NMI context (software events call it from hardirq/softirq).' },
-  'hw-breakpoint': { context: 'nmi', mechanism: '#DB exception', why: 'Hardware-breakpoint callback: called from the debug exception (exc_debug_kernel() -> irqentry_nmi_enter() on x86 5.10+), in NMI context.' },
-  'die-notifier': { context: 'nmi', mechanism: 'exception notifier', why: 'A die notifier is called from exception and NMI handlers (DIE_INT3, DIE_NMI, DIE_DEBUG...), so it can run in NMI context.' },
-  tracepoint: { context: 'atomic', mechanism: 'tracepoint', why: 'A tracepoint probe runs in the context of the code that hits the tracepoint, under rcu_read_lock_sched (preemption disabled); some tracepoints fire in NMI or IRQ context.' },
-  ftrace: { context: 'atomic', mechanism: 'ftrace', why: 'An ftrace_ops callback is called from the fentry trampoline of the traced function, in the caller\'s context with preemption disabled (ftrace_test_recursion_trylock), not through int3: not NMI unless the traced function runs in NMI.' },
-  'fprobe-entry': { context: 'atomic', mechanism: 'ftrace (fprobe)', why: 'fprobe handlers are called through ftrace from the traced function\'s entry, in the caller\'s context with preemption disabled, not through int3.' },
-  'fprobe-exit': { context: 'atomic', mechanism: 'rethook (fprobe)', why: 'fprobe exit handlers are called from the return trampoline (rethook) of the traced function, in its context with preemption disabled.' },
-  'kretprobe-return': { context: 'atomic', mechanism: 'return trampoline', why: 'A kretprobe return handler is called from the return trampoline (rethook on 5.19+ x86, kretprobe_trampoline before) when the probed function returns, in its context with preemption disabled, not through int3.' },
-};
+/** The context of a handler whose registration says it all, on the module's architecture. */
+function direct(p: Program, kind: HandlerKind): { context: HandlerContext; mechanism: string; why: string } {
+  const d = p.arch.directContext[kind];
+  return d ?? { context: 'nmi-or-atomic', mechanism: 'unknown', why: `No context known for ${kind} handlers on ${p.arch.name}.` };
+}
 
 function objectOf(p: Program, v: TrackedValue): Obj | null {
   if (v.kind === 'ref' && v.ref.kind === 'local' && !p.isText(v.ref)) return { kind: 'data', shndx: v.ref.shndx, offset: v.ref.offset };
@@ -306,7 +296,7 @@ export function findHandlers(p: Program): ProbeScan {
         if (argVal.kind === 'imm' && argVal.value === 0n) continue; // no handler (NULL)
         const fns = handlerFns(p, [{ value: argVal, from: where }]);
         if (!fns.length) unresolved.push(`${callName} at ${where}: handler argument not resolved (${argVal.kind === 'unknown' ? argVal.why : argVal.kind})`);
-        for (const h of fns) add({ function: h.fn, kind: reg.direct, ...DIRECT_CONTEXT[reg.direct], registration: { call: callName, site: where, object: null, target: null } });
+        for (const h of fns) add({ function: h.fn, kind: reg.direct, ...direct(p, reg.direct), registration: { call: callName, site: where, object: null, target: null } });
         continue;
       }
       let objs: Obj[] = [];
@@ -338,8 +328,8 @@ export function findHandlers(p: Program): ProbeScan {
             else if (fl.kind === 'kretprobe-entry') {
               const k = describeKprobe(p, stores, o, false);
               ctx = { ...k, why: `kretprobe entry handler: runs from the kprobe at the function entry. ${k.why}` };
-            } else if (fl.kind === 'nmi' || fl.kind === 'die-notifier') ctx = { ...DIRECT_CONTEXT[fl.kind], target: null };
-            else ctx = { ...DIRECT_CONTEXT[fl.kind], target: reg.object === 'kretprobe' ? describeKprobe(p, stores, o, false).target : null };
+            } else if (fl.kind === 'nmi' || fl.kind === 'die-notifier') ctx = { ...direct(p, fl.kind), target: null };
+            else ctx = { ...direct(p, fl.kind), target: reg.object === 'kretprobe' ? describeKprobe(p, stores, o, false).target : null };
             add({
               function: h.fn, kind: fl.kind, context: ctx.context, mechanism: ctx.mechanism,
               why: `${ctx.why} (handler set by ${h.from}.)`,

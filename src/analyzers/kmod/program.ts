@@ -1,14 +1,18 @@
 // The module as a program: functions, their instructions (capstone), what each instruction's
 // relocations point at, direct/tail calls, an instruction-level control-flow graph per function
 // (for "which call sites are reachable when global X == v"), and a small backwards register
-// tracker for call arguments and stores. Everything is x86_64 and best effort: the goal is the
-// calls and stores that kernel C compiles to, not arbitrary assembly.
+// tracker for call arguments and stores. What depends on the instruction set is in the module's
+// architecture record (arch/: x86_64, arm64); everything is best effort: the goal is the calls and
+// stores that kernel C compiles to, not arbitrary assembly.
 import { disassemble, type Insn } from '../../util/disasm.js';
 import {
   type ElfModule, type ElfSymbol, type Relocation, type Section,
   SHF_EXECINSTR, SHN_UNDEF, STT_FUNC, STT_OBJECT, STT_SECTION, SHT_NOBITS,
-  R_X86_64_PC32, R_X86_64_PLT32,
 } from './elf.js';
+import { archForMachine } from './arch/index.js';
+import type { Flow, KmodArch } from './arch/types.js';
+
+export type { Flow };
 
 /** A place in the module (section + offset), or a kernel symbol it imports. */
 export type Ref =
@@ -19,6 +23,11 @@ export interface ModInsn extends Insn {
   /** Offset inside the section. */
   secOff: number;
   relocs: Relocation[];
+  /**
+   * Set on code the kernel patches (arm64 alternatives and static keys): the other target's
+   * section offset, or null for the next instruction. Such an instruction may go either way.
+   */
+  patch?: number | null;
 }
 
 export type CallTarget =
@@ -57,101 +66,12 @@ export interface GlobalCond {
   width: number;
   op: 'cmp' | 'test';
   imm: bigint;
-  /** The jcc mnemonic (je, jne, ja...). */
+  /** The jcc mnemonic (je, jne, ja...); A64 branches under their x86 names (b.eq and cbz: je, tbnz: jne). */
   jcc: string;
 }
 
 /** Values of module globals assumed known (by symbol name), e.g. { hmode: 2 }. */
 export type Assumptions = Record<string, number>;
-
-const PREFIXES = new Set([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e, 0x26, 0x64, 0x65, 0x36, 0xf0]);
-
-function opcodeStart(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length && PREFIXES.has(b[i])) i++;
-  if (i < b.length && b[i] >= 0x40 && b[i] <= 0x4f) i++;
-  return i;
-}
-
-const s32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24));
-const s8 = (v: number): number => (v << 24) >> 24;
-
-export type Flow =
-  | { kind: 'call'; rel: number | null }
-  | { kind: 'jmp'; rel: number | null }
-  | { kind: 'jcc'; rel: number }
-  | { kind: 'icall' } | { kind: 'ijmp' } | { kind: 'ret' } | { kind: 'stop' } | { kind: 'seq' };
-
-/** Control-flow class of an instruction from its bytes (rel = signed displacement from its end). */
-function flowOf(i: Insn): Flow {
-  const b = i.bytes;
-  const o = opcodeStart(b);
-  const op = b[o];
-  if (op === 0xe8) return { kind: 'call', rel: s32(b, o + 1) };
-  if (op === 0xe9) return { kind: 'jmp', rel: s32(b, o + 1) };
-  if (op === 0xeb) return { kind: 'jmp', rel: s8(b[o + 1]) };
-  if (op >= 0x70 && op <= 0x7f) return { kind: 'jcc', rel: s8(b[o + 1]) };
-  if (op === 0xe3 || (op >= 0xe0 && op <= 0xe2)) return { kind: 'jcc', rel: s8(b[o + 1]) };
-  if (op === 0x0f && b[o + 1] >= 0x80 && b[o + 1] <= 0x8f) return { kind: 'jcc', rel: s32(b, o + 2) };
-  if (op === 0x0f && b[o + 1] === 0x0b) return { kind: 'stop' }; // ud2 (BUG())
-  if (op === 0xc3 || op === 0xc2) return { kind: 'ret' };
-  if (op === 0xcc) return { kind: 'stop' };
-  if (op === 0xff) {
-    const reg = (b[o + 1] >> 3) & 7;
-    if (reg === 2) return { kind: 'icall' };
-    if (reg === 4) return { kind: 'ijmp' };
-  }
-  return { kind: 'seq' };
-}
-
-const isPcRel = (t: number): boolean => t === R_X86_64_PC32 || t === R_X86_64_PLT32;
-
-/** What a relocation at an instruction points at (PC-relative relocations are resolved as the CPU would). */
-function relocTarget(r: Relocation, insnEnd: number): Ref {
-  const adj = isPcRel(r.type) ? insnEnd - r.offset : 0;
-  const s = r.symbol;
-  if (s.shndx === SHN_UNDEF) return { kind: 'extern', name: s.name, offset: r.addend + adj };
-  return { kind: 'local', shndx: s.shndx, offset: s.value + r.addend + adj };
-}
-
-const REG_FAMILIES: string[][] = [
-  ['rax', 'eax', 'ax', 'al'], ['rbx', 'ebx', 'bx', 'bl'], ['rcx', 'ecx', 'cx', 'cl'], ['rdx', 'edx', 'dx', 'dl'],
-  ['rsi', 'esi', 'si', 'sil'], ['rdi', 'edi', 'di', 'dil'], ['rbp', 'ebp', 'bp', 'bpl'], ['rsp', 'esp', 'sp', 'spl'],
-  ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => [`r${n}`, `r${n}d`, `r${n}w`, `r${n}b`]),
-];
-const REG_CANON = new Map<string, string>();
-for (const f of REG_FAMILIES) for (const r of f) REG_CANON.set(r, f[0]);
-export const ARG_REGS = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
-const CALLER_SAVED = new Set(['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11']);
-
-export function canonReg(r: string): string | undefined {
-  return REG_CANON.get(r.trim());
-}
-
-/** Split Intel operands at top-level commas. */
-export function operands(opStr: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const c of opStr) {
-    if (c === '[') depth++;
-    if (c === ']') depth--;
-    if (c === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += c;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
-function parseImm(s: string): bigint | null {
-  const t = s.trim();
-  if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) return null;
-  return t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t);
-}
-
-const WIDTHS: Record<string, number> = { byte: 1, word: 2, dword: 4, qword: 8 };
 
 export class Program {
   readonly funcs: Func[] = [];
@@ -159,10 +79,11 @@ export class Program {
   private bySection = new Map<number, Func[]>();
   private symsBySection = new Map<number, ElfSymbol[]>();
 
-  private constructor(readonly elf: ElfModule) {}
+  private constructor(readonly elf: ElfModule, readonly arch: KmodArch) {}
 
   static async load(elf: ElfModule, maxInsns = 2_000_000): Promise<Program> {
-    const p = new Program(elf);
+    const p = new Program(elf, archForMachine(elf.machine, 'module'));
+    const patches = p.arch.patchSites?.(elf);
     for (const s of elf.symbols) {
       if (s.shndx === SHN_UNDEF || s.shndx >= elf.sections.length || s.type === STT_SECTION || !s.name) continue;
       const list = p.symsBySection.get(s.shndx) ?? [];
@@ -185,12 +106,15 @@ export class Program {
       const end = Math.min(sec.size, s.size > 0 ? s.value + s.size : nextSymbolAfter(ordered, s, sec.size));
       if (s.value >= end || sec.type === SHT_NOBITS) continue;
       const code = elf.sectionBytes(sec).subarray(s.value, end);
-      const raw = await disassembleFunction(code, BigInt(s.value), Math.max(1, budget));
+      const raw = await disassembleFunction(code, BigInt(s.value), Math.max(1, budget), p.arch);
       budget -= raw.length;
       const rel = elf.relocs.get(s.shndx) ?? [];
       const insns: ModInsn[] = raw.map((i) => {
         const secOff = s.value + i.offset;
-        return { ...i, secOff, relocs: relocsIn(rel, secOff, secOff + i.size) };
+        const mi: ModInsn = { ...i, secOff, relocs: relocsIn(rel, secOff, secOff + i.size) };
+        const patch = patches?.get(`${s.shndx}:${secOff}`);
+        if (patch !== undefined) mi.patch = patch;
+        return mi;
       });
       const f: Func = { name: s.name, sym: s, section: sec, start: s.value, end, insns, calls: [], conds: new Map(), depth: [], jumpsTo: new Map() };
       seen.set(key, f);
@@ -200,6 +124,8 @@ export class Program {
       l.push(f);
       p.bySection.set(s.shndx, l);
     }
+    // Jump targets and stack depths of every function first: the tracker may read any function.
+    for (const f of p.funcs) p.layoutFunc(f);
     for (const f of p.funcs) p.analyseFunc(f);
     return p;
   }
@@ -241,11 +167,16 @@ export class Program {
     return r.kind === 'local' && !!this.elf.sections[r.shndx] && (this.elf.sections[r.shndx].flags & SHF_EXECINSTR) !== 0n;
   }
 
-  private analyseFunc(f: Func): void {
+  /** Relocation target as the CPU sees it, for a relocation at instruction i. */
+  relocTarget(r: Relocation, i: ModInsn): Ref {
+    return this.arch.relocTarget(r, i);
+  }
+
+  private layoutFunc(f: Func): void {
     const byOff = new Map<number, number>();
     f.insns.forEach((i, k) => byOff.set(i.secOff, k));
     f.insns.forEach((i, k) => {
-      const fl = flowOf(i);
+      const fl = this.arch.flowOf(i);
       if ((fl.kind === 'jcc' || fl.kind === 'jmp') && fl.rel !== null && !i.relocs.length) {
         const t = byOff.get(i.secOff + i.size + fl.rel);
         if (t !== undefined) f.jumpsTo.set(t, [...(f.jumpsTo.get(t) ?? []), k]);
@@ -253,16 +184,21 @@ export class Program {
     });
     let depth = 0;
     for (let k = 0; k < f.insns.length; k++) {
-      const i = f.insns[k];
       f.depth.push(depth);
-      depth += stackEffect(i);
-      const fl = flowOf(i);
+      depth += this.arch.stackEffect(f.insns[k]);
+    }
+  }
+
+  private analyseFunc(f: Func): void {
+    for (let k = 0; k < f.insns.length; k++) {
+      const i = f.insns[k];
+      const fl = this.arch.flowOf(i);
       const end = i.secOff + i.size;
       if (fl.kind === 'call' || fl.kind === 'jmp') {
-        const r = i.relocs.find((x) => x.offset === end - 4 && isPcRel(x.type));
+        const r = this.arch.branchReloc(i);
         let target: CallTarget | null = null;
         if (r) {
-          const t = relocTarget(r, end);
+          const t = this.arch.relocTarget(r, i);
           if (t.kind === 'extern') target = { kind: 'extern', name: t.name };
           else {
             const g = this.funcAt(t.shndx, t.offset);
@@ -279,130 +215,45 @@ export class Program {
       } else if (fl.kind === 'icall') f.calls.push({ index: k, kind: 'call', target: { kind: 'indirect' } });
       else if (fl.kind === 'ijmp') f.calls.push({ index: k, kind: 'tail', target: { kind: 'indirect' } });
       if (fl.kind === 'jcc') {
-        const c = this.condBefore(f, k);
-        if (c) f.conds.set(k, { ...c, jcc: i.mnemonic });
+        const c = this.arch.condAt(this, f, k);
+        if (c) f.conds.set(k, c);
       }
     }
-  }
-
-  /** The global compared by the flag-setting instruction before a jcc, if it is `cmp/test [global], imm`. */
-  private condBefore(f: Func, k: number): Omit<GlobalCond, 'jcc'> | null {
-    for (let j = k - 1; j >= Math.max(0, k - 4); j--) {
-      const i = f.insns[j];
-      const m = i.mnemonic;
-      if (m === 'cmp' || m === 'test') {
-        const ops = operands(i.opStr);
-        if (ops.length !== 2) return null;
-        const imm = parseImm(ops[1]);
-        if (imm === null) return null;
-        let mem = this.memRef(i, ops[0]);
-        let width = WIDTHS[ops[0].split(' ')[0]] ?? 0;
-        if (!mem) {
-          const reg = canonReg(ops[0]);
-          if (!reg) return null;
-          const v = this.track(f, j, reg);
-          if (v.kind !== 'load') return null;
-          mem = v.ref;
-          width = v.width;
-        }
-        if (mem.kind !== 'local' || !width) return null;
-        return { loc: { shndx: mem.shndx, offset: mem.offset }, name: this.symbolize(mem.shndx, mem.offset), width, op: m, imm };
-      }
-      if (!/^(mov|lea|nop|push|pop)/.test(m)) return null;
-    }
-    return null;
-  }
-
-  /** The module location a memory operand addresses through a relocation (rip-relative or absolute disp32). */
-  memRef(i: ModInsn, operand: string): Ref | null {
-    if (!operand.includes('[')) return null;
-    const end = i.secOff + i.size;
-    if (operand.includes('rip')) {
-      const r = i.relocs.find((x) => isPcRel(x.type));
-      return r ? relocTarget(r, end) : null;
-    }
-    // Absolute disp32 (e.g. `[r13*8 + table]`): the non-PC relocation that is not the immediate.
-    const hasImm = parseImm(operands(i.opStr).at(-1) ?? '') !== null && !(operands(i.opStr).at(-1) ?? '').includes('[');
-    const r = i.relocs.find((x) => !isPcRel(x.type) && !(hasImm && x.offset === end - 4));
-    return r ? relocTarget(r, end) : null;
-  }
-
-  /** The module location an immediate operand holds through a relocation (`mov rdi, 0` + R_X86_64_32S). */
-  immRef(i: ModInsn): Ref | null {
-    const end = i.secOff + i.size;
-    const r = i.relocs.find((x) => !isPcRel(x.type) && x.offset === end - 4) ?? (i.mnemonic === 'movabs' ? i.relocs.find((x) => x.offset === end - 8) : undefined);
-    return r ? relocTarget(r, end) : null;
   }
 
   /**
    * What a register holds just before instruction `k`, scanning backwards in layout order.
-   * Stops (unknown) at calls that clobber it, at writes it does not understand, and after 64 steps.
+   * Stops (unknown) at calls that clobber it, at writes it does not understand, and after
+   * arch.trackSteps instructions.
    */
-  track(f: Func, k: number, reg: string, steps = 64): TrackedValue {
-    if (reg === 'rsp') return { kind: 'stack', frame: -f.depth[k] };
+  track(f: Func, k: number, reg: string, steps = this.arch.trackSteps): TrackedValue {
+    if (reg === this.arch.sp) return { kind: 'stack', frame: -f.depth[k] };
     for (let j = k - 1; j >= 0 && steps > 0; j--, steps--) {
       // Passing a join point (j + 1 is a jump target): another path reaches it. Unknown if that
       // path can bring another value (a loop that writes the register, or a jump over a write).
       for (const s of f.jumpsTo.get(j + 1) ?? []) {
         const [lo, hi] = s > j ? [j + 1, s] : [s + 1, j];
         for (let m = lo; m <= hi; m++) {
-          if (writesReg(f.insns[m], reg)) return { kind: 'unknown', why: `${reg} differs on the paths joining at ${f.name}+0x${(f.insns[j + 1].secOff - f.start).toString(16)}` };
+          if (this.arch.writesReg(f.insns[m], reg)) return { kind: 'unknown', why: `${reg} differs on the paths joining at ${f.name}+0x${(f.insns[j + 1].secOff - f.start).toString(16)}` };
         }
       }
-      const i = f.insns[j];
-      const fl = flowOf(i);
-      if (fl.kind === 'call' || fl.kind === 'icall') {
-        if (CALLER_SAVED.has(reg)) return { kind: 'unknown', why: `clobbered by the call at ${f.name}+0x${(i.secOff - f.start).toString(16)}` };
-        continue;
-      }
-      const ops = operands(i.opStr);
-      if (ops.length === 0 || canonReg(ops[0]) !== reg) {
-        if (i.mnemonic === 'pop' || i.mnemonic === 'xchg' || i.mnemonic.startsWith('cmpxchg')) {
-          if (ops.some((o) => canonReg(o) === reg)) return { kind: 'unknown', why: i.mnemonic };
-        }
-        continue;
-      }
-      const m = i.mnemonic;
-      const src = ops[1] ?? '';
-      if ((m === 'mov' || m === 'movabs') && parseImm(src) !== null) {
-        const ref = this.immRef(i);
-        return ref ? { kind: 'ref', ref } : { kind: 'imm', value: parseImm(src)! };
-      }
-      if (m === 'xor' && canonReg(src) === reg) return { kind: 'imm', value: 0n };
-      if (m === 'lea') {
-        if (src.includes('rip')) {
-          const ref = this.memRef(i, src);
-          return ref ? { kind: 'ref', ref } : { kind: 'unknown', why: 'lea without relocation' };
-        }
-        const sm = /^\[rsp(?: \+ (0x[0-9a-f]+|\d+))?\]$/.exec(src.replace(/^\w+ ptr /, ''));
-        if (sm) return { kind: 'stack', frame: Number(sm[1] ?? 0) - f.depth[j] };
-        return { kind: 'unknown', why: `lea ${src}` };
-      }
-      if ((m === 'mov' || m === 'movzx' || m === 'movsxd') && src.includes('[')) {
-        const ref = this.memRef(i, src);
-        const w = WIDTHS[src.split(' ')[0]] ?? 8;
-        return ref ? { kind: 'load', ref, width: w } : { kind: 'unknown', why: `load from ${src}` };
-      }
-      if (m === 'mov' && canonReg(src) === 'rsp') return { kind: 'stack', frame: -f.depth[j] };
-      if (m === 'mov' || m === 'movsxd' || m === 'movzx') {
-        const r2 = canonReg(src);
-        if (r2) return this.track(f, j, r2, steps - 1);
-      }
-      return { kind: 'unknown', why: `${m} ${i.opStr}` };
+      const v = this.arch.trackStep(this, f, j, reg, steps);
+      if (v) return v;
     }
     return { kind: 'unknown', why: 'not set in this function' };
   }
 
-  /** Arguments of a call site: argument n in ARG_REGS order. */
+  /** Arguments of a call site: argument n in the calling convention's order. */
   arg(f: Func, index: number, n: number): TrackedValue {
-    return this.track(f, index, ARG_REGS[n]);
+    return this.track(f, index, this.arch.argReg(n));
   }
 
   /**
    * Instructions of a function reachable from its entry, with conditional branches on assumed
-   * globals pruned. `skip` removes one edge (the taken or the fall-through edge of a jcc).
+   * globals pruned. `skip` removes edges (the taken or the fall-through edge of a jcc).
    */
-  reachable(f: Func, assume: Assumptions, skip?: { index: number; edge: 'taken' | 'fall' }): Uint8Array {
+  reachable(f: Func, assume: Assumptions, skip?: { index: number; edge: 'taken' | 'fall' } | { index: number; edge: 'taken' | 'fall' }[]): Uint8Array {
+    const skips = skip === undefined ? [] : Array.isArray(skip) ? skip : [skip];
     const n = f.insns.length;
     const seen = new Uint8Array(n);
     const byOff = new Map<number, number>();
@@ -413,7 +264,7 @@ export class Program {
       if (seen[k]) continue;
       seen[k] = 1;
       const i = f.insns[k];
-      const fl = flowOf(i);
+      const fl = this.arch.flowOf(i);
       const end = i.secOff + i.size;
       const push = (off: number) => {
         const t = byOff.get(off);
@@ -433,8 +284,9 @@ export class Program {
           taken = t;
           fall = !t;
         }
-        if (skip && skip.index === k) {
-          if (skip.edge === 'taken') taken = false;
+        for (const sk of skips) {
+          if (sk.index !== k) continue;
+          if (sk.edge === 'taken') taken = false;
           else fall = false;
         }
         if (taken) push(end + fl.rel);
@@ -454,10 +306,16 @@ export class Program {
     if (!base[index]) return out;
     for (const [k, c] of f.conds) {
       if (c.name in assume || !base[k]) continue;
-      const noTaken = this.reachable(f, assume, { index: k, edge: 'taken' })[index];
-      const noFall = this.reachable(f, assume, { index: k, edge: 'fall' })[index];
-      if (noTaken && !noFall) out.push({ cond: c, text: describeCond(c, false) });
-      else if (!noTaken && noFall) out.push({ cond: c, text: describeCond(c, true) });
+      // The same test compiled more than once (e.g. on both sides of an arm64 alternative): remove
+      // the matching edge of every copy, or each copy would keep the call reachable through the other.
+      const twins = [...f.conds].filter(([k2, c2]) => k2 !== k && sameTest(c, c2) !== null);
+      const edges = (edge: 'taken' | 'fall') => [{ index: k, edge }, ...twins.map(([k2, c2]) => ({ index: k2, edge: sameTest(c, c2) === edge ? 'taken' as const : 'fall' as const }))];
+      const noTaken = this.reachable(f, assume, edges('taken'))[index];
+      const noFall = this.reachable(f, assume, edges('fall'))[index];
+      let g: Guard | null = null;
+      if (noTaken && !noFall) g = { cond: c, text: describeCond(c, false) };
+      else if (!noTaken && noFall) g = { cond: c, text: describeCond(c, true) };
+      if (g && !out.some((o) => o.text === g.text)) out.push(g);
     }
     return out;
   }
@@ -482,7 +340,7 @@ export type TrackedValue =
  * when a chunk starts with bytes it cannot decode). An instruction is kept only when it ends well
  * inside its window; undecodable bytes become one-byte `(bad)` entries.
  */
-async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: number): Promise<Insn[]> {
+async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: number, arch: KmodArch): Promise<Insn[]> {
   const WINDOW = 4096;
   const out: Insn[] = [];
   let pos = 0;
@@ -490,7 +348,7 @@ async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: num
     const end = Math.min(code.length, pos + WINDOW);
     let got: Insn[];
     try {
-      got = await disassemble(code.subarray(pos, end), 0n, maxInsns - out.length);
+      got = await disassemble(code.subarray(pos, end), 0n, maxInsns - out.length, arch.disasmMode);
     } catch {
       // Broad on purpose: capstone's failures are plain Errors; an undecodable window has no insns.
       got = [];
@@ -505,22 +363,13 @@ async function disassembleFunction(code: Uint8Array, base: bigint, maxInsns: num
       if (i.bad) break;
     }
     if (advanced === 0) {
-      out.push({ offset: pos, address: base + BigInt(pos), size: 1, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + 1), bad: true });
-      advanced = 1;
+      const n = Math.min(arch.badSize, code.length - pos);
+      out.push({ offset: pos, address: base + BigInt(pos), size: n, mnemonic: '(bad)', opStr: '', bytes: code.subarray(pos, pos + n), bad: true });
+      advanced = n;
     }
     pos += advanced;
   }
   return out;
-}
-
-/** Whether an instruction may change a register (calls clobber the caller-saved ones). */
-function writesReg(i: Insn, reg: string): boolean {
-  const fl = flowOf(i);
-  if (fl.kind === 'call' || fl.kind === 'icall') return CALLER_SAVED.has(reg);
-  if (/^(cmp|test|push|j|nop|bt$)/.test(i.mnemonic)) return false;
-  const ops = operands(i.opStr);
-  if (ops.length && canonReg(ops[0]) === reg) return true;
-  return /^(xchg|xadd|cmpxchg)/.test(i.mnemonic) && ops.some((o) => canonReg(o) === reg);
 }
 
 function nextSymbolAfter(sorted: ElfSymbol[], s: ElfSymbol, secSize: number): number {
@@ -542,24 +391,25 @@ function relocsIn(sorted: Relocation[], from: number, to: number): Relocation[] 
   return out;
 }
 
-function stackEffect(i: Insn): number {
-  const m = i.mnemonic;
-  if (m === 'push') return 8;
-  if (m === 'pop') return -8;
-  const ops = operands(i.opStr);
-  if (ops[0] === 'rsp' && ops.length === 2) {
-    const v = parseImm(ops[1]);
-    if (v !== null && m === 'sub') return Number(v);
-    if (v !== null && m === 'add') return -Number(v);
-  }
-  return 0;
-}
-
 function mask(v: bigint, width: number): bigint {
   return BigInt.asUintN(width * 8, v);
 }
 function signed(v: bigint, width: number): bigint {
   return BigInt.asIntN(width * 8, v);
+}
+
+const NEGATED: Record<string, string> = { je: 'jne', jz: 'jnz', ja: 'jbe', jae: 'jb', jg: 'jle', jge: 'jl', js: 'jns' };
+for (const [a, b] of Object.entries(NEGATED)) NEGATED[b] = a;
+
+/**
+ * Whether two conditions test the same thing: 'taken' when c2's taken edge is c's taken edge,
+ * 'fall' when it is c's fall-through edge (the opposite branch), null when they differ.
+ */
+function sameTest(c: GlobalCond, c2: GlobalCond): 'taken' | 'fall' | null {
+  if (c.loc.shndx !== c2.loc.shndx || c.loc.offset !== c2.loc.offset || c.op !== c2.op || c.imm !== c2.imm || c.width !== c2.width) return null;
+  if (c.jcc === c2.jcc) return 'taken';
+  if (NEGATED[c.jcc] === c2.jcc) return 'fall';
+  return null;
 }
 
 /** Whether the jcc after `cmp/test [global], imm` is taken when the global holds `value`. */

@@ -6,6 +6,7 @@ const CONTEXT_TEXT: Record<string, string> = {
   nmi: 'NMI context',
   atomic: "caller's context (preemption disabled), not NMI",
   'nmi-or-atomic': 'NMI context if int3-based, caller\'s context if ftrace-based',
+  'debug-exception': 'debug exception (IRQs masked, not NMI)',
 };
 
 function findingBlock(f: LintFinding): string[] {
