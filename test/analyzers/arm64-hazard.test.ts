@@ -220,3 +220,18 @@ describe('explain preempt-count --arch arm64: what the value means in a kprobe h
     expect(explainPreemptCount('0x0000000100010000', { arch: 'arm64' }).text).toMatch(/arm64 kprobes are BRK exceptions/);
   });
 });
+
+describe('a report of unknown architecture', () => {
+  it('is matched by the generic rules as before, not by the arm64 ones', () => {
+    const text = `Unrecoverable kprobe detected.
+Dumping kprobe:
+Name: (null)
+Offset: 0
+Address: 0xffffffffc0a01000
+`;
+    const r = firstReport(text);
+    expect(r.arch).toBeUndefined();
+    expect(matchHazards({ report: r }).map((h) => h.id)).toEqual(['kprobe-recursion-or-unrecoverable']);
+    expect(matchHazards({ report: { ...r, arch: 'arm64' } }).map((h) => h.id)).toEqual(['arm64-kprobe-reenter-bug']);
+  });
+});

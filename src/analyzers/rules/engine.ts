@@ -183,8 +183,11 @@ function matchRule(rule: HazardRule, input: HazardInput): HazardMatch | null {
   const why: string[] = [];
   let score = 2; // 2 high, 1 medium, 0 low
 
+  // A report of unknown architecture is matched only by rules that apply to x86 (what every report
+  // was taken for before rules had an architecture): arm64 logs name themselves (pc : line, entry
+  // frames), so an arm64-only rule needs that.
   const arch = reportArch(input);
-  if (rule.arch && arch && !(rule.arch as string[]).includes(arch)) return null;
+  if (rule.arch && !(rule.arch as string[]).includes(arch ?? 'x86_64')) return null;
   if (m.kinds && !m.kinds.includes(r.kind)) return null;
   if (m.headline) {
     const hit = m.headline.find((re) => re.test(r.headline) || re.test(r.title));
@@ -236,7 +239,7 @@ function matchRule(rule: HazardRule, input: HazardInput): HazardMatch | null {
   }
   // Rules of other architectures than x86 say which architecture they were matched for (x86
   // output stays as it was before rules had an architecture).
-  if (rule.arch && !rule.arch.includes('x86_64')) evidence.push(arch ? `architecture: ${arch} (${input.memory ? 'the dump' : 'the log'})` : `architecture: not shown by the report; the rule is for ${rule.arch.join('/')}`);
+  if (rule.arch && !rule.arch.includes('x86_64')) evidence.push(`architecture: ${arch} (${input.memory ? 'the dump' : 'the log'})`);
   const range = kernelInRange(rule, r.kernelRelease);
   if (range) {
     score = Math.min(score, 0);

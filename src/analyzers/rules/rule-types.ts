@@ -26,7 +26,8 @@ export interface HazardRule {
   /**
    * Architectures the hazard's mechanism exists on (omit: any). A report whose architecture is
    * known (the dump's, else the log's crash-address line or arm64 entry frames) and not listed
-   * is not matched; a report of unknown architecture is matched on its frames as before.
+   * is not matched. A report of unknown architecture counts as x86 (every report was taken for
+   * one before rules had an architecture), so only rules that list x86_64 match it.
    */
   arch?: RuleArch[];
   match: {
