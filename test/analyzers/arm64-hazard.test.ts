@@ -93,7 +93,7 @@ const ALLOC_61 = `[  301.120000] BUG: spinlock recursion on CPU#0, cat/812
 describe('rule architecture scope', () => {
   it('every rule that names an x86 mechanism is x86-only, and the arm64 rules are arm64-only', () => {
     for (const id of ['kprobe-int3-nmi-slab-fpu', 'fpu-in-nmi-warn', 'kprobe-handler-unsafe-call']) expect(X86_ONLY, id).toContain(id);
-    expect(ARM64_IDS.sort()).toEqual(['arm64-brk-kprobe-handler-crash', 'arm64-brk-kprobe-neon-bug', 'arm64-brk-kprobe-slab-alloc', 'arm64-brk-kprobe-unsafe-call', 'arm64-kprobe-reenter-bug']);
+    expect([...ARM64_IDS].sort()).toEqual(['arm64-kprobe-brk-alloc', 'arm64-kprobe-brk-handler-crash', 'arm64-kprobe-brk-neon', 'arm64-kprobe-brk-unsafe-call', 'arm64-kprobe-reenter-bug']);
     for (const r of HAZARD_RULES.filter((x) => x.arch?.includes('arm64'))) {
       expect(r.arch, r.id).toEqual(['arm64']);
       // No arm64 rule claims NMI context or the x86 FPU check.
@@ -122,7 +122,7 @@ describe('arm64 BRK kprobe rules', () => {
     const r = firstReport(NEON_61);
     expect(r.arch).toBe('arm64');
     const h = matchHazards({ report: r });
-    expect(h.map((x) => x.id)).toEqual(['arm64-brk-kprobe-neon-bug']);
+    expect(h.map((x) => x.id)).toEqual(['arm64-kprobe-brk-neon']);
     expect(h[0].confidence).toBe('medium');
     expect(h[0].evidence.join('\n')).toMatch(/kernel_neon_begin.*<- arm64 BRK kprobe dispatch.*kprobe_breakpoint_handler/);
     expect(h[0].evidence.join('\n')).toMatch(/in_nmi\(\) is false/);
@@ -134,7 +134,7 @@ describe('arm64 BRK kprobe rules', () => {
     expect(r.frames.map((f) => f.function)).toContain('kprobe_brk_handler');
     expect(r.frames.map((f) => f.function)).not.toContain('el1_dbg');
     const h = matchHazards({ report: r });
-    expect(h.map((x) => x.id)).toEqual(['arm64-brk-kprobe-neon-bug']);
+    expect(h.map((x) => x.id)).toEqual(['arm64-kprobe-brk-neon']);
     expect(h[0].confidence).toBe('medium');
     const newer = matchHazards({ report: { ...r, kernelRelease: '7.1.5' } });
     expect(newer[0].confidence).toBe('low');
@@ -143,7 +143,7 @@ describe('arm64 BRK kprobe rules', () => {
 
   it('slab allocation in a BRK handler: the arm64 allocation rule (no FPU claim), not the x86 chain', () => {
     const h = matchHazards({ report: firstReport(ALLOC_61) });
-    expect(h.map((x) => x.id)).toEqual(['arm64-brk-kprobe-slab-alloc']);
+    expect(h.map((x) => x.id)).toEqual(['arm64-kprobe-brk-alloc']);
     const text = h[0].explanation.join(' ');
     expect(text).toMatch(/generic C code runs, no kernel_neon_begin\(\), no FPU WARN/);
     expect(text).toMatch(/not __nmi_enter\(\)/);
@@ -153,7 +153,7 @@ describe('arm64 BRK kprobe rules', () => {
     const r = firstReport(ALLOC_61);
     const mem = (v: bigint): MemoryContext => ({ cpu: 0, preempt: decodePreemptCount(v, 'arm64', '6.1.0-57-arm64'), inKernelFpu: false, source: 'thread_info.preempt_count' });
     const quiet = matchHazards({ report: r, memory: mem(0x100000000n) });
-    expect(quiet.map((x) => [x.id, x.confidence])).toEqual([['arm64-brk-kprobe-slab-alloc', 'high']]);
+    expect(quiet.map((x) => [x.id, x.confidence])).toEqual([['arm64-kprobe-brk-alloc', 'high']]);
     expect(quiet[0].evidence.join('\n')).toMatch(/in_nmi\(\) false, as expected in an arm64 BRK handler/);
     const nmi = matchHazards({ report: r, memory: mem(0x100110000n) });
     expect(nmi[0].confidence).toBe('low');
@@ -170,7 +170,7 @@ describe('arm64 BRK kprobe rules', () => {
 describe('arm64 kprobe rules on real logs (test/log/realworld)', () => {
   it('6.6 KASAN in a trace_kprobe fetch, through el1_dbg -> kprobe_breakpoint_handler: the BRK handler context rule', () => {
     const h = matchHazards({ report: firstReport(realworld('arm64-kprobe-kasan-stack-nth-quoted.log')) });
-    expect(h.map((x) => x.id)).toEqual(['arm64-brk-kprobe-handler-crash']);
+    expect(h.map((x) => x.id)).toEqual(['arm64-kprobe-brk-handler-crash']);
     expect(h[0].evidence.join('\n')).toMatch(/kprobe_breakpoint_handler/);
   });
 

@@ -135,7 +135,7 @@ export const HAZARD_RULES: HazardRule[] = [
     references: ['Documentation/trace/kprobes.rst ("Kprobes ... handlers run with preemption disabled ... and in NMI context on x86 int3")', 'arch/x86/kernel/traps.c exc_int3()'],
   },
   {
-    id: 'arm64-brk-kprobe-neon-bug',
+    id: 'arm64-kprobe-brk-neon',
     title: 'kernel_neon_begin() in an arm64 BRK kprobe handler: BUG_ON(!may_use_simd()), IRQs are masked there',
     kernels: {
       text: 'arm64 up to 6.18: may_use_simd() is false whenever IRQs are masked. 6.19+ ("arm64/fpsimd: Permit kernel mode NEON with IRQs off", 7137a203b251) no longer tests irqs_disabled(): there kernel_neon_begin() BUGs in a BRK handler only when the probe hit inside another kernel-mode NEON section.',
@@ -165,7 +165,7 @@ export const HAZARD_RULES: HazardRule[] = [
     ],
   },
   {
-    id: 'arm64-brk-kprobe-slab-alloc',
+    id: 'arm64-kprobe-brk-alloc',
     title: 'Allocation in an arm64 BRK kprobe handler: IRQs masked but not NMI; no FPU/NEON WARN on this path, the danger is re-entering the allocator or the CRNG',
     kernels: { text: 'arm64, all kernels with kprobes. 6.1 (Debian 12) reseeds the CRNG inline from get_random_u32(); 6.2+ from a delayed work. BLAKE2s is generic C on arm64 in 6.1 and in 7.x.' },
     arch: ARM64,
@@ -173,7 +173,7 @@ export const HAZARD_RULES: HazardRule[] = [
       framesInOrder: [ALLOC, BRK_KPROBE],
       context: 'brk-kprobe',
     },
-    supersededBy: ['arm64-brk-kprobe-neon-bug'],
+    supersededBy: ['arm64-kprobe-brk-neon'],
     explanation: [
       ...ARM64_BRK_CONTEXT,
       'So the x86 chain of this table (kprobe-int3-nmi-slab-fpu) cannot happen: a new slab still calls shuffle_freelist() -> get_random_u32_below() -> get_random_u32(), and on 6.1 crng_make_state() may still reseed inline (crng_reseed() -> extract_entropy() -> BLAKE2s), but arm64 has no SIMD BLAKE2s (CRYPTO_ARCH_HAVE_LIB_BLAKE2S is selected only by arm and x86): the generic C code runs, no kernel_neon_begin(), no FPU WARN, with or without panic_on_warn.',
@@ -196,7 +196,7 @@ export const HAZARD_RULES: HazardRule[] = [
     ],
   },
   {
-    id: 'arm64-brk-kprobe-unsafe-call',
+    id: 'arm64-kprobe-brk-unsafe-call',
     title: 'Sleeping call, lock or free from an arm64 BRK kprobe handler (IRQs masked)',
     kernels: { text: 'arm64, all kernels with kprobes' },
     arch: ARM64,
@@ -204,7 +204,7 @@ export const HAZARD_RULES: HazardRule[] = [
       framesInOrder: [{ label: 'unsafe call', any: [...SLEEPING.any, ...VMALLOC.any, ...SLAB_FREE.any, '_raw_spin_lock*', 'queued_spin_lock_slowpath', 'do_raw_spin_lock'] }, BRK_KPROBE],
       context: 'brk-kprobe',
     },
-    supersededBy: ['arm64-brk-kprobe-neon-bug', 'arm64-brk-kprobe-slab-alloc'],
+    supersededBy: ['arm64-kprobe-brk-neon', 'arm64-kprobe-brk-alloc'],
     explanation: [
       ...ARM64_BRK_CONTEXT,
       'Sleeping (mutex_lock(), msleep(), copy_from_user() on pageable memory) is invalid with IRQs masked. A lock that the probed code may hold deadlocks: the BRK interrupts that code on the same CPU, and masking IRQs does not help. Freeing takes the same allocator locks.',
@@ -231,7 +231,7 @@ export const HAZARD_RULES: HazardRule[] = [
     references: ['arch/arm64/kernel/probes/kprobes.c reenter_kprobe(), setup_singlestep()', 'Documentation/trace/kprobes.rst (Blacklist)', 'docs/arm64-kprobe-context.md'],
   },
   {
-    id: 'arm64-brk-kprobe-handler-crash',
+    id: 'arm64-kprobe-brk-handler-crash',
     title: 'Crash inside an arm64 BRK kprobe handler (or what it calls)',
     kernels: { text: 'arm64, all kernels with kprobes' },
     arch: ARM64,
@@ -239,7 +239,7 @@ export const HAZARD_RULES: HazardRule[] = [
       framesAnywhere: [BRK_KPROBE],
       context: 'brk-kprobe',
     },
-    supersededBy: ['arm64-brk-kprobe-neon-bug', 'arm64-brk-kprobe-slab-alloc', 'arm64-brk-kprobe-unsafe-call', 'arm64-kprobe-reenter-bug'],
+    supersededBy: ['arm64-kprobe-brk-neon', 'arm64-kprobe-brk-alloc', 'arm64-kprobe-brk-unsafe-call', 'arm64-kprobe-reenter-bug'],
     explanation: [
       ...ARM64_BRK_CONTEXT,
       'The report was raised by code above the kprobe dispatch frame in the trace: a pre/post handler (a module, trace_kprobe\'s kprobe_dispatcher, BPF) or what it called, running on the stack of the code the BRK interrupted, in that context. The frames below the dispatch are the probed code; the frame right after el1h_64_sync is the probed instruction.',
