@@ -386,7 +386,7 @@ export class Kernel {
     this.recovered = true;
     const extra = this.arch.recoverSymbols(this.memory, syms, this.btf, this.dump.prstatus.length);
     if (!extra.length) return;
-    this._symbols = new BasicSymbolTable(syms.source, [...syms.all(), ...extra], `${syms.description}; ${extra.length} per-CPU symbols recovered from code and BTF (no CONFIG_KALLSYMS_ALL)`);
+    this._symbols = new BasicSymbolTable(syms.source, [...syms.all(), ...extra], `${syms.description}; ${extra.length} data symbols (per-CPU variables${extra.some((x) => x.name === 'modules') ? ', modules' : ''}) recovered from code and BTF (no CONFIG_KALLSYMS_ALL)`);
   }
 
   /** The kernel log (VMCOREINFO only; BTF refines the level byte position when already loaded). */

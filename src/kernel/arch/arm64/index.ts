@@ -4,6 +4,7 @@
 import type { Arch } from '../types.js';
 import { arm64Context } from './context.js';
 import { Arm64Memory } from './memory.js';
+import { recoverModulesSymbol } from './modules-locate.js';
 import { recoverPerCpuSymbols } from './percpu-locate.js';
 import { irqStackRegion, overflowStackRegion, sdeiStackRegions, threadSizeFor } from './stacks.js';
 
@@ -48,6 +49,6 @@ export const arm64: Arch = {
   // registers already show (local_cpu_stop): no other stack keeps evidence.
   stopEvidenceNames: () => [],
   context: arm64Context,
-  recoverSymbols: recoverPerCpuSymbols,
+  recoverSymbols: (mem, syms, btf, cpus) => [...recoverPerCpuSymbols(mem, syms, btf, cpus), ...recoverModulesSymbol(mem, syms, btf)],
   loadUnwinder: async () => (await import('./unwinder.js')).arm64UnwinderForKernel,
 };

@@ -19,6 +19,8 @@ import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelForUnwind } from '../../unwind/kernel-adapter.js';
 import type { Backtrace, ExceptionInfo, Frame, StackKind, StackRegion, UnwinderStatus } from '../../unwind/types.js';
 import type { KernelUnwinder } from '../types.js';
+import { PagedMemory } from '../../unwind/memory.js';
+import { ModuleSet, readModules } from '../../unwind/modules.js';
 import { AARCH64_PT_REGS } from './registers.js';
 import { irqStackRegion, overflowStackRegion, sdeiStackRegions, threadSizeFor } from './stacks.js';
 
@@ -102,8 +104,22 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
     return t;
   }
 
+  // Module code is named from each module's own symbol table (struct module's kallsyms), as
+  // crash and the kernel's own %pS do; the `modules` list head comes from kallsyms or, on kernels
+  // without CONFIG_KALLSYMS_ALL, from print_modules()'s code (modules-locate.ts).
+  let modules: ModuleSet | undefined;
+  const symbolize = (addr: bigint) => {
+    if (!modules) {
+      const mem = k.memory instanceof PagedMemory ? k.memory : new PagedMemory(k.memory);
+      const r = readModules(mem, k.symbols, k.btf, null);
+      if (r.problem && r.modules.length === 0) problems.push(`module symbols: ${r.problem}`);
+      modules = new ModuleSet(mem, r.modules);
+    }
+    return modules.symbolize(addr) ?? k.symbols.symbolize(addr);
+  };
+
   function frameAt(index: number, pc: bigint, fp: bigint, stack: StackKind, returnAddress: boolean): Frame {
-    const s = k.symbols.symbolize(returnAddress ? pc - 4n : pc);
+    const s = symbolize(returnAddress ? pc - 4n : pc);
     return {
       index,
       sp: fp,
@@ -129,7 +145,7 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
     AARCH64_PT_REGS.forEach((n, i) => (registers[n] = buf.readBigUInt64LE(i * 8)));
     const pc = registers.pc ?? 0n;
     const userMode = ((registers.pstate ?? 0n) & 0xfn) === 0n;
-    const s = userMode ? null : k.symbols.symbolize(pc);
+    const s = userMode ? null : symbolize(pc);
     return { rip: s ? `${s.name}+${s.offset}` : hex(pc), ripAddress: pc, registers, regsAddress: regsAddr, userMode, partial: false };
   }
 
