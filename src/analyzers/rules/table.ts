@@ -225,7 +225,7 @@ export const HAZARD_RULES: HazardRule[] = [
     },
     explanation: [
       'An arm64 kprobe BRK was hit while the CPU was already handling a kprobe in state KPROBE_HIT_SS or KPROBE_REENTER (the out-of-line copy of the probed instruction was being executed; arm64 ends that step with a second BRK, KPROBES_BRK_SS_IMM). reenter_kprobe() in arch/arm64/kernel/probes/kprobes.c prints "Failed to recover from reentered kprobes" (older kernels: "Unrecoverable kprobe detected") and calls BUG().',
-      'Cause: a probe on something the BRK path itself runs, such as a function the handler calls, a helper of the stack unwinder (arch_stack_walk(), arch_kunwind_consume_entry(): both were made unprobeable after such crashes), or a kprobe instruction slot.',
+      'Cause: a probe on something the BRK path itself runs, such as a function the handler calls, a helper of the stack unwinder (patches to make arch_stack_walk() and arch_kunwind_consume_entry() unprobeable followed such crashes), or a kprobe instruction slot (syzkaller, 5.10).',
     ],
     fix: ['Remove the probe from that function, and mark kernel helpers used from the BRK path NOKPROBE_SYMBOL()/noinstr.', 'Check /sys/kernel/debug/kprobes/blacklist; keep handlers minimal.'],
     references: ['arch/arm64/kernel/probes/kprobes.c reenter_kprobe(), setup_singlestep()', 'Documentation/trace/kprobes.rst (Blacklist)', 'docs/arm64-kprobe-context.md'],
