@@ -67,7 +67,7 @@ describe('arm64 vmcore with 16K pages and 52-bit VAs (6.12.117+deb12-arm64-16k, 
     const fns: string[] = cpu1.frames.map((f: { function: string }) => f.function);
     const want: string[] = referee.cpus[1].functions;
     let i = 0;
-    for (const f of want) if (i < fns.length && f === fns[i]!.replace(/\.constprop\.\d+$/, '')) i++;
+    for (const f of want) if (i < fns.length && f === fns[i].replace(/\.constprop\.\d+$/, '')) i++;
     expect(i).toBe(fns.length); // every frame ktriage shows is one of drgn's, in drgn's order
     expect(fns.length).toBeGreaterThanOrEqual(10);
     expect(cpu1.frames.some((f: { stack: string }) => f.stack === 'irq')).toBe(true);

@@ -95,7 +95,7 @@ export function recoverModulesSymbol(mem: KernelAddressSpace, syms: SymbolTable,
     }
     const found = addressesFromCode(code, a).filter((c) => isModuleList(mem, c, listOff, nameOff));
     // Two different list heads that both pass would make the choice a guess.
-    if (found.length === 1) return [{ name: 'modules', address: found[0]!, type: 'd' }];
+    if (found.length === 1) return [{ name: 'modules', address: found[0], type: 'd' }];
   }
   return [];
 }
