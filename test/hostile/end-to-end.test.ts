@@ -52,7 +52,7 @@ describe('console log: mutated real logs', () => {
           }
           const t0 = performance.now();
           const a = parseLog(t);
-          expect(performance.now() - t0).toBeLessThan(2000);
+          expect(performance.now() - t0).toBeLessThan(10_000); // runaway guard, not a speed test
           for (const s of strings(a.reports)) expect(CONTROL.test(s), JSON.stringify(s)).toBe(false);
         },
       ),

@@ -23,7 +23,9 @@ function tolerated(f: () => unknown, extra: (e: unknown) => boolean = () => fals
     if (!ok) throw e;
     expect((e as Error).message).not.toContain('\n');
   }
-  expect(performance.now() - t0).toBeLessThan(2000);
+  // A runaway guard (a loop driven by a hostile count), not a speed test: wide enough that a busy
+  // CI machine never crosses it.
+  expect(performance.now() - t0).toBeLessThan(10_000);
   return true;
 }
 
