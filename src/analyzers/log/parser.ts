@@ -407,6 +407,12 @@ const STACK_OPENERS: readonly { re: RegExp; label: string | ((m: RegExpExecArray
 // which a frame regexp would otherwise take, clipped, for frames.
 const STACK_CLOSERS = /^\s*(?:other info that might help|the existing dependency chain|which lock already depends|but task is already holding|is trying to (?:acquire|release)|\d+ locks? held by|no locks held by|Possible (?:unsafe|interrupt unsafe)|irq event stamp|hardirqs last|softirqs last|\*\*\* DEADLOCK|Chain exists of|the dependencies between|\S+\/\d+ \[HC\d|INFO: Object 0x|INFO: Slab 0x|Redzone |Object [0-9a-f]+: |Padding )/;
 // lockdep.c print_lock(): "#%d: " ... "(%s){%s}, at: %pS"; only a held-lock line wraps this way.
+// KASAN's description of the buggy address (mm/kasan/report.c print_address_description(),
+// print_address_stack_frame(), print_vmalloc_info()): "The buggy address belongs to stack of task
+// X / and is located at offset N in frame:" and "... belongs to the virtual mapping at / [a, b)
+// created by:" are each followed by one symbolised function that is no frame of any stack. Frames
+// are ignored from such a line until the next stack header ("Allocated by task", ...).
+const KASAN_DESCRIPTION = /^\s*(?:The buggy address (?:belongs to|is located)|and is located at offset|This frame has \d+ object|\[[0-9a-f]+, [0-9a-f]+\) created by:)/;
 const LOCK_SITE_WRAPPED = /\)\{[^}]*\}(?:-\{\d+:\d+\})?, at:(?:\s*\[<[0-9a-f]+>\])?\s*$/;
 const LOCK_SITE = /(?:^|\s)at: (?:\[<[0-9a-f]+>\]\s*)?\S+\+0x|\bat \(\d+\): \[<|^\s*#\d+:\s/;
 // s390 die() prints "Last Breaking-Event-Address:" and then one address line that is the last
@@ -487,6 +493,7 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
   const stacks: OpenStack[] = [];
   let stack: OpenStack | null = null;
   let skipNext = false;
+  let described = false; // inside KASAN's description of the buggy address (KASAN_DESCRIPTION)
   const open = (label: string, primary: boolean): OpenStack => {
     // A second call trace of the same report (panic() re-printing it, another CPU) is kept apart.
     const first = primary && !stacks.some((x) => x.primary);
@@ -523,7 +530,16 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
       opened = true;
       break;
     }
-    if (opened) continue;
+    if (opened) {
+      described = false;
+      continue;
+    }
+    if (KASAN_DESCRIPTION.test(t)) {
+      stack = null;
+      inTrace = false;
+      described = true;
+      continue;
+    }
     if (STACK_CLOSERS.test(t)) {
       stack = null;
       inTrace = false;
@@ -611,7 +627,7 @@ function parseTrace(body: string[], r: CrashReport, known: Set<string>): void {
       parseRegisters(t, exc ? exc.registers : r.registers);
       continue;
     }
-    const f = parseFrameLine(t, cur());
+    const f = described ? null : parseFrameLine(t, cur());
     if (f) {
       if (/^\s*\(?\[<[0-9a-f]+>\]\s*(?:0x[0-9a-f]+\s*\)?)?\s*$/.test(t) && !inTrace) continue;
       if (!inTrace && !f.function) continue;
@@ -654,6 +670,9 @@ function arm64ExceptionPc(frames: Frame[]): Frame | null {
     if (!f.function) continue;
     const b = baseFunctionName(f.function);
     if (/^(?:el1h_64_(?:irq|fiq)|el1_irq|el1_fiq)$/.test(b)) return null;
+    // A kprobe's BRK below the report: the report was raised inside the probe handler (KASAN in a
+    // trace_kprobe fetch, ...), and the instruction the BRK replaced is not where it went wrong.
+    if (/^(?:kprobe_breakpoint(?:_ss)?_handler|kprobe_(?:ss_)?brk_handler|kretprobe_brk_handler|kprobe_handler)$/.test(b)) return null;
     if (ARM64_FAULT_VECTOR.test(b)) {
       const next = frames[i + 1];
       return next.function && next.offset !== null ? next : null;
