@@ -9,7 +9,8 @@
 # no arm64 package is installed). Downloads linux-image-<abi>-arm64 (the ABI the metapackage
 # linux-image-arm64:arm64 points at today, never pinned) and busybox-static:arm64 into WORKDIR
 # (default: a fresh mktemp directory, removed at the end unless KEEP=1). IMAGE picks another
-# metapackage (e.g. linux-image-6.12-arm64-16k). Prints timings.
+# metapackage (e.g. linux-image-6.12-arm64-16k), SUITE another Debian suite (e.g. sid, through
+# scripts/fixtures/add-suite.sh). Prints timings.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -33,21 +34,39 @@ fi
 say "apt ready ($(qemu-system-aarch64 --version | head -1))"
 
 IMAGE=${IMAGE:-linux-image-arm64} # or e.g. linux-image-6.12-arm64-16k (bookworm-security, 16K pages)
-rel=$(apt-cache depends "$IMAGE:arm64" | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
-[ -n "$rel" ] || { echo "cannot resolve $IMAGE:arm64" >&2; exit 1; }
+want=$IMAGE:arm64
+if [ -n "${SUITE:-}" ]; then
+	# Another suite (e.g. sid: Debian's newest kernel), visible to apt at pin priority 50 only.
+	"$top/scripts/fixtures/add-suite.sh" "$SUITE"
+	v=$(apt-cache madison "$IMAGE:arm64" | awk -F' [|] ' -v s=" $SUITE/" 'index($3, s) { gsub(/ /, "", $2); print $2 }' | sort -V | tail -1)
+	[ -n "$v" ] || { echo "no $IMAGE:arm64 in $SUITE" >&2; exit 1; }
+	want="$IMAGE:arm64=$v"
+fi
+rel=$(apt-cache depends "$want" | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
+[ -n "$rel" ] || { echo "cannot resolve $want" >&2; exit 1; }
 mkdir -p "$WORK/debs" "$WORK/root"
 chown _apt "$WORK/debs" 2>/dev/null || true
 (cd "$WORK/debs" && apt-get download -qq "linux-image-$rel:arm64" busybox-static:arm64)
+# 7.x splits the image package: the kernel is in linux-binary-<rel> (a signed package, or the
+# linux-binary-unsigned-<rel> that provides it) and the modules in linux-modules-<rel>.
+if ! dpkg-deb -c "$WORK"/debs/linux-image-"$rel"_*.deb | grep -q "boot/vmlinuz-$rel"; then
+	(cd "$WORK/debs" && { apt-get download -qq "linux-binary-$rel:arm64" 2>/dev/null ||
+		apt-get download -qq "linux-binary-unsigned-$rel:arm64"; } && apt-get download -qq "linux-modules-$rel:arm64")
+fi
 for d in "$WORK"/debs/*.deb; do dpkg -x "$d" "$WORK/root"; done
-kernel=$WORK/root/boot/vmlinuz-$rel
-[ -e "$kernel" ] || { echo "no $kernel in linux-image-$rel:arm64" >&2; exit 1; }
-say "kernel linux-image-$rel:arm64 $(dpkg-deb -f "$WORK"/debs/linux-image-*.deb Version) downloaded"
+# 7.x installs the kernel and modules under /usr/lib/modules/<rel>/ (usr-merged), 6.x under /boot, /lib.
+kernel=
+for k in "$WORK/root/boot/vmlinuz-$rel" "$WORK/root/usr/lib/modules/$rel/vmlinuz"; do
+	[ -e "$k" ] && { kernel=$k; break; }
+done
+[ -n "$kernel" ] || { echo "no kernel image in the packages of linux-image-$rel:arm64" >&2; exit 1; }
+say "kernel linux-image-$rel:arm64 $(dpkg-deb -f "$WORK"/debs/linux-image-"$rel"_*.deb Version) downloaded"
 
 ird=$WORK/initrd
 mkdir -p "$ird"/{bin,proc,sys,dev}
 install -m 0755 "$WORK/root/bin/busybox" "$ird/bin/busybox"
 install -m 0755 "$arm/guest-init" "$ird/init"
-fwcfg=$(find "$WORK/root/lib/modules/$rel" -name 'qemu_fw_cfg.ko*' | head -1)
+fwcfg=$(find "$WORK/root/lib/modules/$rel" "$WORK/root/usr/lib/modules/$rel" -name 'qemu_fw_cfg.ko*' 2>/dev/null | head -1 || true)
 case $fwcfg in
 *.xz) xz -dc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;
 *.zst) zstd -qdc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;

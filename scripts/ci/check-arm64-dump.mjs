@@ -32,7 +32,8 @@ if (!who) throw new Error(`${serialPath}: no "CPU: N PID: P Comm: C" line after 
 const traceAt = lines.indexOf('Call trace:', panicAt);
 const serialFrames = [];
 for (const l of lines.slice(traceAt + 1)) {
-  const m = /^ ?(\S+)\+0x([0-9a-f]+)\/0x[0-9a-f]+( \[\S+\])?$/.exec(l);
+  // 6.17+ may end a frame with its unwind source, e.g. " (C)" (arch/arm64/kernel/stacktrace.c).
+  const m = /^ ?(\S+)\+0x([0-9a-f]+)\/0x[0-9a-f]+( \[\S+\])?( \([A-Z]\))?$/.exec(l);
   if (!m) break;
   serialFrames.push({ fn: m[1], off: parseInt(m[2], 16) });
 }

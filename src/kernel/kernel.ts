@@ -418,7 +418,12 @@ export class Kernel {
   get panicCpu(): PanicCpuResult {
     this._panic ??= this.time('panicCpu', () => {
       const syms = this.symbolsOrNull() ?? undefined;
-      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log: () => this.log, nmiStackNames: (cpu) => this.nmiStackNames(cpu) });
+      // KERNELPACMASK (arm64 VMCOREINFO): a signed kernel return address has bit 55 set and
+      // its PAC bits cleared; setting the mask bits again gives the address
+      // (ptrauth_strip_kernel_insn_pac(), arch/arm64/include/asm/pointer_auth.h).
+      const pac = BigInt.asUintN(64, this.vmcoreinfo.numbers.get('KERNELPACMASK') ?? 0n);
+      const codeAddress = pac === 0n ? undefined : (v: bigint) => ((v & (1n << 55n)) !== 0n ? v | pac : v);
+      return identifyPanicCpu({ cpus: this.cpus, syms, mem: this.memory, log: () => this.log, nmiStackNames: (cpu) => this.nmiStackNames(cpu), codeAddress });
     });
     return this._panic;
   }

@@ -63,7 +63,7 @@ export interface StackReader {
 }
 
 /** Names of kernel text symbols found on the stack from `rsp` upward (bounded scan). */
-export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigint, maxBytes = 16384, withinThreadStack = true): string[] {
+export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigint, maxBytes = 16384, withinThreadStack = true, codeAddress: (v: bigint) => bigint = (v) => v): string[] {
   const out: string[] = [];
   const textLo = syms.lookup('_stext') ?? syms.lookup('_text');
   const textHi = syms.lookup('_etext');
@@ -85,7 +85,7 @@ export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigin
     buf = Buffer.concat(parts);
   }
   for (let o = 0; o + 8 <= buf.length; o += 8) {
-    const v = buf.readBigUInt64LE(o);
+    const v = codeAddress(buf.readBigUInt64LE(o));
     if (textLo !== undefined && textHi !== undefined) {
       if (v < textLo || v >= textHi) continue;
     } else if (v < 0xffffffff80000000n) continue; // without text bounds: x86_64's kernel image
@@ -101,9 +101,9 @@ export function scanStackSymbols(mem: StackReader, syms: SymbolTable, rsp: bigin
  * only when the task stack is not conclusive) gives the text symbols on the CPU's NMI IST stack: with kdump, a CPU stopped by the NMI
  * shootdown saved its *interrupted* registers, so the evidence (crash_nmi_callback) is only there.
  */
-export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters, nmiStackNames: () => string[] = () => []): CpuState {
+export function classifyCpu(mem: StackReader, syms: SymbolTable, r: CpuRegisters, nmiStackNames: () => string[] = () => [], codeAddress?: (v: bigint) => bigint): CpuState {
   const ripSym = syms.symbolize(r.pc);
-  const names = [ripSym?.name, ...(r.sp !== 0n ? scanStackSymbols(mem, syms, r.sp) : [])].filter((x): x is string => !!x);
+  const names = [ripSym?.name, ...(r.sp !== 0n ? scanStackSymbols(mem, syms, r.sp, 16384, true, codeAddress) : [])].filter((x): x is string => !!x);
   const hit = (set: Set<string>) => names.filter((n) => set.has(n));
   const p = hit(PANIC_FUNCS);
   const s = hit(STOP_FUNCS);
@@ -139,6 +139,12 @@ export interface PanicCpuInput {
   log?: KernelLog | (() => KernelLog | undefined);
   /** Text symbols on each CPU's NMI stack (see classifyCpu). */
   nmiStackNames?: (cpu: number) => string[];
+  /**
+   * A stack word as a code address: arm64 return addresses carry a pointer-authentication code
+   * in their upper bits (6.x kernels built with CONFIG_ARM64_PTR_AUTH_KERNEL, on CPUs with PAC),
+   * which must be stripped before the word can name a function.
+   */
+  codeAddress?: (v: bigint) => bigint;
 }
 
 /** The last "CPU: N PID: ..." header in the log. */
@@ -160,7 +166,7 @@ export function identifyPanicCpu(input: PanicCpuInput): PanicCpuResult {
       return [];
     }
   };
-  const states = input.syms && input.mem ? input.cpus.map((c) => classifyCpu(input.mem!, input.syms!, c, () => nmi(c.cpu))) : [];
+  const states = input.syms && input.mem ? input.cpus.map((c) => classifyCpu(input.mem!, input.syms!, c, () => nmi(c.cpu), input.codeAddress)) : [];
   const cpuIds = new Set(input.cpus.map((c) => c.cpu));
   let varCpu: number | undefined;
   const pcAddr = input.syms?.lookup('panic_cpu');

@@ -8,6 +8,12 @@
 //    pc, so the walk goes on through it; the frame whose record lies in a pt_regs is the entry
 //    stub's (el1h_64_irq, el0t_64_sync, ...), and a record of zeroes (the task's last pt_regs,
 //    from user space) ends the walk;
+//  - 6.13+ ("arm64: stacktrace: unwind exception boundaries"): the record in pt_regs is a
+//    struct frame_record_meta (arch/arm64/include/asm/stacktrace/frame.h): fp = lr = 0 and a type,
+//    FRAME_META_TYPE_FINAL (1: the end of the task's stack) or FRAME_META_TYPE_PT_REGS (2: go on
+//    with pt_regs::pc and pt_regs::regs[29]); BTF's struct frame_record_meta says the kernel has it;
+//  - records 8-byte aligned (the kernel's own check is fp & 0x7: 6.13+ pt_regs puts its record
+//    at an offset that is not a multiple of 16);
 //  - stack changes (call_on_irq_stack leaves a record on the IRQ stack pointing back to the task
 //    stack): a record must lie higher than the one before on the same stack, and the walk may
 //    leave a stack only for another known one, as the kernel's on_accessible_stack() checks.
@@ -41,6 +47,7 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
   const stackframeOff = k.btf?.offsetOf('pt_regs', 'stackframe');
   if (stackframeOff === undefined) problems.push(`no BTF for pt_regs.stackframe: exception frames assume 6.1's layout (offset ${STACKFRAME_OFFSET_6_1})`);
   const frameOff = BigInt(stackframeOff ?? STACKFRAME_OFFSET_6_1);
+  const metaTypeOff = k.btf?.offsetOf('frame_record_meta', 'type');
   const status: UnwinderStatus = { method: 'frame-record', orcFormat: null, formatEvidence: null, formatFallback: false, orcUnusable: null, problems };
   let current: Map<number, bigint> | undefined;
   const task = (cpu: number): bigint | undefined => {
@@ -166,8 +173,8 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
     const seen = new Set<bigint>();
     while (frames.length < MAX_FRAMES) {
       if (fp === 0n) break;
-      if ((fp & 0xfn) !== 0n) {
-        stopped = `frame pointer ${hex(fp)} is not 16-byte aligned`;
+      if ((fp & 0x7n) !== 0n) {
+        stopped = `frame pointer ${hex(fp)} is not 8-byte aligned`;
         break;
       }
       if (!region) {
@@ -185,8 +192,32 @@ export function arm64UnwinderForKernel(k: KernelForUnwind & { vmcoreinfo?: { num
         stopped = `frame record at ${hex(fp)} unreadable`;
         break;
       }
-      if (next === 0n && ret === 0n) break; // the final record, in the task's first pt_regs
       const prev = frames[frames.length - 1];
+      if (next === 0n && ret === 0n) {
+        // Before 6.13 the final record, in the task's first pt_regs. From 6.13 a metadata record.
+        const type = metaTypeOff === undefined ? undefined : tryU64(fp + BigInt(metaTypeOff));
+        if (type === 2n) {
+          const regsAt = fp - frameOff;
+          const e = exceptionAt(regsAt);
+          if (!e) {
+            stopped = `pt_regs at ${hex(regsAt)} unreadable`;
+            break;
+          }
+          prev.exception = e;
+          if (e.userMode) break;
+          const nfp = e.registers.x29 ?? 0n;
+          pc = strip(e.ripAddress);
+          const nextRegion = nfp === 0n ? region : regionOf(regions, nfp, { region, via: prev.function });
+          const f = frameAt(frames.length, pc, nfp, nextRegion?.kind ?? region.kind, false);
+          f.interrupted = true;
+          frames.push(f);
+          fp = nfp;
+          region = nextRegion;
+          continue;
+        }
+        if (type !== undefined && type !== 1n && type !== 0n) stopped = `metadata frame record at ${hex(fp)} of unknown type ${type}`;
+        break;
+      }
       // A record inside pt_regs: the frame that led here is the entry stub; the next pc is the interrupted one.
       const inRegs = ENTRY_STUB.test(prev.function) && frames.length > 1;
       if (inRegs) {
