@@ -12,8 +12,8 @@ import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelAddressSpace } from '../../address-space.js';
 import type { Btf } from '../../btf.js';
 import type { KernelSymbol, SymbolTable } from '../../symbols.js';
+import { addImm, adrp, RET, sext } from './a64.js';
 
-const sext = (v: number, bits: number) => (v & (1 << (bits - 1)) ? v - (1 << bits) : v);
 const MAX_WALK = 1024;
 const MODULE_NAME_LEN = 56; // MODULE_NAME_LEN = 64 - sizeof(unsigned long)
 
@@ -23,18 +23,17 @@ export function addressesFromCode(code: Buffer, pc: bigint): bigint[] {
   const out: bigint[] = [];
   for (let i = 0; i + 4 <= code.length; i += 4) {
     const insn = code.readUInt32LE(i);
-    const at = pc + BigInt(i);
     const rd = insn & 0x1f;
     const rn = (insn >>> 5) & 0x1f;
-    if ((insn & 0x9f000000) >>> 0 === 0x90000000) {
-      const imm = sext((((insn >>> 5) & 0x7ffff) << 2) | ((insn >>> 29) & 3), 21);
-      regs.set(rd, (at & ~0xfffn) + (BigInt(imm) << 12n));
-    } else if ((insn & 0xff800000) >>> 0 === 0x91000000) {
-      const base = regs.get(rn);
-      const imm = BigInt((insn >>> 10) & 0xfff) << ((insn >>> 22) & 1 ? 12n : 0n);
-      if (base !== undefined) out.push(base + imm);
-      if (base !== undefined) regs.set(rd, base + imm);
-      else regs.delete(rd);
+    const page = adrp(insn, pc + BigInt(i));
+    const add = addImm(insn);
+    if (page) regs.set(page.rd, page.page);
+    else if (add) {
+      const base = regs.get(add.rn);
+      if (base !== undefined) {
+        out.push(base + add.imm);
+        regs.set(add.rd, base + add.imm);
+      } else regs.delete(add.rd);
     } else if ((insn & 0xffc00000) >>> 0 === 0xf9400000) {
       // LDR Xt, [Xn, #imm12 * 8]
       const base = regs.get(rn);
@@ -51,7 +50,7 @@ export function addressesFromCode(code: Buffer, pc: bigint): bigint[] {
         regs.set(rn, base + imm);
       }
       regs.delete(rd);
-    } else if (insn === 0xd65f03c0) break; // ret
+    } else if (insn === RET) break;
   }
   return [...new Set(out)];
 }

@@ -12,8 +12,8 @@ import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelAddressSpace } from '../../address-space.js';
 import type { Btf } from '../../btf.js';
 import type { KernelSymbol, SymbolTable } from '../../symbols.js';
+import { addImm, adrp, RET } from './a64.js';
 
-const sext = (v: number, bits: number) => (v & (1 << (bits - 1)) ? v - (1 << bits) : v);
 
 interface Found {
   perCpuOffset: bigint;
@@ -27,19 +27,15 @@ export function perCpuOffsetFromCode(code: Buffer, pc: bigint): Found | undefine
   let offsetReg: number | undefined;
   for (let i = 0; i + 4 <= code.length; i += 4) {
     const insn = code.readUInt32LE(i);
-    const at = pc + BigInt(i);
     const rd = insn & 0x1f;
     const rn = (insn >>> 5) & 0x1f;
-    if ((insn & 0x9f000000) >>> 0 === 0x90000000) {
-      // ADRP: Xd = (pc & ~0xfff) + sext(immhi:immlo) << 12
-      const imm = sext((((insn >>> 5) & 0x7ffff) << 2) | ((insn >>> 29) & 3), 21);
-      regs.set(rd, (at & ~0xfffn) + (BigInt(imm) << 12n));
-    } else if ((insn & 0xff800000) >>> 0 === 0x91000000) {
-      // ADD (immediate), 64-bit
-      const base = regs.get(rn);
-      const imm = BigInt((insn >>> 10) & 0xfff) << ((insn >>> 22) & 1 ? 12n : 0n);
-      if (base !== undefined) regs.set(rd, base + imm);
-      else regs.delete(rd);
+    const page = adrp(insn, pc + BigInt(i));
+    const add = addImm(insn);
+    if (page) regs.set(page.rd, page.page);
+    else if (add) {
+      const base = regs.get(add.rn);
+      if (base !== undefined) regs.set(add.rd, base + add.imm);
+      else regs.delete(add.rd);
     } else if ((insn & 0xffe00c00) >>> 0 === 0xf8600800) {
       // LDR Xt, [Xn, Rm, <extend> #3]: the per-CPU offset of a CPU
       const base = regs.get(rn);
@@ -53,7 +49,7 @@ export function perCpuOffsetFromCode(code: Buffer, pc: bigint): Found | undefine
       const rm = (insn >>> 16) & 0x1f;
       const v = rm === offsetReg ? regs.get(rn) : rn === offsetReg ? regs.get(rm) : undefined;
       if (v !== undefined) return { perCpuOffset, runqueues: v };
-    } else if (insn === 0xd65f03c0) break; // ret
+    } else if (insn === RET) break;
   }
   return undefined;
 }
