@@ -49,7 +49,9 @@ chown _apt "$WORK/debs" 2>/dev/null || true
 (cd "$WORK/debs" && apt-get download -qq "linux-image-$rel:arm64" busybox-static:arm64)
 # 7.x splits the image package: the kernel is in linux-binary-<rel> (a signed package, or the
 # linux-binary-unsigned-<rel> that provides it) and the modules in linux-modules-<rel>.
-if ! dpkg-deb -c "$WORK"/debs/linux-image-"$rel"_*.deb | grep -q "boot/vmlinuz-$rel"; then
+# (The listing goes to a file: `grep -q` would close the pipe early and pipefail take dpkg-deb's SIGPIPE for "absent".)
+dpkg-deb -c "$WORK"/debs/linux-image-"$rel"_*.deb > "$WORK/image-files.txt"
+if ! grep -q "boot/vmlinuz-$rel" "$WORK/image-files.txt"; then
 	(cd "$WORK/debs" && { apt-get download -qq "linux-binary-$rel:arm64" 2>/dev/null ||
 		apt-get download -qq "linux-binary-unsigned-$rel:arm64"; } && apt-get download -qq "linux-modules-$rel:arm64")
 fi
