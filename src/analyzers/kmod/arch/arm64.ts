@@ -17,7 +17,7 @@
 // struct kprobe is generic (include/linux/kprobes.h) with 8-byte pointers: pre_handler 64,
 // post_handler 72, symbol_name 48, offset 56, flags 120, as on x86_64 (opcode and ainsn differ in
 // size but sit between post_handler and flags without moving either); checked against the
-// stores and loads of kmod-reference built for 6.1.0-57-arm64.
+// stores and loads of kmod-reference built for Debian 12's 6.1.192 arm64 kernel.
 import {
   type ElfModule, type Relocation,
   SHN_UNDEF,
