@@ -35,6 +35,18 @@ function readTolerant(mem: KernelAddressSpace, base: bigint, len: number): Buffe
  * there. The pages the search only looked through are dropped from the dump's pages-read set: a
  * trimmed dump (`ktriage trim`) needs the section, not the rodata before it.
  */
+/** The size of the BTF blob (header, types, strings) whose header is at `addr`, or undefined. */
+export function btfHeaderAt(mem: KernelAddressSpace, addr: bigint): number | undefined {
+  const h = mem.tryRead(addr, 24);
+  if (!h || !h.subarray(0, HEADER.length).equals(HEADER)) return undefined;
+  const typeOff = h.readUInt32LE(8);
+  const typeLen = h.readUInt32LE(12);
+  const strOff = h.readUInt32LE(16);
+  const strLen = h.readUInt32LE(20);
+  if (typeOff !== 0 || strOff !== typeLen || typeLen === 0 || strLen === 0 || typeLen + strLen > 64 * CHUNK) return undefined;
+  return 24 + typeLen + strLen;
+}
+
 export function locateBtf(mem: KernelAddressSpace, etext: bigint): { start: bigint; stop: bigint } | undefined {
   const touched = mem.dump.pagesTouched;
   const before = new Set(touched);

@@ -48,7 +48,7 @@ export interface MemoryReader {
 }
 
 interface Header {
-  kind: 'kallsyms' | 'btf' | 'facts';
+  kind: 'kallsyms' | 'btf' | 'facts' | 'btfplace';
   buildId: string;
   release: string;
   /** 'crc32:<8 hex digits>' of everything after the header. */
@@ -299,6 +299,23 @@ export class BuildCache {
   saveBtf(blob: Buffer, derived?: Required<BtfDerived>): void {
     const d = derived;
     this.write('btf', {}, d ? [blob, bytes(d.typeOffsets), bytes(d.nameIndex.head), bytes(d.nameIndex.next), bytes(d.datasecs)] : [blob]);
+  }
+
+  /**
+   * Where this build's .BTF lies, as an offset from _stext and a size: kept for kernels whose
+   * kallsyms has no __start_BTF (no CONFIG_KALLSYMS_ALL), where finding it means scanning the
+   * image after _etext for its header (btf-locate.ts: tens of pages). The caller checks the
+   * header at the place before trusting it.
+   */
+  loadBtfPlace(stext: bigint): { start: bigint; size: number } | undefined {
+    const u = this.read('btfplace');
+    const h = u?.header;
+    if (!h || typeof h.rel !== 'string' || !/^-?\d+$/.test(h.rel) || typeof h.size !== 'number') return undefined;
+    return { start: BigInt.asUintN(64, stext + BigInt(h.rel)), size: h.size };
+  }
+
+  saveBtfPlace(stext: bigint, start: bigint, size: number): void {
+    this.write('btfplace', { rel: (start - stext).toString(), size }, []);
   }
 
   /**

@@ -18,8 +18,8 @@ import { readKernelLog, type KernelLog } from './printk.js';
 import { decodePrstatus, identifyPanicCpu, type CpuRegisters, type PanicCpuResult } from './prstatus.js';
 import { readSystemMap, readVmlinux, symbolFileMismatch, SymbolFileMismatchError } from './symfiles.js';
 import { symbolFileHint } from './symbol-hints.js';
-import { BasicSymbolTable, type SymbolSource, type SymbolTable } from './symbols.js';
-import { locateBtf } from './btf-locate.js';
+import { OverlaySymbolTable, type KernelSymbol, type SymbolSource, type SymbolTable } from './symbols.js';
+import { btfHeaderAt, locateBtf } from './btf-locate.js';
 import { readTask, type TaskInfo } from './task.js';
 import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
 
@@ -298,9 +298,18 @@ export class Kernel {
     let stop = s?.lookup('__stop_BTF');
     const etext = s?.lookup('_etext');
     if ((start === undefined || stop === undefined) && etext !== undefined) {
-      // kallsyms without data symbols (no CONFIG_KALLSYMS_ALL): find the section by its header.
-      const found = locateBtf(this.memory, etext);
-      if (found) ({ start, stop } = found);
+      // kallsyms without data symbols (no CONFIG_KALLSYMS_ALL): find the section by its header,
+      // once per build (the place is cached relative to _stext and its header checked here).
+      const stext = s?.lookup('_stext');
+      const kept = stext !== undefined ? this.cache?.loadBtfPlace(stext) : undefined;
+      if (kept && btfHeaderAt(this.memory, kept.start) === kept.size) ({ start, stop } = { start: kept.start, stop: kept.start + BigInt(kept.size) });
+      else {
+        const found = locateBtf(this.memory, etext);
+        if (found) {
+          ({ start, stop } = found);
+          if (stext !== undefined) this.cache?.saveBtfPlace(stext, found.start, Number(found.stop - found.start));
+        }
+      }
     }
     if (start === undefined || stop === undefined) return s ? 'no __start_BTF/__stop_BTF symbols (CONFIG_DEBUG_INFO_BTF off?)' : 'no symbols';
     return { start, stop };
@@ -384,9 +393,42 @@ export class Kernel {
     const syms = this._symbols;
     if (!syms || this.recovered || syms.lookup('__per_cpu_offset') !== undefined || !this.arch.recoverSymbols) return;
     this.recovered = true;
-    const extra = this.arch.recoverSymbols(this.memory, syms, this.btf, this.dump.prstatus.length);
+    const extra = this.recoveredSymbols(syms);
+    const module = this.btfFact('module.list+name offsets', (b) => [b.offsetOf('module', 'list'), b.offsetOf('module', 'name')]);
+    if (this.arch.recoverModuleList && typeof module?.[0] === 'number' && typeof module[1] === 'number') {
+      extra.push(...this.arch.recoverModuleList(this.memory, syms, { list: module[0], name: module[1] }));
+    }
     if (!extra.length) return;
-    this._symbols = new BasicSymbolTable(syms.source, [...syms.all(), ...extra], `${syms.description}; ${extra.length} data symbols (per-CPU variables${extra.some((x) => x.name === 'modules') ? ', modules' : ''}) recovered from code and BTF (no CONFIG_KALLSYMS_ALL)`);
+    this._symbols = new OverlaySymbolTable(syms, extra, `${syms.description}; ${extra.length} data symbols (per-CPU variables${extra.some((x) => x.name === 'modules') ? ', modules' : ''}) recovered from code and BTF (no CONFIG_KALLSYMS_ALL)`);
+  }
+
+  /**
+   * The architecture's recovered symbols, kept per build in the cache as offsets from _stext (the
+   * image moves with KASLR as one piece; the per-CPU variables are image addresses too): found
+   * once by decoding code and walking BTF (~70 ms on Debian's arm64 6.1), then a lookup. Only a
+   * non-empty answer is kept, so a dump that lacked the pages does not spoil the build's entry.
+   * A kept answer is checked against this dump: `__per_cpu_offset[0]` must read and the list of
+   * symbols must not contradict kallsyms.
+   */
+  private recoveredSymbols(syms: SymbolTable): KernelSymbol[] {
+    if (!this.arch.recoverSymbols) return [];
+    const recover = (m: KernelAddressSpace, t: SymbolTable, b: Btf | undefined, n: number): KernelSymbol[] => this.arch.recoverSymbols?.(m, t, b, n) ?? [];
+    const stext = syms.lookup('_stext');
+    const key = `recovered-symbols:${this.arch.name}:v2`;
+    const facts = stext !== undefined && this._btf === undefined ? this.btfFacts() : undefined;
+    const kept = facts?.get(key);
+    if (stext !== undefined && Array.isArray(kept) && kept.length) {
+      const out: KernelSymbol[] = [];
+      for (const e of kept as unknown[]) {
+        if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'string' || !/^-?\d+$/.test(e[1])) return recover(this.memory, syms, this.btf, this.dump.prstatus.length);
+        out.push({ name: e[0], address: BigInt.asUintN(64, stext + BigInt(e[1])), type: e[2] });
+      }
+      const pco = out.find((x) => x.name === '__per_cpu_offset');
+      if (pco && this.memory.tryRead(pco.address, 8) && out.every((x) => syms.lookup(x.name) === undefined)) return out;
+    }
+    const found = recover(this.memory, syms, this.btf, this.dump.prstatus.length);
+    if (found.length && stext !== undefined) this.btfFacts()?.set(key, found.map((x) => [x.name, (x.address - stext).toString(), x.type]));
+    return found;
   }
 
   /** The kernel log (VMCOREINFO only; BTF refines the level byte position when already loaded). */

@@ -121,3 +121,55 @@ export class BasicSymbolTable implements SymbolTable {
     return `${s.name}+0x${s.offset.toString(16)}/0x${s.size.toString(16)}`;
   }
 }
+
+/**
+ * A table plus a few symbols found elsewhere (data symbols an arm64 kernel without
+ * CONFIG_KALLSYMS_ALL lacks, recovered from code and BTF), without copying the base table: a
+ * kallsyms table of 50k names decodes lazily, and rebuilding it as a BasicSymbolTable cost ~30 ms
+ * per command. Names resolve in the base first; an address gets the nearer of the two tables'
+ * symbols at or below it.
+ */
+export class OverlaySymbolTable implements SymbolTable {
+  private readonly extra: BasicSymbolTable;
+
+  constructor(
+    private readonly base: SymbolTable,
+    extra: KernelSymbol[],
+    readonly description: string,
+  ) {
+    this.extra = new BasicSymbolTable(base.source, extra, description);
+  }
+
+  get source(): SymbolSource {
+    return this.base.source;
+  }
+
+  get count(): number {
+    return this.base.count + this.extra.count;
+  }
+
+  all(): readonly KernelSymbol[] {
+    return [...this.base.all(), ...this.extra.all()];
+  }
+
+  lookup(name: string): bigint | undefined {
+    return this.base.lookup(name) ?? this.extra.lookup(name);
+  }
+
+  get(name: string): KernelSymbol | undefined {
+    return this.base.get(name) ?? this.extra.get(name);
+  }
+
+  symbolize(addr: bigint): SymbolInfo | null {
+    const a = this.base.symbolize(addr);
+    const b = this.extra.symbolize(addr);
+    if (!a) return b;
+    if (!b) return a;
+    return b.address > a.address ? b : a;
+  }
+
+  format(addr: bigint): string | undefined {
+    const s = this.symbolize(addr);
+    return s ? `${s.name}+0x${s.offset.toString(16)}/0x${s.size.toString(16)}` : undefined;
+  }
+}

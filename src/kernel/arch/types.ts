@@ -82,6 +82,13 @@ export interface Arch {
    * code and BTF (__per_cpu_offset and the per-CPU variables); [] when they cannot be proven.
    */
   recoverSymbols?(memory: KernelAddressSpace, syms: SymbolTable, btf: Btf | undefined, cpus: number): KernelSymbol[];
+  /**
+   * The `modules` list head, for the same kernels, from code; struct module's list and name
+   * offsets come from BTF (the caller keeps them per build). Found per dump, not cached: it is
+   * one page of code and a short list walk, and a dump that lacks those pages must not decide
+   * for the next one.
+   */
+  recoverModuleList?(memory: KernelAddressSpace, syms: SymbolTable, module: { list: number; name: number }): KernelSymbol[];
   /** The unwinder, loaded on first use (its modules stay out of commands that never unwind). */
   loadUnwinder(): Promise<(k: KernelForUnwind) => KernelUnwinder>;
 }

@@ -49,6 +49,7 @@ export const arm64: Arch = {
   // registers already show (local_cpu_stop): no other stack keeps evidence.
   stopEvidenceNames: () => [],
   context: arm64Context,
-  recoverSymbols: (mem, syms, btf, cpus) => [...recoverPerCpuSymbols(mem, syms, btf, cpus), ...recoverModulesSymbol(mem, syms, btf)],
+  recoverSymbols: recoverPerCpuSymbols,
+  recoverModuleList: recoverModulesSymbol,
   loadUnwinder: async () => (await import('./unwinder.js')).arm64UnwinderForKernel,
 };

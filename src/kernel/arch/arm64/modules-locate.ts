@@ -10,7 +10,6 @@
 // An empty list (head.next == head.prev == head) is accepted too: no module was loaded.
 import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelAddressSpace } from '../../address-space.js';
-import type { Btf } from '../../btf.js';
 import type { KernelSymbol, SymbolTable } from '../../symbols.js';
 import { addImm, adrp, RET, sext } from './a64.js';
 
@@ -77,11 +76,10 @@ function isModuleList(mem: KernelAddressSpace, head: bigint, listOff: number, na
 }
 
 /** A `modules` symbol when kallsyms has none and the code proves where it is; [] otherwise. */
-export function recoverModulesSymbol(mem: KernelAddressSpace, syms: SymbolTable, btf: Btf | undefined): KernelSymbol[] {
-  if (!btf || syms.lookup('modules') !== undefined) return [];
-  const listOff = btf.offsetOf('module', 'list');
-  const nameOff = btf.offsetOf('module', 'name');
-  if (listOff === undefined || nameOff === undefined) return [];
+export function recoverModulesSymbol(mem: KernelAddressSpace, syms: SymbolTable, module: { list: number; name: number }): KernelSymbol[] {
+  if (syms.lookup('modules') !== undefined) return [];
+  const listOff = module.list;
+  const nameOff = module.name;
   for (const fn of ['print_modules']) {
     const a = syms.lookup(fn);
     if (a === undefined) continue;
