@@ -29,7 +29,7 @@ describe('symbols recovered on arm64 without KALLSYMS_ALL, with the build cache'
     const reference = analyze(OOPS, ['--no-cache']);
     expect(moduleFrame(reference)).toBe('softirq_oops_store.constprop.0');
     const sysrqCold = analyze(SYSRQ);
-    expect(readdirSync(join(cache, readdirSync(cache)[0]!)).sort()).toEqual(['btf.bin', 'btfplace.bin', 'facts.bin', 'kallsyms.bin']);
+    expect(readdirSync(join(cache, readdirSync(cache)[0])).sort()).toEqual(['btf.bin', 'btfplace.bin', 'facts.bin', 'kallsyms.bin']);
     for (const d of [analyze(OOPS), analyze(OOPS)]) {
       expect(moduleFrame(d)).toBe('softirq_oops_store.constprop.0');
       expect(d.cpus).toEqual(reference.cpus);
