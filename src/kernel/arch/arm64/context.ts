@@ -33,21 +33,26 @@ export const arm64Context: PerCpuContext = {
     if (!cur) return undefined;
     const btf = p.btf?.();
     const ti = btf?.offsetOf('task_struct', 'thread_info');
-    const pc = btf?.offsetOf('thread_info', 'preempt_count');
+    const pcm = btf?.member('thread_info', 'preempt_count');
+    const pc = pcm?.offset;
+    // A u64 (count + need_resched) since 4.20's arm64 asm/preempt.h (396244692232); an int before, with
+    // need_resched only in TIF_NEED_RESCHED: then the count alone is read.
+    const narrow = pcm?.size === 4;
     // CONFIG_PREEMPT_COUNT is selected by PREEMPTION (kernel/Kconfig.preempt), which builds
     // preempt_schedule() (kernel/sched/core.c), and by DEBUG_ATOMIC_SLEEP, which builds
     // __might_resched() (___might_sleep() before 5.16). Without it preempt_disable() is only a
     // barrier (include/linux/preempt.h): the count holds the irq/softirq/NMI levels alone.
     const counted = ['preempt_schedule', '__might_resched', '___might_sleep'].some((n) => p.syms.lookup(n) !== undefined);
-    const source = `current task's thread_info.preempt_count (64-bit; need_resched inverted in the upper word), task from __entry_task${counted ? '' : '; this kernel has no CONFIG_PREEMPT_COUNT (kallsyms has neither preempt_schedule nor __might_resched): preempt_disable() is not counted, only hardirq/softirq/NMI levels'}`;
+    const source = `current task's thread_info.preempt_count (${narrow ? '32-bit int, before 4.20: need_resched is the TIF_NEED_RESCHED flag, not in the count' : '64-bit; need_resched inverted in the upper word'}), task from __entry_task${counted ? '' : '; this kernel has no CONFIG_PREEMPT_COUNT (kallsyms has neither preempt_schedule nor __might_resched): preempt_disable() is not counted, only hardirq/softirq/NMI levels'}`;
     return {
       source,
       values: cur.values.map((c) => {
         if (c.value === undefined) return { cpu: c.cpu, error: c.error ?? 'current task unreadable' };
         if (ti === undefined || pc === undefined) return { cpu: c.cpu, error: 'no BTF for thread_info.preempt_count' };
         const address = c.value + BigInt(ti + pc);
-        const b = p.mem.tryRead(address, 8);
+        const b = p.mem.tryRead(address, narrow ? 4 : 8);
         if (!b) return { cpu: c.cpu, address, error: `thread_info at 0x${address.toString(16)} unreadable` };
+        if (narrow) return { cpu: c.cpu, address, value: b.readUInt32LE(0) };
         const wide = b.readBigUInt64LE(0);
         return { cpu: c.cpu, address, value: Number(wide & 0xffffffffn), wide };
       }),
