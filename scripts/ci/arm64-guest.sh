@@ -64,18 +64,7 @@ done
 [ -n "$kernel" ] || { echo "no kernel image in the packages of linux-image-$rel:arm64" >&2; exit 1; }
 say "kernel linux-image-$rel:arm64 $(dpkg-deb -f "$WORK"/debs/linux-image-"$rel"_*.deb Version) downloaded"
 
-ird=$WORK/initrd
-mkdir -p "$ird"/{bin,proc,sys,dev}
-install -m 0755 "$WORK/root/bin/busybox" "$ird/bin/busybox"
-install -m 0755 "$arm/guest-init" "$ird/init"
-fwcfg=$(find "$WORK/root/lib/modules/$rel" "$WORK/root/usr/lib/modules/$rel" -name 'qemu_fw_cfg.ko*' 2>/dev/null | head -1 || true)
-case $fwcfg in
-*.xz) xz -dc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;
-*.zst) zstd -qdc "$fwcfg" > "$ird/qemu_fw_cfg.ko" ;;
-*.ko) install -m 0644 "$fwcfg" "$ird/qemu_fw_cfg.ko" ;;
-*) echo "no qemu_fw_cfg module for $rel" >&2; exit 1 ;;
-esac
-(cd "$ird" && find . | sort | cpio -o -H newc --quiet | gzip -9n > "$WORK/initrd.cpio.gz")
+"$arm/make-initrd.sh" "$WORK/root" "$rel" "$WORK/root/bin/busybox" "$WORK/initrd.cpio.gz"
 
 t0=$(date +%s)
 ok=0
