@@ -5,7 +5,7 @@
 // fp = lr = 0 plus a type in pt_regs), PAC-signed return addresses on the stack, panic() through
 // vpanic(), a counted preempt_count (PREEMPT_LAZY), the kernel in /usr/lib/modules.
 import { describe, expect, it } from 'vitest';
-import { arm64Fixture, baseName as base, expectAnalysisAsDrgn, expectBacktraceAsDrgn, expectFramesWithinDrgn, runKtriage as run } from './arm64-referee.js';
+import { arm64Fixture, baseName as base, expectAnalysisAsDrgn, expectBacktraceAsDrgn, expectFramesWithinDrgn, expectKernelFpstateAsDrgn, runKtriage as run } from './arm64-referee.js';
 
 const { dump: DUMP, referee } = arm64Fixture('vmcore-debian-7.2.13-arm64-sysrq-2cpu');
 
@@ -15,6 +15,7 @@ describe('arm64 vmcore of Debian unstable\'s 7.2.13 (sysrq)', () => {
     expect(r.status).toBe(0);
     const d = JSON.parse(r.stdout);
     expectAnalysisAsDrgn(d, referee);
+    expectKernelFpstateAsDrgn(d, referee, 29);
     // The panicking CPU's stack holds PAC-signed return addresses into vpanic/panic.
     expect(d.cpus.find((c: { cpu: number }) => c.cpu === referee.panic_cpu.value).state).toBe('called panic() (vpanic, panic)');
     expectBacktraceAsDrgn(d.backtrace.frames, referee);

@@ -12,7 +12,7 @@ export interface Arm64Referee {
   panic_message: { value: string };
   crashed_thread: { cpu: number; pid: number };
   backtrace: { functions_not_inline: string[]; frames: { pc: string; inline: boolean }[] };
-  cpus: { cpu: number; preempt_count: string; current: { task: string; pid: number; comm: string }; functions: string[] }[];
+  cpus: { cpu: number; preempt_count: string; thread_info_flags: string; current: { task: string; pid: number; comm: string }; functions: string[] }[];
   [k: string]: unknown;
 }
 
@@ -49,4 +49,16 @@ export function expectFramesWithinDrgn(fns: string[], drgn: string[]): void {
   let i = 0;
   for (const f of drgn) if (i < fns.length && f === baseName(fns[i] ?? "")) i++;
   expect(i).toBe(fns.length);
+}
+
+/**
+ * 6.8+: kernel-mode NEON is the current task's TIF_KERNEL_FPSTATE, whose bit ktriage reads from
+ * kernel_neon_begin()/kernel_neon_end(); each CPU's flag must be that bit of drgn's thread_info.flags.
+ */
+export function expectKernelFpstateAsDrgn(d: { cpus: { cpu: number; inKernelFpu: boolean | null; fpuSource: string | null }[] }, referee: Arm64Referee, bit: number): void {
+  for (const c of referee.cpus) {
+    const got = d.cpus.find((x) => x.cpu === c.cpu);
+    expect(got?.fpuSource).toContain(`TIF_KERNEL_FPSTATE (bit ${bit}`);
+    expect(got?.inKernelFpu).toBe(((BigInt(c.thread_info_flags) >> BigInt(bit)) & 1n) === 1n);
+  }
 }

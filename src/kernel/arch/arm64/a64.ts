@@ -22,3 +22,60 @@ export function addImm(insn: number): { rd: number; rn: number; imm: bigint } | 
 }
 
 export const RET = 0xd65f03c0;
+
+/** MRS Xt, SP_EL0 (the kernel keeps `current` there): Xt, else undefined. */
+export function mrsSpEl0(insn: number): number | undefined {
+  return (insn & 0xffffffe0) >>> 0 === 0xd5384100 ? insn & 0x1f : undefined;
+}
+
+/** LDR Xt, [Xn, #imm] (64-bit, unsigned offset): { rt, rn, offset }, else undefined. */
+export function ldrX(insn: number): { rt: number; rn: number; offset: number } | undefined {
+  if ((insn & 0xffc00000) >>> 0 !== 0xf9400000) return undefined;
+  return { rt: insn & 0x1f, rn: (insn >>> 5) & 0x1f, offset: ((insn >>> 10) & 0xfff) * 8 };
+}
+
+/**
+ * A test of one bit of a register: TST (ANDS with the zero register) with a logical immediate
+ * that is a single bit (imms = 0: one set bit, rotated right by immr), or TBZ/TBNZ.
+ * { rn, bit }, else undefined.
+ */
+export function singleBitTest(insn: number): { rn: number; bit: number } | undefined {
+  const rn = (insn >>> 5) & 0x1f;
+  if ((insn & 0x7e000000) >>> 0 === 0x36000000) return { rn: insn & 0x1f, bit: (((insn >>> 31) & 1) << 5) | ((insn >>> 19) & 0x1f) };
+  // ANDS (immediate): sf opc=11 100100 N immr imms Rn Rd, Rd = 31 (TST)
+  if ((insn & 0x7f800000) >>> 0 !== 0x72000000 || (insn & 0x1f) !== 31) return undefined;
+  const sf = insn >>> 31;
+  const n = (insn >>> 22) & 1;
+  const immr = (insn >>> 16) & 0x3f;
+  const imms = (insn >>> 10) & 0x3f;
+  if (imms !== 0 || n !== sf) return undefined;
+  const size = sf ? 64 : 32;
+  if (immr >= size) return undefined;
+  return { rn, bit: (size - immr) % size };
+}
+
+/**
+ * The register an instruction writes in bits 0-4, when it writes one there: data processing
+ * (immediate or register), loads, MRS. Branches, stores and the rest of the system class read the
+ * register field (or hold a condition there) and write nothing a tracker follows (BL's x30 aside).
+ */
+export function writtenRegister(insn: number): number | undefined {
+  const op0 = (insn >>> 25) & 0xf;
+  if ((op0 & 0xe) === 0x8 || (op0 & 0x7) === 0x5) return insn & 0x1f; // data processing
+  if ((op0 & 0x5) === 0x4) return (insn >>> 22) & 1 ? insn & 0x1f : undefined; // loads (L = 1) and stores
+  if ((insn & 0xfff00000) >>> 0 === 0xd5300000) return insn & 0x1f; // MRS
+  return undefined;
+}
+
+/** A forward conditional branch (B.cond, CBZ/CBNZ, TBZ/TBNZ): its target offset in bytes, else undefined. */
+export function condBranchOffset(insn: number): number | undefined {
+  if ((insn & 0xff000010) >>> 0 === 0x54000000) return sext((insn >>> 5) & 0x7ffff, 19) * 4;
+  if ((insn & 0x7e000000) >>> 0 === 0x34000000) return sext((insn >>> 5) & 0x7ffff, 19) * 4;
+  if ((insn & 0x7e000000) >>> 0 === 0x36000000) return sext((insn >>> 5) & 0x3fff, 14) * 4;
+  return undefined;
+}
+
+/** B imm26 (unconditional, not BL): its target offset in bytes, else undefined. */
+export function branchOffset(insn: number): number | undefined {
+  return (insn & 0xfc000000) >>> 0 === 0x14000000 ? sext(insn & 0x3ffffff, 26) * 4 : undefined;
+}

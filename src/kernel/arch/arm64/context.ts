@@ -17,6 +17,7 @@
 // thread_info is task_struct's first member (CONFIG_THREAD_INFO_IN_TASK); its offsets come
 // from BTF.
 import { LookupError } from '../../object.js';
+import { branchOffset, condBranchOffset, ldrX, mrsSpEl0, RET, singleBitTest, writtenRegister } from './a64.js';
 import type { PerCpu, PerCpuValue } from '../../percpu.js';
 import type { PerCpuContext } from '../types.js';
 
@@ -24,6 +25,59 @@ function entryTask(p: PerCpu): { source: string; values: PerCpuValue<bigint>[] }
   const a = p.syms.lookup('__entry_task');
   if (a === undefined) return undefined;
   return { source: '__entry_task', values: p.readAll(a, 8).map((r) => ({ ...r, value: r.value?.readBigUInt64LE(0) })) };
+}
+
+/**
+ * TIF_KERNEL_FPSTATE's bit number, from the code (it is a #define: in no BTF, no VMCOREINFO, and it
+ * moved between releases). kernel_neon_begin() and kernel_neon_end() (arch/arm64/kernel/fpsimd.c,
+ * 6.8+) each test it first among the current task's flags: `mrs xC, sp_el0; ldr xF, [xC, #flags];
+ * tst wF, #bit` or `tbz wF, #bit`. Both must name the same bit, or the bit is not known.
+ */
+function kernelFpstateBit(p: PerCpu): number | undefined {
+  const btf = p.btf?.();
+  const ti = btf?.offsetOf('task_struct', 'thread_info');
+  const fl = btf?.offsetOf('thread_info', 'flags');
+  if (ti === undefined || fl === undefined) return undefined;
+  const bits = ['kernel_neon_begin', 'kernel_neon_end'].map((fn) => {
+    const a = p.syms.lookup(fn);
+    const code = a === undefined ? undefined : p.mem.tryRead(a, 512);
+    if (a === undefined || !code) return undefined;
+    // Every path through the code (forward branches taken and not), a register tracker on each:
+    // which registers hold `current`, which the flags word loaded from it; the first single-bit
+    // test of the flags on each path. All paths must agree.
+    const found = new Set<number>();
+    const todo: { at: number; current: Set<number>; flags: Set<number> }[] = [{ at: 0, current: new Set(), flags: new Set() }];
+    for (let paths = 0; todo.length && paths < 64; paths++) {
+      const { at, current, flags } = todo.pop()!;
+      for (let i = at; i + 4 <= code.length; i += 4) {
+        const insn = code.readUInt32LE(i);
+        if (insn === RET) break;
+        const t = singleBitTest(insn);
+        if (t && flags.has(t.rn)) {
+          found.add(t.bit);
+          break;
+        }
+        const cond = condBranchOffset(insn);
+        if (cond !== undefined && cond > 0) todo.push({ at: i + cond, current: new Set(current), flags: new Set(flags) });
+        const jump = branchOffset(insn);
+        if (jump !== undefined) {
+          if (jump > 0) todo.push({ at: i + jump, current: new Set(current), flags: new Set(flags) });
+          break;
+        }
+        const c = mrsSpEl0(insn);
+        const l = ldrX(insn);
+        const rd = writtenRegister(insn);
+        if (rd !== undefined) {
+          current.delete(rd);
+          flags.delete(rd);
+        }
+        if (c !== undefined) current.add(c);
+        else if (l && current.has(l.rn) && l.offset === ti + fl) flags.add(l.rt);
+      }
+    }
+    return found.size === 1 ? [...found][0] : undefined;
+  });
+  return bits[0] !== undefined && bits[0] === bits[1] && bits[0] >= 8 && bits[0] < 64 ? bits[0] : undefined;
 }
 
 export const arm64Context: PerCpuContext = {
@@ -66,6 +120,25 @@ export const arm64Context: PerCpuContext = {
         source: name,
         inverted: false,
         values: p.readAll(a, 1).map((r) => ({ cpu: r.cpu, address: r.address, error: r.error, raw: r.value?.[0], value: r.value === undefined ? undefined : r.value[0] !== 0 })),
+      };
+    }
+    const tif = kernelFpstateBit(p);
+    const cur = tif !== undefined ? entryTask(p) : undefined;
+    const btf = tif !== undefined ? p.btf?.() : undefined;
+    const ti = btf?.offsetOf('task_struct', 'thread_info');
+    const fl = btf?.offsetOf('thread_info', 'flags');
+    if (tif !== undefined && cur && ti !== undefined && fl !== undefined) {
+      return {
+        source: `the current task's thread flag TIF_KERNEL_FPSTATE (bit ${tif}, read from kernel_neon_begin()/kernel_neon_end()'s code): task-level kernel-mode NEON; a softirq's use is not flagged (6.8+)`,
+        inverted: false,
+        values: cur.values.map((c) => {
+          if (c.value === undefined) return { cpu: c.cpu, error: c.error ?? 'current task unreadable' };
+          const address = c.value + BigInt(ti + fl);
+          const b = p.mem.tryRead(address, 8);
+          if (!b) return { cpu: c.cpu, address, error: `thread_info.flags at 0x${address.toString(16)} unreadable` };
+          const bit = Number((b.readBigUInt64LE(0) >> BigInt(tif)) & 1n);
+          return { cpu: c.cpu, address, raw: bit, value: bit === 1 };
+        }),
       };
     }
     if (p.syms.lookup('kernel_neon_begin') !== undefined) {
