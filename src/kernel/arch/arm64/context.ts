@@ -13,7 +13,8 @@
 //                  per-task thread flag, TIF_KERNEL_FPSTATE ("arm64: fpsimd: Preserve/restore
 //                  kernel mode NEON at context switch"), whose bit number has moved between
 //                  releases (29, then 26 with the generic TIF bits) and is in no BTF or
-//                  VMCOREINFO; a guessed bit would pass for a fact, so it is reported as not read.
+//                  VMCOREINFO: it is read from the code that tests it (kernelFpstateBit), and
+//                  when that code does not say it unambiguously, the state is reported as not read.
 // thread_info is task_struct's first member (CONFIG_THREAD_INFO_IN_TASK); its offsets come
 // from BTF.
 import { LookupError } from '../../object.js';
