@@ -1,4 +1,4 @@
-// The real arm64 dump (Debian 12's 6.1.0-57-arm64, sysrq-c in qemu-system-aarch64, 2 vCPUs; see
+// The real arm64 dump (Debian 12's arm64 6.1.192, sysrq-c in qemu-system-aarch64, 2 vCPUs; see
 // fixtures/vmcore-debian-6.1.192-arm64-sysrq-2cpu/README.md) against its referees (drgn 0.3.0,
 // crash 9.0.2 built for ARM64: referee.json). The committed ELF is xz-compressed (9.6 MB; 512 MiB
 // unpacked), so it is unpacked once into the temporary folder. Debian builds this kernel without
@@ -31,7 +31,7 @@ beforeAll(() => {
   writeFileSync(ELF, execFileSync('xz', ['-dc', join(DIR, 'vmcore.elf.xz')], { maxBuffer: ELF_SIZE + 1 }));
 }, 120_000);
 
-describe('arm64 vmcore (6.1.0-57-arm64, sysrq)', () => {
+describe('arm64 vmcore (Debian 12 arm64 6.1.192, sysrq)', () => {
   it('info: release, KASLR offset, 4-level paging, symbols from kallsyms', () => {
     const r = run(['info', ELF, '--json']);
     expect(r.status).toBe(0);

@@ -1,5 +1,5 @@
 // A real arm64 oops in a timer callback: kmod-reference's softirq-oops module (a timer writes
-// through NULL) on Debian 12's 6.1.0-57-arm64 in qemu-system-aarch64, oops=panic, dumped through QMP
+// through NULL) on Debian 12's arm64 6.1.192 in qemu-system-aarch64, oops=panic, dumped through QMP
 // (fixtures/vmcore-debian-6.1.192-arm64-softirq-oops-2cpu/README.md). Referees on the full ELF:
 // drgn 0.3.0 and crash 9.0.2 built for ARM64, both with the -dbg vmlinux (referee.json). ktriage
 // reads the committed trimmed dump. The fault happened in module code on CPU 0's IRQ stack, in the
@@ -18,7 +18,7 @@ const referee = JSON.parse(readFileSync(join(DIR, 'referee.json'), 'utf8'));
 const bin = join(REPO, 'bin/ktriage.js');
 const run = (args: string[]) => spawnSync('node', [bin, ...args, '--no-cache'], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
 
-describe('arm64 vmcore: oops in a timer callback of a module (6.1.0-57-arm64)', () => {
+describe('arm64 vmcore: oops in a timer callback of a module (Debian 12 arm64 6.1.192)', () => {
   const r = run(['analyze', DUMP, '--json']);
   const d = JSON.parse(r.stdout);
 

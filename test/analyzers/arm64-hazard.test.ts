@@ -14,6 +14,7 @@ import type { CrashReport } from '../../src/analyzers/report-model.js';
 import { matchHazards, type MemoryContext } from '../../src/analyzers/rules/engine.js';
 import { HAZARD_RULES } from '../../src/analyzers/rules/table.js';
 import { FIXTURES } from '../paths.js';
+import { DEBIAN12_ARM64 } from '../fixture-kernels.js';
 
 const REALWORLD = fileURLToPath(new URL('../log/realworld/', import.meta.url));
 const ARM64_IDS = HAZARD_RULES.filter((r) => r.arch?.includes('arm64')).map((r) => r.id);
@@ -44,7 +45,7 @@ const HEAD = (headline: string, pc: string) => `[  201.550010] ------------[ cut
 [  201.550120] ${headline}
 [  201.550230] Internal error: Oops - BUG: 00000000f2000800 [#1] SMP
 [  201.550340] Modules linked in: probe_mod(OE) nls_ascii nls_cp437 vfat fat virtio_net
-[  201.550450] CPU: 1 PID: 812 Comm: cat Tainted: G           OE      6.1.0-57-arm64 #1  Debian 6.1.192-1
+[  201.550450] CPU: 1 PID: 812 Comm: cat Tainted: G           OE      ${DEBIAN12_ARM64} #1  Debian 6.1.192-1
 [  201.550560] Hardware name: QEMU KVM Virtual Machine, BIOS 0.0.0 02/06/2015
 [  201.550670] pstate: 204003c5 (nzCv DAIF +PAN -UAO -TCO -DIT -SSBS BTYPE=--)
 [  201.550780] pc : ${pc}
@@ -63,14 +64,14 @@ const NEON_61 = HEAD('kernel BUG at arch/arm64/kernel/fpsimd.c:1888!', 'kernel_n
 ` + TAIL;
 
 // The same on 6.17+ names (el1_brk64 -> do_el1_brk64 -> kprobe_brk_handler), as a 6.18 kernel.
-const NEON_618 = NEON_61.replace('6.1.0-57-arm64 #1  Debian 6.1.192-1', '6.18.3 #1')
+const NEON_618 = NEON_61.replace(`${DEBIAN12_ARM64} #1  Debian 6.1.192-1`, '6.18.3 #1')
   .replace(/kprobe_breakpoint_handler\+0x100\/0x19c\n.*call_break_hook.*\n.*brk_handler.*\n.*do_debug_exception.*\n.*el1_dbg\+0x64\/0x80/, 'kprobe_brk_handler+0xd0/0x150\n[  201.551550]  do_el1_brk64+0x28/0x70\n[  201.551660]  el1_brk64+0x3c/0x60');
 
 // A slab allocation from the pre-handler that took a contended node lock (spinlock recursion:
 // the probe sat in code holding it), 6.1.
 const ALLOC_61 = `[  301.120000] BUG: spinlock recursion on CPU#0, cat/812
 [  301.120100]  lock: 0xffff0000c0012340, .magic: dead4ead, .owner: cat/812, .owner_cpu: 0
-[  301.120200] CPU: 0 PID: 812 Comm: cat Tainted: G           OE      6.1.0-57-arm64 #1  Debian 6.1.192-1
+[  301.120200] CPU: 0 PID: 812 Comm: cat Tainted: G           OE      ${DEBIAN12_ARM64} #1  Debian 6.1.192-1
 [  301.120300] Hardware name: QEMU KVM Virtual Machine, BIOS 0.0.0 02/06/2015
 [  301.120400] Call trace:
 [  301.120500]  dump_backtrace+0xe4/0x140
@@ -112,7 +113,7 @@ describe('rule architecture scope', () => {
     const asArm64 = matchHazards({ report: { ...(r as CrashReport), arch: 'arm64' } }).map((h) => h.id);
     expect(asArm64.filter((id) => X86_ONLY.includes(id))).toEqual([]);
     // A dump's architecture wins over the log's: arm64 memory context, x86-looking log.
-    const mem: MemoryContext = { cpu: 0, preempt: decodePreemptCount(0x100000000n, 'arm64', '6.1.0-57-arm64'), inKernelFpu: false, source: 'test' };
+    const mem: MemoryContext = { cpu: 0, preempt: decodePreemptCount(0x100000000n, 'arm64', DEBIAN12_ARM64), inKernelFpu: false, source: 'test' };
     expect(matchHazards({ report: r as CrashReport, memory: mem }).map((h) => h.id).filter((id) => X86_ONLY.includes(id))).toEqual([]);
   });
 });
@@ -151,7 +152,7 @@ describe('arm64 BRK kprobe rules', () => {
 
   it('memory decides: no NMI bits keep the confidence, NMI bits (BRK inside an NMI handler) lower it', () => {
     const r = firstReport(ALLOC_61);
-    const mem = (v: bigint): MemoryContext => ({ cpu: 0, preempt: decodePreemptCount(v, 'arm64', '6.1.0-57-arm64'), inKernelFpu: false, source: 'thread_info.preempt_count' });
+    const mem = (v: bigint): MemoryContext => ({ cpu: 0, preempt: decodePreemptCount(v, 'arm64', DEBIAN12_ARM64), inKernelFpu: false, source: 'thread_info.preempt_count' });
     const quiet = matchHazards({ report: r, memory: mem(0x100000000n) });
     expect(quiet.map((x) => [x.id, x.confidence])).toEqual([['arm64-kprobe-brk-alloc', 'high']]);
     expect(quiet[0].evidence.join('\n')).toMatch(/in_nmi\(\) false, as expected in an arm64 BRK handler/);
@@ -207,7 +208,7 @@ describe('explain preempt-count --arch arm64: what the value means in a kprobe h
     expect(arm.forbids.join('\n')).not.toMatch(/kernel_fpu_begin|irq_fpu_usable/);
     expect(arm.forbids.join('\n')).toMatch(/kernel_neon_begin\(\).*BUG_ON\(!may_use_simd\(\)\)/);
     // NMI bits on arm64 (pseudo-NMI/SDEI): allocation and RNG lines without the x86 FPU step.
-    const nmi = decodePreemptCount(0x0000000100110000n, 'arm64', '6.1.0-57-arm64');
+    const nmi = decodePreemptCount(0x0000000100110000n, 'arm64', DEBIAN12_ARM64);
     expect(nmi.forbids.join('\n')).not.toMatch(/kernel_fpu_begin|irq_fpu_usable|use the FPU/);
     expect(nmi.forbids.join('\n')).toMatch(/generic C BLAKE2s on arm64/);
     // 6.19+: the IRQ test is gone from may_use_simd().

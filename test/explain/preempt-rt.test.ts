@@ -12,6 +12,7 @@ import { explainPreemptCount } from '../../src/cli/commands/explain.js';
 import { openKernel } from '../../src/kernel/kernel.js';
 import { openDump } from '../../src/vmcore/index.js';
 import { fixtureDumps } from '../fixture-dumps.js';
+import { DEBIAN11_AMD64, DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 const RT = '7.2.13+deb14-rt-amd64';
 const rt = (cnt: number | null) => ({ detectedBy: 'test', softirqDisableCnt: cnt });
@@ -19,7 +20,7 @@ const rt = (cnt: number | null) => ({ detectedBy: 'test', softirqDisableCnt: cnt
 describe('PREEMPT_RT recognition', () => {
   it('by release or version string, not by PREEMPT_DYNAMIC or words containing "rt"', () => {
     for (const s of [RT, '6.12.57+deb13-rt-amd64', '5.14.0-284.11.1.rt14.296.el9_2.x86_64', '#1 SMP PREEMPT_RT Debian 7.2.13-1 (2026-10-28)']) expect(isPreemptRtString(s), s).toBe(true);
-    for (const s of ['6.1.0-56-amd64', '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2', '6.1.0-sort-amd64', '5.10.0-46-cloud-amd64', '']) expect(isPreemptRtString(s), s).toBe(false);
+    for (const s of [DEBIAN12_AMD64, '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2', '6.1.0-sort-amd64', DEBIAN11_AMD64.replace(/-amd64$/, '-cloud-amd64'), '']) expect(isPreemptRtString(s), s).toBe(false);
   });
 
   it('by feature: a non-RT kernel\'s BTF (the committed fixtures) has no task_struct.softirq_disable_cnt', () => {
@@ -72,7 +73,7 @@ describe('decoding on PREEMPT_RT', () => {
   });
 
   it('a non-RT kernel decodes as before; an -rt release without the task count says so', () => {
-    const n = decodePreemptCount(0x80000201n, 'x86_64', '6.1.0-56-amd64');
+    const n = decodePreemptCount(0x80000201n, 'x86_64', DEBIAN12_AMD64);
     expect(n.preemptRt).toBeNull();
     expect(n.predicates.softirqDisabled).toBe(true);
     expect(n.fields.find((f) => f.name === 'PREEMPT')?.meaning).toMatch(/spin locks/);

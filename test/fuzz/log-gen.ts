@@ -2,6 +2,7 @@
 // (Comm:, module names, WARN file names, hung task names, panic messages, symbols, Code: bytes).
 import fc from 'fast-check';
 import { NASTY } from './harness.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 /** A field value: plain, or with escape sequences / control characters spliced in. */
 export const hostileField: fc.Arbitrary<string> = fc.oneof(
@@ -57,7 +58,7 @@ export function oopsText(f: OopsFields): string {
   }
   const body = [
     `Modules linked in: ${f.module}(OE) ext4 ${f.module}_2`,
-    `CPU: 0 PID: 42 Comm: ${f.comm} Tainted: G           OE      6.1.0-56-amd64 #1  Debian 6.1.192-2`,
+    `CPU: 0 PID: 42 Comm: ${f.comm} Tainted: G           OE      ${DEBIAN12_AMD64} #1  Debian 6.1.192-2`,
     `Hardware name: ${f.msg}`,
     `RIP: 0010:${f.func}+0x1/0x10 [${f.module}]`,
     `Code: ${f.code}`,

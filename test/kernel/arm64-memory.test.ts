@@ -150,7 +150,7 @@ describe('A64 pc-relative targets for dis', () => {
 });
 
 describe('__per_cpu_offset from code (a kernel without CONFIG_KALLSYMS_ALL)', () => {
-  it('nr_iowait_cpu() of 6.1.0-57-arm64: adrp/add of __per_cpu_offset and runqueues, ldr [x2, w0, sxtw #3], add', async () => {
+  it('nr_iowait_cpu() of the Debian 12 arm64 6.1.192 kernel: adrp/add of __per_cpu_offset and runqueues, ldr [x2, w0, sxtw #3], add', async () => {
     const { perCpuOffsetFromCode } = await import('../../src/kernel/arch/arm64/percpu-locate.js');
     const words = [0xaa1e03e9, 0xd503201f, 0xb000df22, 0x91004042, 0xb000b9c1, 0x913e0021, 0xf860d840, 0xd503233f, 0xd50323bf, 0x8b000021, 0xb949e820, 0xd65f03c0];
     const code = Buffer.alloc(words.length * 4);

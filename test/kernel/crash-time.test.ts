@@ -1,7 +1,7 @@
 // The crash time, checked against crash 8.0.2's `sys` DATE for the same dump
 // (fixtures/vmcore-debian-6.1.192-buggy-2cpu/crash.kdump-zlib.txt: "DATE: Wed Nov 25 06:51:05 UTC 2026")
 // and `p tk_core.timekeeper.xtime_sec` = 1795589465, `p &tk_core.timekeeper` = <tk_core+8>, run by
-// hand with linux-image-6.1.0-56-amd64-dbg's vmlinux.
+// hand with the Debian 12 6.1.192 -dbg vmlinux.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -13,6 +13,7 @@ import { openDump } from '../../src/vmcore/index.js';
 import { DumpReadError, type DumpFile } from '../../src/vmcore/types.js';
 import { FIXTURES } from '../paths.js';
 import { FakeMemory, FakeSymbols } from '../unwind/synthetic.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 const TRIMMED = path.join(FIXTURES, 'vmcore-debian-6.1.192-buggy-2cpu/trimmed/vmcore.trimmed.elf');
 
@@ -54,7 +55,7 @@ describe('unwinder', () => {
       ? { read: (a, n) => (a >= STACK ? (null as unknown as Buffer).subarray(0) : mem.read(a, n)), readU64: (a) => mem.readU64(a) }
       : mem;
     const symbols = new FakeSymbols([{ name: '_stext', address: STEXT }, { name: '_etext', address: STEXT + 0x1000n }, { name: 'panic', address: STEXT, size: 0x100n }]);
-    return new Unwinder({ memory, symbols, release: '6.1.0-56-amd64', cpus: [{ cpu: 0, regs: { ip: STEXT + 0x10n, sp: STACK + 0x3f00n, bp: STACK + 0x3f80n, cs: 0x10n, ss: 0x18n, flags: 0x46n } }] });
+    return new Unwinder({ memory, symbols, release: DEBIAN12_AMD64, cpus: [{ cpu: 0, regs: { ip: STEXT + 0x10n, sp: STACK + 0x3f00n, bp: STACK + 0x3f80n, cs: 0x10n, ss: 0x18n, flags: 0x46n } }] });
   };
 
   it('walks a stack it can read (the control)', async () => {

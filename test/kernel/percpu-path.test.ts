@@ -1,5 +1,5 @@
-// `percpu symbol.member` through BTF, on the real 2-CPU fixture (Debian 6.1.0-56-amd64), checked
-// against crash 8.0.2 run with the same kernel's debug vmlinux (linux-image-6.1.0-56-amd64-dbg):
+// `percpu symbol.member` through BTF, on the real 2-CPU fixture (Debian 12's 6.1.192 amd64 kernel), checked
+// against crash 8.0.2 run with the same kernel's debug vmlinux (its -dbg package):
 // fixtures/vmcore-debian-6.1.192-buggy-2cpu/crash.kdump-zlib.percpu-members.txt holds the session
 // (`p cpu_info:a`, `struct rq.nr_running,cpu,clock,nr_switches,cfs runqueues:a`, `p runqueues:1`).
 // 6.1 keeps __preempt_count, so the pcpu_hot suggestion is tested on a synthetic 6.2-6.14 BTF.

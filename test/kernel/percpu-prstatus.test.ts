@@ -8,6 +8,7 @@ import type { KernelLog } from '../../src/kernel/printk.js';
 import { BasicSymbolTable, type KernelSymbol } from '../../src/kernel/symbols.js';
 import { parseVmcoreinfo } from '../../src/kernel/vmcoreinfo.js';
 import { MemDump } from './helpers.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 // Image addresses map to physical (vaddr - 0xffffffff80000000); per-CPU areas live in the direct
 // map (page_offset_base 0xffff888000000000).
@@ -185,7 +186,7 @@ describe('NT_PRSTATUS and the panic CPU', () => {
     format: 'printk_ringbuffer',
     stats: { reserved: 0, committed: 0, finalized: 1, reusable: 0, miss: 0, badData: 0 },
     warnings: [],
-    records: [{ seq: 1n, tsNsec: 1n, text: 'CPU: 2 PID: 97 Comm: init Not tainted 6.1.0-56-amd64 #1 Debian 6.1.192-2', state: 'finalized' }],
+    records: [{ seq: 1n, tsNsec: 1n, text: `CPU: 2 PID: 97 Comm: init Not tainted ${DEBIAN12_AMD64} #1 Debian 6.1.192-2`, state: 'finalized' }],
   };
 
   it('uses registers and stacks when panic_cpu cannot be read', () => {
@@ -214,11 +215,11 @@ describe('openKernel', () => {
   it('needs VMCOREINFO and says which symbol file would help', () => {
     const d = new MemDump();
     expect(() => openKernel(d)).toThrow(/no VMCOREINFO/);
-    d.vmcoreinfo = 'OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\n';
+    d.vmcoreinfo = `OSRELEASE=${DEBIAN12_AMD64}\nPAGESIZE=4096\n`;
     const k = openKernel(d, { systemMap: '/nonexistent/System.map' });
     expect(k.symbolsOrNull()).toBeNull();
     expect(k.symbolAttempts.map((a) => a.source)).toEqual(['kallsyms', 'system-map']);
-    expect(() => k.symbols).toThrow(/--system-map \/usr\/lib\/debug\/boot\/System.map-6.1.0-56-amd64 or --vmlinux \/usr\/lib\/debug\/boot\/vmlinux-6.1.0-56-amd64/);
+    expect(() => k.symbols).toThrow(new RegExp(`--system-map /usr/lib/debug/boot/System.map-${DEBIAN12_AMD64} or --vmlinux /usr/lib/debug/boot/vmlinux-${DEBIAN12_AMD64}`));
     expect(k.btf).toBeUndefined();
     expect(k.btfError).toBe('no symbols');
   });

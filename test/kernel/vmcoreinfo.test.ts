@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseVmcoreinfo, requireOffset } from '../../src/kernel/vmcoreinfo.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
-const TEXT = `OSRELEASE=6.1.0-56-amd64
+const TEXT = `OSRELEASE=${DEBIAN12_AMD64}
 BUILD-ID=eb4fbcd037e7253717950bf2b93bd5566f47c56f
 PAGESIZE=4096
 SYMBOL(init_uts_ns)=ffffffffaf9fb000
@@ -25,7 +26,7 @@ SYMBOL(bad)=xyz
 describe('parseVmcoreinfo', () => {
   it('parses every kind of entry, with a negative phys_base', () => {
     const vi = parseVmcoreinfo(TEXT);
-    expect(vi.osrelease).toBe('6.1.0-56-amd64');
+    expect(vi.osrelease).toBe(DEBIAN12_AMD64);
     expect(vi.buildId).toBe('eb4fbcd037e7253717950bf2b93bd5566f47c56f');
     expect(vi.pageSize).toBe(4096);
     expect(vi.physBase).toBe(-677380096n);

@@ -13,7 +13,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="${1:-${TMPDIR:-/tmp}/ktriage-kmod-lint}"
 if [[ -z "${KDIR:-}" ]]; then
-  # "linux-headers-6.1.0-57-amd64 (= 6.1.192-3)" -> linux-headers-6.1.0-57-amd64
+  # "linux-headers-6.1.0-<abi>-amd64 (= 6.1.192-3)" -> linux-headers-6.1.0-<abi>-amd64
   dep="$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null | tr ',' '\n' | sed -n 's/^ *\(linux-headers-[^ ]*\).*/\1/p' | head -1 || true)"
   [[ -n "$dep" ]] && KDIR="/usr/src/$dep"
 fi

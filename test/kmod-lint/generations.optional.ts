@@ -11,9 +11,9 @@
 // The tree's Makefile must include its -common tree by its real path (fetch-kernel.sh rewrites it).
 //
 // Outcome on 2026-12-01 (Debian 12 host, gcc 12; trees from fetch-kernel.sh):
-//   5.10.0-46-amd64 (bullseye)  hazard.ko   buggy: post -> kmem_cache_alloc, GFP_ATOMIC 0xa20; seed-fix
+//   5.10.262 (bullseye)         hazard.ko   buggy: post -> kmem_cache_alloc, GFP_ATOMIC 0xa20; seed-fix
 //                               mitigated; deferred clean (hazard.c needed page_folio() for < 5.16)
-//   6.1.0-57-amd64 (bookworm)   hazard.ko   the same
+//   6.1.192 (bookworm)          hazard.ko   the same
 //   7.2.13+deb14-amd64 (sid)    hazard.o    buggy: post -> kmem_cache_alloc_noprof, 0x820 (GFP_ATOMIC
 //                               without __GFP_ATOMIC); seed-fix mitigated; deferred clean. Before the
 //                               _noprof names were known: "0 hazards". Needs KTRIAGE_KERNEL_CC (the

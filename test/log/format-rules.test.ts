@@ -11,7 +11,7 @@ import { sharedPath } from '../paths.js';
 
 const DIR = fileURLToPath(new URL('./realworld/', import.meta.url));
 const real = (f: string) => parseLog(readFileSync(`${DIR}${f}`, 'latin1')).reports;
-/** The real serial log of the arm64 fixture (Debian 6.1.0-57-arm64, QEMU virt, sysrq-c). */
+/** The real serial log of the arm64 fixture (Debian 12 arm64 6.1.192, QEMU virt, sysrq-c). */
 const ARM64_SERIAL = fileURLToPath(new URL('../../fixtures/vmcore-debian-6.1.192-arm64-sysrq-2cpu/serial.log', import.meta.url));
 const ctx = (r: { frames: { function: string | null; context: string }[] }) => r.frames.map((f) => `${f.function}:${f.context}`);
 

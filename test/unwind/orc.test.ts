@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeOrcEntry, decodeOrcFlags, isTerminal, KernelOrc, OrcTable, orcVersionForRelease } from '../../src/kernel/unwind/orc.js';
 import { PagedMemory } from '../../src/kernel/unwind/memory.js';
 import { encodeFlags, FakeMemory, writeOrcTables, type OrcSpec } from './synthetic.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 describe('ORC entry decoding', () => {
   it('decodes the v1 (4.14-6.2) layout: sp_reg 0-3, bp_reg 4-7, type 8-9, end 10', () => {
@@ -43,7 +44,7 @@ describe('ORC entry decoding', () => {
   });
 
   it('picks the layout from the release (7.1+: v4)', () => {
-    expect(orcVersionForRelease('6.1.0-56-amd64')).toBe(1);
+    expect(orcVersionForRelease(DEBIAN12_AMD64)).toBe(1);
     expect(orcVersionForRelease('5.14.0-284.11.1.el9_2.x86_64')).toBe(1);
     expect(orcVersionForRelease('6.3.7')).toBe(2);
     expect(orcVersionForRelease('6.12.1')).toBe(3);
@@ -113,7 +114,7 @@ describe('ORC layout from the table itself', () => {
   it('tells v1, v2 and v3 apart by the flag words', async () => {
     const { orcVersionFromFlags } = await import('../../src/kernel/unwind/orc.js');
     const rep = (xs: [number, number][]) => xs.flatMap(([h, n]) => Array<number>(n).fill(h));
-    // proportions seen in Debian 6.1.0-56's .orc_unwind: 383781 CALL, 193 REGS, 793 PARTIAL, 82 end
+    // proportions seen in Debian 6.1.192's .orc_unwind: 383781 CALL, 193 REGS, 793 PARTIAL, 82 end
     expect(orcVersionFromFlags(rep([[0, 600], [1, 3], [2, 2], [4, 1]]))).toBe(1);
     expect(orcVersionFromFlags(rep([[0, 600], [5, 3], [6, 2], [8, 1]]))).toBe(2);
     expect(orcVersionFromFlags(rep([[2, 600], [0xb, 3], [0xc, 2], [1, 1]]))).toBe(3);

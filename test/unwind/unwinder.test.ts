@@ -3,6 +3,7 @@ import { Unwinder } from '../../src/kernel/unwind/unwinder.js';
 import { backtraceToJson, crashStyle } from '../../src/kernel/unwind/format.js';
 import type { UnwindTypes } from '../../src/kernel/unwind/types.js';
 import { FakeMemory, FakeSymbols, writeOrcTables, type OrcSpec } from './synthetic.js';
+import { DEBIAN12_AMD64 } from '../fixture-kernels.js';
 
 // A miniature of the incident: panic <- asm_exc_invalid_op [exception RIP: irq_fpu_usable+57] <-
 // blake2s_compress <- post [hazard] <- kprobe_int3_handler <- asm_exc_int3 [exception RIP:
@@ -109,7 +110,7 @@ function build(opts: { breakD?: boolean; realignD?: boolean } = {}) {
     { name: 'modules', address: MODULES_HEAD },
   ]);
   const regs = { ip: PANIC + 0x18n, sp: S0, bp: 0n, cs: 0x10n, ss: 0x18n, flags: 0x46n };
-  return new Unwinder({ memory: mem, symbols: syms, types, release: '6.1.0-56-amd64', cpus: [{ cpu: 0, regs, task: TASK }] });
+  return new Unwinder({ memory: mem, symbols: syms, types, release: DEBIAN12_AMD64, cpus: [{ cpu: 0, regs, task: TASK }] });
 }
 
 describe('ORC unwinder on a synthetic kernel', () => {

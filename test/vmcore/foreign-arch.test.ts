@@ -1,5 +1,5 @@
 // A dump's architecture comes from what the dump says, never assumed x86_64. The inputs are a
-// real arm64 dump (Debian 12's 6.1.0-57-arm64 in qemu-system-aarch64, sysrq-c): its ELF core,
+// real arm64 dump (Debian 12's arm64 6.1.192 in qemu-system-aarch64, sysrq-c): its ELF core,
 // whose e_machine says so, and the first MiB of QEMU's kdump-zlib file of the same crash, whose
 // header says machine "Unknown": there VMCOREINFO and the notes must decide.
 import { execSync, spawnSync } from 'node:child_process';
