@@ -35,68 +35,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-class QMP:
-    def __init__(self, path, timeout=30):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
-        self.f = self.sock.makefile("rw")
-        json.loads(self.f.readline())  # greeting
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.f.write(json.dumps(msg) + "\n")
-        self.f.flush()
-        while True:
-            line = self.f.readline()
-            if not line:
-                raise RuntimeError("QMP connection closed")
-            resp = json.loads(line)
-            if "event" in resp:
-                continue
-            if "error" in resp:
-                raise RuntimeError(f"QMP {name}: {resp['error']}")
-            return resp.get("return")
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+sys.path.insert(0, HERE)
+from qmp import QMP, log, read  # noqa: E402  (shared with scripts/fixtures/arm64/boot-dump.py)
 
 
 def kver_default(kroot="/"):
     return sorted(os.listdir(os.path.join(kroot, "lib/modules")), key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)])[-1]
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return ""
 
 
 def uptime_of(line):
