@@ -21,29 +21,11 @@ t_start=$(date +%s)
 say() { echo "[arm64 +$(( $(date +%s) - t_start )) s] $*"; }
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 
-export DEBIAN_FRONTEND=noninteractive
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	dpkg --add-architecture arm64
-fi
-if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_binary-arm64_Packages'; then
-	apt-get update -qq
-fi
-if ! dpkg-query -W -f '${Status}' qemu-system-arm 2>/dev/null | grep -q 'ok installed'; then
-	apt-get install -y -qq --no-install-recommends qemu-system-arm cpio >/dev/null
-fi
+"$arm/host-setup.sh" qemu-system-arm cpio
 say "apt ready ($(qemu-system-aarch64 --version | head -1))"
 
 IMAGE=${IMAGE:-linux-image-arm64} # or e.g. linux-image-6.12-arm64-16k (bookworm-security, 16K pages)
-want=$IMAGE:arm64
-if [ -n "${SUITE:-}" ]; then
-	# Another suite (e.g. sid: Debian's newest kernel), visible to apt at pin priority 50 only.
-	"$top/scripts/fixtures/add-suite.sh" "$SUITE"
-	v=$(apt-cache madison "$IMAGE:arm64" | awk -F' [|] ' -v s=" $SUITE/" 'index($3, s) { gsub(/ /, "", $2); print $2 }' | sort -V | tail -1)
-	[ -n "$v" ] || { echo "no $IMAGE:arm64 in $SUITE" >&2; exit 1; }
-	want="$IMAGE:arm64=$v"
-fi
-rel=$(apt-cache depends "$want" | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
-[ -n "$rel" ] || { echo "cannot resolve $want" >&2; exit 1; }
+read -r rel _ < <("$arm/resolve-image.sh" "$IMAGE" "${SUITE:-}")
 mkdir -p "$WORK/debs" "$WORK/root"
 chown _apt "$WORK/debs" 2>/dev/null || true
 (cd "$WORK/debs" && apt-get download -qq "linux-image-$rel:arm64" busybox-static:arm64)

@@ -26,42 +26,17 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kref=$(cd "$here/../.." && pwd)
+top=$(cd "$kref/.." && pwd)
 OUT=$(realpath -m "${1:-/tmp/hazard-arm64}")
 KROOT_BASE=${KROOT_BASE:-/tmp/ktriage-kernels}
 say() { echo "== $*" >&2; }
 
-apt_retry() { # other jobs may hold the apt/dpkg locks
-	local i
-	for i in $(seq 1 60); do
-		"$@" && return 0
-		say "'$*' failed (lock held?), retry $i in 5 s"
-		sleep 5
-	done
-	return 1
-}
+. "$top/scripts/fixtures/apt-retry.sh"
 
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-update=0
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	say "dpkg --add-architecture arm64"
-	dpkg --add-architecture arm64
-	update=1
-fi
-ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_binary-arm64_Packages' || update=1
-[ $update = 1 ] && apt_retry apt-get update -qq
-missing=
-for p in gcc-aarch64-linux-gnu qemu-system-arm cpio make; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "apt-get install$missing"
-	DEBIAN_FRONTEND=noninteractive apt_retry apt-get install -y -qq --no-install-recommends $missing
-fi
+"$top/scripts/fixtures/arm64/host-setup.sh" gcc-aarch64-linux-gnu qemu-system-arm cpio make
 
-rel=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/^ *Depends: linux-image-\(.*\):arm64$/\1/p' | head -1)
-[ -n "$rel" ] || { echo "cannot resolve linux-image-arm64:arm64" >&2; exit 1; }
+read -r rel ver < <("$top/scripts/fixtures/arm64/resolve-image.sh" linux-image-arm64)
 candidate() { apt-cache policy "$1" | awk '/Candidate:/ { print $2 }'; }
-ver=$(candidate "linux-image-$rel:arm64")
 abi=${rel%-arm64}
 kbuild=$(apt-cache depends "linux-headers-$rel:arm64" | sed -n 's/^ *Depends: \(linux-kbuild-[0-9.]*\)\(:arm64\)\{0,1\}$/\1/p' | head -1)
 [ -n "$kbuild" ] || { echo "cannot tell the linux-kbuild package of linux-headers-$rel" >&2; exit 1; }
