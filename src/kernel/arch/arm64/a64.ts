@@ -79,3 +79,25 @@ export function condBranchOffset(insn: number): number | undefined {
 export function branchOffset(insn: number): number | undefined {
   return (insn & 0xfc000000) >>> 0 === 0x14000000 ? sext(insn & 0x3ffffff, 26) * 4 : undefined;
 }
+
+/**
+ * One step of the address tracker the locators share: ADRP sets a register to a page, ADD
+ * (immediate) adds to a tracked register (or forgets the destination). Returns whether `insn` was
+ * one of the two and, for an ADD on a tracked register, the address it formed.
+ */
+export function trackAddress(regs: Map<number, bigint>, insn: number, pc: bigint): { handled: boolean; formed?: bigint } {
+  const page = adrp(insn, pc);
+  if (page) {
+    regs.set(page.rd, page.page);
+    return { handled: true };
+  }
+  const add = addImm(insn);
+  if (!add) return { handled: false };
+  const base = regs.get(add.rn);
+  if (base === undefined) {
+    regs.delete(add.rd);
+    return { handled: true };
+  }
+  regs.set(add.rd, base + add.imm);
+  return { handled: true, formed: base + add.imm };
+}

@@ -11,7 +11,7 @@
 import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelAddressSpace } from '../../address-space.js';
 import type { KernelSymbol, SymbolTable } from '../../symbols.js';
-import { addImm, adrp, RET, sext } from './a64.js';
+import { RET, sext, trackAddress } from './a64.js';
 
 const MAX_WALK = 1024;
 const MODULE_NAME_LEN = 56; // MODULE_NAME_LEN = 64 - sizeof(unsigned long)
@@ -24,15 +24,9 @@ export function addressesFromCode(code: Buffer, pc: bigint): bigint[] {
     const insn = code.readUInt32LE(i);
     const rd = insn & 0x1f;
     const rn = (insn >>> 5) & 0x1f;
-    const page = adrp(insn, pc + BigInt(i));
-    const add = addImm(insn);
-    if (page) regs.set(page.rd, page.page);
-    else if (add) {
-      const base = regs.get(add.rn);
-      if (base !== undefined) {
-        out.push(base + add.imm);
-        regs.set(add.rd, base + add.imm);
-      } else regs.delete(add.rd);
+    const t = trackAddress(regs, insn, pc + BigInt(i));
+    if (t.handled) {
+      if (t.formed !== undefined) out.push(t.formed);
     } else if ((insn & 0xffc00000) >>> 0 === 0xf9400000) {
       // LDR Xt, [Xn, #imm12 * 8]
       const base = regs.get(rn);

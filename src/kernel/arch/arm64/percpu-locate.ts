@@ -12,7 +12,7 @@ import { onlyDumpData } from '../../../util/errors.js';
 import type { KernelAddressSpace } from '../../address-space.js';
 import type { Btf } from '../../btf.js';
 import type { KernelSymbol, SymbolTable } from '../../symbols.js';
-import { addImm, adrp, RET } from './a64.js';
+import { RET, trackAddress } from './a64.js';
 
 
 interface Found {
@@ -29,13 +29,8 @@ export function perCpuOffsetFromCode(code: Buffer, pc: bigint): Found | undefine
     const insn = code.readUInt32LE(i);
     const rd = insn & 0x1f;
     const rn = (insn >>> 5) & 0x1f;
-    const page = adrp(insn, pc + BigInt(i));
-    const add = addImm(insn);
-    if (page) regs.set(page.rd, page.page);
-    else if (add) {
-      const base = regs.get(add.rn);
-      if (base !== undefined) regs.set(add.rd, base + add.imm);
-      else regs.delete(add.rd);
+    if (trackAddress(regs, insn, pc + BigInt(i)).handled) {
+      // ADRP / ADD: addresses of __per_cpu_offset and of the per-CPU variable
     } else if ((insn & 0xffe00c00) >>> 0 === 0xf8600800) {
       // LDR Xt, [Xn, Rm, <extend> #3]: the per-CPU offset of a CPU
       const base = regs.get(rn);
